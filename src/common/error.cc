@@ -1,0 +1,32 @@
+#include "common/error.h"
+
+#include <cstring>
+
+namespace nohype {
+
+namespace {
+std::string format(const std::string& step, const std::string& what, int err) {
+  std::string s = step.empty() ? what : step + ": " + what;
+  if (err != 0) {
+    s += ": ";
+    s += std::strerror(err);
+  }
+  return s;
+}
+}  // namespace
+
+Error::Error(std::string step, std::string what, int err)
+    : std::runtime_error(format(step, what, err)),
+      step_(std::move(step)),
+      detail_(std::move(what)),
+      err_(err) {}
+
+void fail(std::string_view step, std::string what) {
+  throw Error(std::string(step), std::move(what), 0);
+}
+
+void fail_errno(std::string_view step, std::string what, int err) {
+  throw Error(std::string(step), std::move(what), err);
+}
+
+}  // namespace nohype

@@ -1,0 +1,98 @@
+#include "common/file.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "common/error.h"
+#include "common/fd.h"
+
+namespace nohype {
+
+std::optional<std::string> try_read_file(const std::string& path) {
+  UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  if (!fd) return std::nullopt;
+  std::string out;
+  char buf[8192];
+  for (;;) {
+    ssize_t n = ::read(fd.get(), buf, sizeof buf);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return std::nullopt;
+    }
+    if (n == 0) break;
+    out.append(buf, static_cast<size_t>(n));
+  }
+  return out;
+}
+
+std::string read_file(const std::string& path, std::string_view step) {
+  auto s = try_read_file(path);
+  if (!s) fail_errno(step, "read " + path);
+  return *s;
+}
+
+static void write_all(int fd, std::string_view data, const std::string& path, std::string_view step) {
+  while (!data.empty()) {
+    ssize_t n = ::write(fd, data.data(), data.size());
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      fail_errno(step, "write " + path);
+    }
+    data.remove_prefix(static_cast<size_t>(n));
+  }
+}
+
+void write_file(const std::string& path, std::string_view data, std::string_view step, int mode) {
+  UniqueFd fd(::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode));
+  if (!fd) fail_errno(step, "open " + path);
+  write_all(fd.get(), data, path, step);
+}
+
+void write_file_atomic(const std::string& path, std::string_view data, std::string_view step, int mode) {
+  std::string tmp = path + ".tmp." + std::to_string(::getpid());
+  {
+    UniqueFd fd(::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode));
+    if (!fd) fail_errno(step, "open " + tmp);
+    try {
+      write_all(fd.get(), data, tmp, step);
+    } catch (...) {
+      ::unlink(tmp.c_str());
+      throw;
+    }
+  }
+  if (::rename(tmp.c_str(), path.c_str()) != 0) {
+    int e = errno;
+    ::unlink(tmp.c_str());
+    fail_errno(step, "rename " + tmp + " to " + path, e);
+  }
+}
+
+int write_existing(const std::string& path, std::string_view data) {
+  UniqueFd fd(::open(path.c_str(), O_WRONLY | O_CLOEXEC));
+  if (!fd) return errno;
+  ssize_t n = ::write(fd.get(), data.data(), data.size());
+  if (n < 0) return errno;
+  return 0;
+}
+
+void mkdir_p(const std::string& path, int mode, std::string_view step) {
+  if (path.empty()) return;
+  std::string cur;
+  size_t i = 0;
+  while (i <= path.size()) {
+    size_t j = path.find('/', i);
+    if (j == std::string::npos) j = path.size();
+    cur = path.substr(0, j);
+    if (!cur.empty() && ::mkdir(cur.c_str(), static_cast<mode_t>(mode)) != 0 && errno != EEXIST)
+      fail_errno(step, "mkdir " + cur);
+    i = j + 1;
+  }
+}
+
+bool path_exists(const std::string& path) {
+  struct stat st;
+  return ::lstat(path.c_str(), &st) == 0;
+}
+
+}  // namespace nohype

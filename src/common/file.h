@@ -1,0 +1,26 @@
+// Small file helpers used across the runtime. Writes that others may read
+// concurrently go through write_file_atomic (temp file + rename).
+#pragma once
+
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace nohype {
+
+// Reads a whole file; throws Error(step) on failure.
+std::string read_file(const std::string& path, std::string_view step);
+// Reads a whole file; nullopt if it cannot be opened.
+std::optional<std::string> try_read_file(const std::string& path);
+// Writes (truncating) a file; throws Error(step) on failure.
+void write_file(const std::string& path, std::string_view data, std::string_view step, int mode = 0644);
+// Writes to path.tmp.PID, fsyncs nothing (state is in tmpfs), renames over path.
+void write_file_atomic(const std::string& path, std::string_view data, std::string_view step, int mode = 0600);
+// Writes data to an already-existing file with one write() (cgroup, proc and sys files).
+// Returns 0 or the errno.
+int write_existing(const std::string& path, std::string_view data);
+// mkdir -p; throws Error(step).
+void mkdir_p(const std::string& path, int mode, std::string_view step);
+bool path_exists(const std::string& path);
+
+}  // namespace nohype

@@ -1,0 +1,80 @@
+#include "common/strings.h"
+
+#include <charconv>
+
+namespace nohype {
+
+std::vector<std::string> split(std::string_view s, char sep) {
+  std::vector<std::string> out;
+  size_t start = 0;
+  for (;;) {
+    size_t i = s.find(sep, start);
+    if (i == std::string_view::npos) {
+      out.emplace_back(s.substr(start));
+      return out;
+    }
+    out.emplace_back(s.substr(start, i - start));
+    start = i + 1;
+  }
+}
+
+std::string join(const std::vector<std::string>& parts, std::string_view sep) {
+  std::string out;
+  for (size_t i = 0; i < parts.size(); ++i) {
+    if (i) out += sep;
+    out += parts[i];
+  }
+  return out;
+}
+
+std::string_view trim(std::string_view s) {
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t' || s.front() == '\n' || s.front() == '\r'))
+    s.remove_prefix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\n' || s.back() == '\r'))
+    s.remove_suffix(1);
+  return s;
+}
+
+bool starts_with(std::string_view s, std::string_view prefix) { return s.substr(0, prefix.size()) == prefix; }
+
+std::optional<uint64_t> parse_u64(std::string_view s) {
+  uint64_t v = 0;
+  if (s.empty()) return std::nullopt;
+  auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+  if (ec != std::errc() || p != s.data() + s.size()) return std::nullopt;
+  return v;
+}
+
+std::optional<int64_t> parse_i64(std::string_view s) {
+  int64_t v = 0;
+  if (s.empty()) return std::nullopt;
+  auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+  if (ec != std::errc() || p != s.data() + s.size()) return std::nullopt;
+  return v;
+}
+
+std::optional<uint64_t> parse_size(std::string_view s) {
+  s = trim(s);
+  if (s.empty()) return std::nullopt;
+  uint64_t mult = 1;
+  char last = s.back();
+  if (last == 'b' || last == 'B') {
+    s.remove_suffix(1);
+    if (s.empty()) return std::nullopt;
+    last = s.back();
+  }
+  switch (last) {
+    case 'k': case 'K': mult = 1ULL << 10; break;
+    case 'm': case 'M': mult = 1ULL << 20; break;
+    case 'g': case 'G': mult = 1ULL << 30; break;
+    case 't': case 'T': mult = 1ULL << 40; break;
+    default: break;
+  }
+  if (mult != 1) s.remove_suffix(1);
+  auto v = parse_u64(s);
+  if (!v) return std::nullopt;
+  if (*v > UINT64_MAX / mult) return std::nullopt;
+  return *v * mult;
+}
+
+}  // namespace nohype

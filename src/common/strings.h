@@ -1,0 +1,22 @@
+// String helpers shared by parsers.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace nohype {
+
+std::vector<std::string> split(std::string_view s, char sep);
+std::string join(const std::vector<std::string>& parts, std::string_view sep);
+std::string_view trim(std::string_view s);
+bool starts_with(std::string_view s, std::string_view prefix);
+// Parses a non-negative decimal integer; nullopt on anything else.
+std::optional<uint64_t> parse_u64(std::string_view s);
+std::optional<int64_t> parse_i64(std::string_view s);
+// Parses sizes like "512M", "1G", "4096", "64k" (binary units).
+std::optional<uint64_t> parse_size(std::string_view s);
+
+}  // namespace nohype
