@@ -1,0 +1,128 @@
+#include "launch/build.h"
+
+#include <sched.h>
+#include <sys/personality.h>
+
+#include "common/error.h"
+#include "oci/names.h"
+
+#ifndef CLONE_NEWTIME
+#define CLONE_NEWTIME 0x00000080
+#endif
+
+namespace nohype::launch {
+
+namespace {
+uint64_t caps_mask(const std::vector<std::string>& names) {
+  uint64_t m = 0;
+  for (const auto& n : names) {
+    auto c = oci::capability_number(n);
+    if (c) m |= 1ULL << *c;
+  }
+  return m;
+}
+
+int ioprio_value(const oci::IoPriority& io) {
+  int klass = io.klass == "IOPRIO_CLASS_RT" ? 1 : io.klass == "IOPRIO_CLASS_BE" ? 2 : 3;
+  return (klass << 13) | io.priority;
+}
+}  // namespace
+
+ProcessPlan build_process_plan(const oci::Process& p, const oci::Spec& spec, const std::string& where) {
+  ProcessPlan out;
+  out.args = p.args;
+  out.env = p.env;
+  out.cwd = p.cwd;
+  out.uid = p.user.uid;
+  out.gid = p.user.gid;
+  out.groups.assign(p.user.additional_gids.begin(), p.user.additional_gids.end());
+  if (p.user.umask) out.umask = static_cast<mode_t>(*p.user.umask);
+  if (p.capabilities) {
+    out.has_caps = true;
+    out.cap_bounding = caps_mask(p.capabilities->bounding);
+    out.cap_effective = caps_mask(p.capabilities->effective);
+    out.cap_permitted = caps_mask(p.capabilities->permitted);
+    out.cap_inheritable = caps_mask(p.capabilities->inheritable);
+    out.cap_ambient = caps_mask(p.capabilities->ambient);
+  } else {
+    // No capabilities object: the process gets none (runc does the same).
+    out.has_caps = true;
+  }
+  for (const auto& r : p.rlimits) out.rlimits.push_back({*oci::rlimit_number(r.type), {r.soft, r.hard}});
+  out.no_new_privs = p.no_new_privileges;
+  out.oom_score_adj = p.oom_score_adj;
+  if (spec.linux.seccomp) {
+    out.seccomp = seccomp::compile(*spec.linux.seccomp, where);
+    out.seccomp_listener_path = spec.linux.seccomp->listener_path;
+    out.seccomp_listener_metadata = spec.linux.seccomp->listener_metadata;
+  }
+  if (spec.linux.personality) {
+    unsigned long per = spec.linux.personality->domain == "LINUX32" ? PER_LINUX32 : PER_LINUX;
+    for (const auto& f : spec.linux.personality->flags)
+      fail("validate config", where + ": linux.personality.flags: flag \"" + f + "\" is not supported");
+    out.personality = per;
+  }
+  if (p.io_priority) out.ioprio = ioprio_value(*p.io_priority);
+  out.scheduler = p.scheduler;
+  out.terminal = p.terminal;
+  out.console_size = p.console_size;
+  return out;
+}
+
+InitPlan build_init_plan(const oci::Spec& spec, const BuildInput& in) {
+  if (!spec.has_process) fail("validate config", in.where + ": process: missing; nothing to run");
+  InitPlan plan;
+  plan.id = in.id;
+  bool new_cgroupns = false;
+  for (const auto& ns : spec.linux.namespaces) {
+    int flag = *oci::namespace_flag(ns.type);
+    if (!ns.path.empty()) {
+      plan.join.push_back({flag, ns.type, ns.path});
+      continue;
+    }
+    if (flag == CLONE_NEWCGROUP) {
+      plan.unshare_flags |= CLONE_NEWCGROUP;
+      new_cgroupns = true;
+    } else if (flag == CLONE_NEWTIME) {
+      plan.unshare_flags |= CLONE_NEWTIME;
+    } else {
+      plan.clone_flags |= static_cast<uint64_t>(flag);
+    }
+    if (flag == CLONE_NEWUSER) plan.new_userns = true;
+    if (flag == CLONE_NEWNS) plan.has_mount_ns = true;
+  }
+  for (const auto& j : plan.join)
+    if (j.flag == CLONE_NEWNS) plan.has_mount_ns = true;
+  plan.two_stage = !plan.join.empty() || (plan.unshare_flags & CLONE_NEWTIME);
+  plan.time_offsets = spec.linux.time_offsets;
+  plan.uid_map = spec.linux.uid_mappings;
+  plan.gid_map = spec.linux.gid_mappings;
+  // Without its own mount namespace a container would change the host's
+  // mount table and could not have its own root: refuse, as runc does.
+  if (!plan.has_mount_ns)
+    fail("validate config", in.where + ": linux.namespaces: a mount namespace is required");
+
+  if (plan.has_mount_ns) {
+    rootfs::PlanInput ri;
+    ri.spec = &spec;
+    ri.bundle = in.bundle;
+    ri.no_pivot = in.no_pivot;
+    ri.new_userns = plan.new_userns;
+    ri.new_cgroupns = new_cgroupns;
+    ri.cgroup_v1_dirs = in.cgroup_v1_dirs;
+    ri.where = in.where;
+    plan.rootfs = rootfs::build_plan(ri);
+  }
+  plan.hostname = spec.hostname;
+  plan.domainname = spec.domainname;
+  plan.set_hostname = !spec.hostname.empty();
+  plan.set_domainname = !spec.domainname.empty();
+  plan.sysctl = spec.linux.sysctl;
+  plan.create_container_hooks = spec.hooks.create_container;
+  plan.has_create_runtime_hooks = !spec.hooks.prestart.empty() || !spec.hooks.create_runtime.empty();
+  plan.process = build_process_plan(spec.process, spec, in.where);
+  plan.process.start_container_hooks = spec.hooks.start_container;
+  return plan;
+}
+
+}  // namespace nohype::launch

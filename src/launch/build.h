@@ -1,0 +1,26 @@
+// oci::Spec -> InitPlan: the last place where configuration is interpreted.
+#pragma once
+
+#include <map>
+#include <string>
+
+#include "launch/plan.h"
+#include "oci/spec.h"
+
+namespace nohype::launch {
+
+struct BuildInput {
+  std::string id;
+  std::string bundle;  // absolute
+  std::string where = "config.json";
+  bool no_pivot = false;
+  std::map<std::string, std::string> cgroup_v1_dirs;  // for "cgroup" mounts without a cgroupns
+};
+
+// Throws Error("validate config", ...) naming the field for anything the
+// parser could not judge alone (capabilities vs. kernel, seccomp rules, mounts).
+InitPlan build_init_plan(const oci::Spec& spec, const BuildInput& in);
+// The process part alone; also used by `exec`.
+ProcessPlan build_process_plan(const oci::Process& p, const oci::Spec& spec, const std::string& where);
+
+}  // namespace nohype::launch

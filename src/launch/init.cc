@@ -1,0 +1,320 @@
+// The container init, as one ordered list of named steps (nsjail style).
+// Ordering constraints that bind are commented where they apply.
+#include "launch/init.h"
+
+#include <fcntl.h>
+#include <sched.h>
+#include <signal.h>
+#include <sys/personality.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cstring>
+
+#include "common/error.h"
+#include "common/fd.h"
+#include "common/file.h"
+#include "launch/console.h"
+#include "launch/hooks.h"
+#include "launch/protocol.h"
+#include "linux/caps.h"
+#include "linux/user.h"
+#include "rootfs/setup.h"
+#include "seccomp/listener.h"
+
+#ifndef CLOSE_RANGE_CLOEXEC
+#define CLOSE_RANGE_CLOEXEC (1U << 2)
+#endif
+#ifndef SYS_close_range
+#define SYS_close_range 436
+#endif
+#ifndef CLONE_NEWTIME
+#define CLONE_NEWTIME 0x00000080
+#endif
+
+namespace nohype::launch {
+
+namespace {
+
+// Per-step timing, sent to the parent with `ready` for --debug and bench/.
+class Steps {
+ public:
+  Steps() { last_ = now(); }
+  void done(const char* name) {
+    int64_t t = now();
+    if (!out_.empty()) out_ += ' ';
+    out_ += name;
+    out_ += '=';
+    out_ += std::to_string((t - last_) / 1000);
+    last_ = t;
+  }
+  const std::string& text() const { return out_; }
+
+ private:
+  static int64_t now() {
+    timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec * 1000000000LL + ts.tv_nsec;
+  }
+  int64_t last_;
+  std::string out_;
+};
+
+void join_namespaces(const std::vector<JoinNs>& join, bool user_only) {
+  for (const auto& j : join) {
+    if ((j.flag == CLONE_NEWUSER) != user_only) continue;
+    UniqueFd fd(open(j.path.c_str(), O_RDONLY | O_CLOEXEC));
+    if (!fd) fail_errno("join namespaces", "open " + j.type + " namespace " + j.path);
+    if (setns(fd.get(), j.flag) != 0) fail_errno("join namespaces", "setns " + j.type + " namespace " + j.path);
+  }
+}
+
+void write_time_offsets(const std::map<std::string, oci::TimeOffset>& offs) {
+  std::string s;
+  for (const auto& [clock, o] : offs)
+    s += clock + " " + std::to_string(o.secs) + " " + std::to_string(o.nanosecs) + "\n";
+  if (s.empty()) return;
+  if (int e = write_existing("/proc/self/timens_offsets", s)) fail_errno("time namespace", "write timens_offsets", e);
+}
+
+void set_sysctls(const std::map<std::string, std::string>& sysctl) {
+  for (const auto& [k, v] : sysctl) {
+    std::string path = "/proc/sys/" + k;
+    for (size_t i = 10; i < path.size(); ++i)
+      if (path[i] == '.') path[i] = '/';
+    if (int e = write_existing(path, v)) fail_errno("sysctl", "set " + k + "=" + v, e);
+  }
+}
+
+}  // namespace
+
+void apply_process_limits(const ProcessPlan& p) {
+  // Before dropping capabilities: raising a hard limit or lowering
+  // oom_score_adj needs CAP_SYS_RESOURCE.
+  if (p.oom_score_adj) {
+    if (int e = write_existing("/proc/self/oom_score_adj", std::to_string(*p.oom_score_adj)))
+      fail_errno("oom score", "set oom_score_adj " + std::to_string(*p.oom_score_adj), e);
+  }
+  for (const auto& [res, lim] : p.rlimits) {
+    rlimit rl{lim.first, lim.second};
+    if (setrlimit(res, &rl) != 0) fail_errno("rlimits", "setrlimit " + std::to_string(res));
+  }
+  if (p.personality && personality(*p.personality) < 0) fail_errno("personality", "set personality");
+  if (p.ioprio && syscall(SYS_ioprio_set, 1 /*IOPRIO_WHO_PROCESS*/, 0, *p.ioprio) != 0)
+    fail_errno("io priority", "ioprio_set");
+  if (p.scheduler) {
+    static const std::map<std::string, int> pol = {{"SCHED_OTHER", SCHED_OTHER}, {"SCHED_FIFO", SCHED_FIFO},
+                                                   {"SCHED_RR", SCHED_RR},       {"SCHED_BATCH", SCHED_BATCH},
+                                                   {"SCHED_IDLE", SCHED_IDLE}};
+    auto it = pol.find(p.scheduler->policy);
+    if (it == pol.end()) fail("scheduler", "policy " + p.scheduler->policy + " is not supported");
+    sched_param sp{};
+    sp.sched_priority = p.scheduler->priority;
+    if (sched_setscheduler(0, it->second, &sp) != 0) fail_errno("scheduler", "sched_setscheduler");
+    if (p.scheduler->nice && setpriority(PRIO_PROCESS, 0, p.scheduler->nice) != 0)
+      fail_errno("scheduler", "setpriority");
+  }
+}
+
+std::string find_executable(const std::string& name, const std::vector<std::string>& env) {
+  if (name.find('/') != std::string::npos) {
+    struct stat st;
+    if (stat(name.c_str(), &st) != 0) fail_errno("exec", "executable " + name);
+    if (!S_ISREG(st.st_mode)) fail("exec", "executable " + name + " is not a regular file");
+    return name;
+  }
+  std::string path = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+  for (const auto& e : env)
+    if (e.rfind("PATH=", 0) == 0) path = e.substr(5);
+  size_t start = 0;
+  int first_err = ENOENT;
+  for (;;) {
+    size_t end = path.find(':', start);
+    std::string dir = path.substr(start, end == std::string::npos ? std::string::npos : end - start);
+    std::string cand = (dir.empty() ? std::string(".") : dir) + "/" + name;
+    struct stat st;
+    if (stat(cand.c_str(), &st) == 0 && S_ISREG(st.st_mode)) {
+      if (access(cand.c_str(), X_OK) == 0) return cand;
+      first_err = EACCES;
+    }
+    if (end == std::string::npos) break;
+    start = end + 1;
+  }
+  fail_errno("exec", "executable \"" + name + "\" not found in $PATH", first_err);
+}
+
+// Shared by the container init and `exec`: everything from "ready to become
+// the user process" to execve. Order binds: limits need caps; seccomp without
+// no_new_privs needs CAP_SYS_ADMIN, so it loads before the caps drop; with
+// no_new_privs it loads last so the filter sees only the user program.
+[[noreturn]] void become_process(const ProcessPlan& p, const std::string& exe, const std::string& state_json) {
+  if (p.seccomp && !p.no_new_privs) {
+    int lfd = seccomp::install(*p.seccomp);
+    if (lfd >= 0 && !p.seccomp_listener_path.empty())
+      seccomp::send_listener(p.seccomp_listener_path, lfd, state_json);
+    if (lfd >= 0) close(lfd);
+  }
+  if (p.has_caps) linux::drop_bounding(p.cap_bounding);
+  bool setgroups_ok = true;
+  if (auto s = try_read_file("/proc/self/setgroups")) setgroups_ok = s->rfind("deny", 0) != 0;
+  linux::switch_user(p.uid, p.gid, p.groups, setgroups_ok);
+  if (p.has_caps) {
+    linux::CapSets c;
+    c.effective = p.cap_effective;
+    c.permitted = p.cap_permitted;
+    c.inheritable = p.cap_inheritable;
+    c.ambient = p.cap_ambient;
+    linux::set_caps(c);
+  }
+  if (p.umask) umask(*p.umask);
+  if (chdir(p.cwd.c_str()) != 0) fail_errno("cwd", "chdir to " + p.cwd);
+  if (!p.start_container_hooks.empty()) run_hooks(p.start_container_hooks, state_json, "startContainer hook");
+  if (p.no_new_privs && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) fail_errno("no_new_privs", "prctl");
+  if (p.seccomp && p.no_new_privs) {
+    int lfd = seccomp::install(*p.seccomp);
+    if (lfd >= 0 && !p.seccomp_listener_path.empty())
+      seccomp::send_listener(p.seccomp_listener_path, lfd, state_json);
+    if (lfd >= 0) close(lfd);
+  }
+  std::vector<char*> argv, envp;
+  for (const auto& a : p.args) argv.push_back(const_cast<char*>(a.c_str()));
+  argv.push_back(nullptr);
+  for (const auto& e : p.env) envp.push_back(const_cast<char*>(e.c_str()));
+  envp.push_back(nullptr);
+  execve(exe.c_str(), argv.data(), envp.data());
+  fail_errno("exec", "execve " + exe);
+}
+
+// Marks every fd above the preserved ones close-on-exec, so nothing of the
+// runtime (state dir, host cwd, sync socket) survives into the container
+// (CVE-2024-21626 class).
+void cloexec_from(int first) {
+  if (syscall(SYS_close_range, first, ~0U, CLOSE_RANGE_CLOEXEC) == 0) return;
+  for (int fd = first; fd < 65536; ++fd) {
+    int fl = fcntl(fd, F_GETFD);
+    if (fl >= 0) fcntl(fd, F_SETFD, fl | FD_CLOEXEC);
+  }
+}
+
+[[noreturn]] void run_init(const InitPlan& plan, int sync) {
+  bool reported_ready = false;
+  try {
+    Steps steps;
+    expect_msg(sync, MsgType::go, "wait for parent");
+    steps.done("sync");
+    if (plan.unshare_flags & CLONE_NEWCGROUP) {
+      // After the parent placed us in the container's cgroup, so that cgroup
+      // becomes the namespace root.
+      if (unshare(CLONE_NEWCGROUP) != 0) fail_errno("cgroup namespace", "unshare");
+    }
+    if (plan.process.terminal && setsid() < 0) fail_errno("console", "setsid");
+    if (plan.rootfs) {
+      rootfs::prepare(*plan.rootfs);
+      rootfs::mount_all(*plan.rootfs);
+      steps.done("mounts");
+    }
+    if (plan.has_create_runtime_hooks) {
+      send_msg(sync, {MsgType::hooks_request});
+      expect_msg(sync, MsgType::hooks_done, "createRuntime hook");
+    }
+    // Before pivot_root: createContainer hook paths resolve in the runtime's view.
+    if (!plan.create_container_hooks.empty())
+      run_hooks(plan.create_container_hooks, plan.state_json, "createContainer hook");
+    if (plan.rootfs) {
+      rootfs::pivot(*plan.rootfs);
+      steps.done("pivot_root");
+    }
+    if (plan.process.terminal) {
+      setup_console(plan.console_socket_fd, plan.process.console_size, plan.rootfs.has_value());
+      close(plan.console_socket_fd);
+    }
+    if (plan.set_hostname && sethostname(plan.hostname.data(), plan.hostname.size()) != 0)
+      fail_errno("hostname", "sethostname " + plan.hostname);
+    if (plan.set_domainname && setdomainname(plan.domainname.data(), plan.domainname.size()) != 0)
+      fail_errno("hostname", "setdomainname " + plan.domainname);
+    // Before readonly paths make /proc/sys read-only.
+    set_sysctls(plan.sysctl);
+    if (plan.rootfs) {
+      rootfs::finalize(*plan.rootfs);
+      steps.done("finalize rootfs");
+    }
+    apply_process_limits(plan.process);
+    std::string exe = find_executable(plan.process.args[0], plan.process.env);
+    std::string fifo;
+    if (plan.exec_fifo_fd >= 0) {
+      fifo = "/proc/self/fd/" + std::to_string(plan.exec_fifo_fd);
+      if (access(fifo.c_str(), F_OK) != 0)
+        fail_errno("exec fifo", "reach the exec fifo through /proc (is /proc mounted in the container?)");
+    }
+    cloexec_from(3 + plan.preserve_fds);
+    steps.done("process setup");
+    send_msg(sync, {MsgType::ready, static_cast<int32_t>(getpid()), 0, "", steps.text()});
+    reported_ready = true;
+    if (plan.exec_fifo_fd >= 0) {
+      // Blocks until `start` opens the fifo for reading.
+      UniqueFd w(open(fifo.c_str(), O_WRONLY | O_CLOEXEC));
+      if (!w) fail_errno("exec fifo", "open for start");
+      if (write(w.get(), "0", 1) != 1) fail_errno("exec fifo", "signal start");
+    } else {
+      expect_msg(sync, MsgType::start, "wait for start");
+    }
+    close(sync);
+    become_process(plan.process, exe, plan.state_json);
+  } catch (const Error& e) {
+    if (!reported_ready) {
+      send_msg(sync, {MsgType::error, 0, e.err(), e.step(), e.detail()});
+    } else {
+      std::string line = std::string("nohype: ") + e.what() + "\n";
+      ssize_t r = write(2, line.data(), line.size());
+      (void)r;
+    }
+  } catch (const std::exception& e) {
+    if (!reported_ready) send_msg(sync, {MsgType::error, 0, 0, "init", e.what()});
+  }
+  _exit(127);
+}
+
+[[noreturn]] void run_stage(const InitPlan& plan, int sync) {
+  try {
+    // User namespace first: it decides which capabilities the other joins need.
+    join_namespaces(plan.join, true);
+    join_namespaces(plan.join, false);
+    if (plan.new_userns) {
+      if (unshare(CLONE_NEWUSER) != 0) fail_errno("user namespace", "unshare");
+      send_msg(sync, {MsgType::map_request, static_cast<int32_t>(getpid())});
+      expect_msg(sync, MsgType::go, "user namespace mappings");
+    }
+    uint64_t rest = plan.clone_flags & ~static_cast<uint64_t>(CLONE_NEWUSER | CLONE_NEWPID);
+    if (rest && unshare(static_cast<int>(rest)) != 0) fail_errno("create namespaces", "unshare");
+    bool joined_pid = false;
+    for (const auto& j : plan.join) joined_pid |= j.flag == CLONE_NEWPID;
+    // A pid namespace (new or joined by setns) only applies to children.
+    bool fork_needed = joined_pid || (plan.clone_flags & CLONE_NEWPID) || (plan.unshare_flags & CLONE_NEWTIME);
+    if (plan.unshare_flags & CLONE_NEWTIME) {
+      if (unshare(CLONE_NEWTIME) != 0) fail_errno("time namespace", "unshare");
+      write_time_offsets(plan.time_offsets);
+    }
+    if (plan.clone_flags & CLONE_NEWPID) {
+      if (unshare(CLONE_NEWPID) != 0) fail_errno("pid namespace", "unshare");
+    }
+    if (!fork_needed) {
+      send_msg(sync, {MsgType::child_pid, static_cast<int32_t>(getpid())});
+      run_init(plan, sync);
+    }
+    pid_t pid = fork();
+    if (pid < 0) fail_errno("pid namespace", "fork the init");
+    if (pid == 0) run_init(plan, sync);
+    send_msg(sync, {MsgType::child_pid, static_cast<int32_t>(pid)});
+  } catch (const Error& e) {
+    send_msg(sync, {MsgType::error, 0, e.err(), e.step(), e.detail()});
+    _exit(1);
+  }
+  _exit(0);
+}
+
+}  // namespace nohype::launch

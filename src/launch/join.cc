@@ -1,0 +1,126 @@
+#include "launch/join.h"
+
+#include <fcntl.h>
+#include <sched.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "common/error.h"
+#include "common/fd.h"
+#include "launch/console.h"
+#include "launch/init.h"
+#include "launch/protocol.h"
+#include "linux/clone.h"
+
+#ifndef CLONE_NEWTIME
+#define CLONE_NEWTIME 0x00000080
+#endif
+
+namespace nohype::launch {
+
+namespace {
+struct NsFd {
+  int flag;
+  const char* name;
+  UniqueFd fd;
+};
+
+// Only namespaces that differ from ours: setns into our own user namespace
+// is refused by the kernel, and the others would be wasted work.
+std::vector<NsFd> open_namespaces(pid_t target) {
+  static const std::pair<int, const char*> order[] = {
+      {CLONE_NEWUSER, "user"}, {CLONE_NEWIPC, "ipc"},       {CLONE_NEWUTS, "uts"},   {CLONE_NEWNET, "net"},
+      {CLONE_NEWPID, "pid"},   {CLONE_NEWCGROUP, "cgroup"}, {CLONE_NEWTIME, "time"}, {CLONE_NEWNS, "mnt"}};
+  std::vector<NsFd> out;
+  for (const auto& [flag, name] : order) {
+    std::string theirs = "/proc/" + std::to_string(target) + "/ns/" + name;
+    std::string ours = std::string("/proc/self/ns/") + name;
+    struct stat a, b;
+    if (stat(theirs.c_str(), &a) != 0) {
+      if (errno == ENOENT && flag == CLONE_NEWTIME) continue;
+      fail_errno("exec", "container namespace " + theirs);
+    }
+    if (stat(ours.c_str(), &b) == 0 && a.st_ino == b.st_ino && a.st_dev == b.st_dev) continue;
+    UniqueFd fd(open(theirs.c_str(), O_RDONLY | O_CLOEXEC));
+    if (!fd) fail_errno("exec", "open " + theirs);
+    out.push_back({flag, name, std::move(fd)});
+  }
+  return out;
+}
+
+[[noreturn]] void exec_child(const JoinRequest& req, int sync) {
+  try {
+    expect_msg(sync, MsgType::go, "wait for parent");
+    if (req.process.terminal) {
+      if (setsid() < 0) fail_errno("console", "setsid");
+      setup_console(req.console_socket_fd, req.process.console_size, false);
+      close(req.console_socket_fd);
+    }
+    apply_process_limits(req.process);
+    std::string exe = find_executable(req.process.args[0], req.process.env);
+    cloexec_from(3 + req.preserve_fds);
+    // The sync socket is close-on-exec: the parent sees EOF once execve succeeded.
+    become_process(req.process, exe, req.state_json);
+  } catch (const Error& e) {
+    send_msg(sync, {MsgType::error, 0, e.err(), e.step(), e.detail()});
+  } catch (const std::exception& e) {
+    send_msg(sync, {MsgType::error, 0, 0, "exec", e.what()});
+  }
+  _exit(127);
+}
+}  // namespace
+
+pid_t join_and_exec(const JoinRequest& req, const std::function<void(pid_t)>& place) {
+  auto nss = open_namespaces(req.target);
+  int sv[2];
+  if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) != 0) fail_errno("sync", "socketpair");
+  UniqueFd parent_end(sv[0]), child_end(sv[1]);
+  pid_t stage = linux::clone_child(0, [&]() -> int {
+    parent_end.reset();
+    try {
+      for (auto& n : nss)
+        if (setns(n.fd.get(), n.flag) != 0) fail_errno("exec", std::string("join the container's ") + n.name + " namespace");
+      pid_t pid = fork();
+      if (pid < 0) fail_errno("exec", "fork");
+      if (pid == 0) exec_child(req, child_end.get());
+      send_msg(child_end.get(), {MsgType::child_pid, static_cast<int32_t>(pid)});
+    } catch (const Error& e) {
+      send_msg(child_end.get(), {MsgType::error, 0, e.err(), e.step(), e.detail()});
+      return 1;
+    }
+    return 0;
+  });
+  child_end.reset();
+  pid_t pid = -1;
+  try {
+    pid = expect_msg(parent_end.get(), MsgType::child_pid, "exec").value;
+    while (waitpid(stage, nullptr, 0) < 0 && errno == EINTR) {
+    }
+    stage = -1;
+    if (place) place(pid);
+    send_msg(parent_end.get(), {MsgType::go});
+    // EOF means execve succeeded; a message means setup failed.
+    char buf[65536];
+    ssize_t n;
+    do {
+      n = recv(parent_end.get(), buf, sizeof buf, MSG_PEEK);
+    } while (n < 0 && errno == EINTR);
+    if (n > 0) expect_msg(parent_end.get(), MsgType::child_pid, "exec");  // rethrows the child's error
+  } catch (...) {
+    if (stage > 0) {
+      kill(stage, SIGKILL);
+      waitpid(stage, nullptr, 0);
+    }
+    if (pid > 0) {
+      kill(pid, SIGKILL);
+      waitpid(pid, nullptr, 0);
+    }
+    throw;
+  }
+  return pid;
+}
+
+}  // namespace nohype::launch

@@ -1,0 +1,67 @@
+// Lifecycle of a container (a cell): the verbs of runc's command line.
+// Each function takes its lock, checks the OCI status machine, and leaves
+// nothing behind when it fails.
+#pragma once
+
+#include <sys/types.h>
+
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "runtime/store.h"
+
+namespace nohype::runtime {
+
+struct CreateOptions {
+  std::string id;
+  std::string bundle = ".";
+  std::string pid_file;
+  std::string console_socket;
+  bool no_pivot = false;
+  int preserve_fds = 0;
+  bool detach = false;  // run only
+};
+
+// `create`: the init waits on exec.fifo for `start`.
+void create(const Store& store, const CreateOptions& o);
+// `run`: create + start; waits and returns the exit code unless detached.
+int run(const Store& store, const CreateOptions& o);
+void start(const Store& store, const std::string& id);
+Status status_of(const State& st);
+// The OCI state object printed by `state`.
+nlohmann::json oci_state(const State& st);
+void kill(const Store& store, const std::string& id, int sig, bool all);
+void remove(const Store& store, const std::string& id, bool force);
+void pause(const Store& store, const std::string& id);
+void resume(const Store& store, const std::string& id);
+std::vector<pid_t> pids(const Store& store, const std::string& id);
+// `update`: resources given as an OCI linux.resources object.
+void update(const Store& store, const std::string& id, const nlohmann::json& resources, const std::string& where);
+nlohmann::json stats(const Store& store, const std::string& id);
+// True once the container's memory limit killed something (recorded in state).
+bool oom_killed(const Store& store, const std::string& id);
+
+struct ExecOptions {
+  std::string id;
+  std::string process_file;  // --process: a process.json
+  std::vector<std::string> args;
+  std::vector<std::string> env;
+  std::string cwd;
+  std::string user;  // uid[:gid]
+  std::vector<std::string> caps;
+  std::vector<std::string> additional_gids;
+  bool tty = false;
+  bool detach = false;
+  bool no_new_privs = false;
+  std::string console_socket;
+  std::string pid_file;
+  int preserve_fds = 0;
+};
+int exec(const Store& store, const ExecOptions& o);
+
+// Parses a signal given as "9", "KILL" or "SIGKILL".
+int parse_signal(const std::string& s);
+
+}  // namespace nohype::runtime

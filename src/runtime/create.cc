@@ -1,0 +1,286 @@
+// create / run / start. The start path is the hot path (bench/): parse,
+// cgroup, clone, one round trip with the init, state write.
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstring>
+
+#include "cgroups/manager.h"
+#include "common/error.h"
+#include "common/file.h"
+#include "common/log.h"
+#include "launch/build.h"
+#include "launch/hooks.h"
+#include "launch/spawn.h"
+#include "linux/proc.h"
+#include "runtime/container.h"
+#include "runtime/spec_file.h"
+
+namespace nohype::runtime {
+
+namespace {
+
+// Undoes a half-made container: whatever create made, in reverse.
+struct Rollback {
+  const Store& store;
+  std::string id;
+  bool dir = false;
+  cgroups::Manager* cg = nullptr;
+  bool cg_created = false;
+  pid_t pid = -1;
+  bool committed = false;
+
+  ~Rollback() {
+    if (committed) return;
+    if (pid > 0) {
+      kill(pid, SIGKILL);
+      waitpid(pid, nullptr, WNOHANG);
+    }
+    try {
+      if (cg && cg_created) {
+        for (pid_t p : cg->pids()) ::kill(p, SIGKILL);
+        cg->destroy();
+      }
+    } catch (const Error& e) {
+      log::warn(std::string("cleanup: ") + e.what());
+    }
+    try {
+      if (dir) store.remove(id);
+    } catch (const Error& e) {
+      log::warn(std::string("cleanup: ") + e.what());
+    }
+  }
+};
+
+// Devices every container needs; allowed in the devices cgroup after the
+// spec's own rules (runc's AllowedDevices), plus the nodes the spec creates.
+void add_default_device_rules(nlohmann::json& res, const oci::Spec& spec) {
+  auto& devs = res["devices"];
+  if (!devs.is_array()) devs = nlohmann::json::array();
+  auto allow = [&](const char* type, int64_t major, int64_t minor, const char* access) {
+    nlohmann::json r = {{"allow", true}, {"type", type}, {"major", major}, {"access", access}};
+    if (minor >= 0) r["minor"] = minor;
+    devs.push_back(r);
+  };
+  allow("c", 1, 3, "rwm");    // null
+  allow("c", 1, 5, "rwm");    // zero
+  allow("c", 1, 7, "rwm");    // full
+  allow("c", 1, 8, "rwm");    // random
+  allow("c", 1, 9, "rwm");    // urandom
+  allow("c", 5, 0, "rwm");    // tty
+  allow("c", 5, 2, "rwm");    // ptmx
+  allow("c", 136, -1, "rwm"); // pts/*
+  for (const auto& d : spec.linux.devices)
+    if (d.type == "c" || d.type == "b" || d.type == "u")
+      allow(d.type == "b" ? "b" : "c", d.major, d.minor, "rwm");
+}
+
+UniqueFd connect_console(const std::string& path) {
+  UniqueFd fd(socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
+  if (!fd) fail_errno("console", "socket");
+  sockaddr_un addr{};
+  addr.sun_family = AF_UNIX;
+  if (path.size() >= sizeof addr.sun_path) fail("console", "console socket path too long: " + path);
+  std::memcpy(addr.sun_path, path.c_str(), path.size());
+  if (connect(fd.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0)
+    fail_errno("console", "connect to console socket " + path);
+  return fd;
+}
+
+void write_pid_file(const std::string& path, pid_t pid) {
+  if (path.empty()) return;
+  // Next to the target and renamed over it, so readers never see a partial pid.
+  write_file_atomic(path, std::to_string(pid), "pid file", 0644);
+}
+
+const std::vector<std::string> kV1Controllers = {"cpu",     "cpuacct", "cpuset",     "memory",   "devices",
+                                                 "freezer", "blkio",   "pids",       "hugetlb",  "net_cls",
+                                                 "net_prio", "perf_event", "rdma",    "misc",     "name=systemd"};
+
+struct Created {
+  State st;
+  oci::Spec spec;
+  launch::Spawned spawned;
+};
+
+Created do_create(const Store& store, const CreateOptions& o, bool use_fifo) {
+  Store::check_id(o.id);
+  std::string bundle = resolve_bundle(o.bundle);
+  oci::Spec spec = load_spec(bundle);
+  std::string where = bundle + "/config.json";
+
+  nlohmann::json res = spec.linux.resources.is_object() ? spec.linux.resources : nlohmann::json::object();
+  add_default_device_rules(res, spec);
+  cgroups::Resources resources = cgroups::parse_resources(res, where);
+  auto cg = cgroups::make_manager(spec.linux.cgroups_path, o.id);
+
+  launch::BuildInput in;
+  in.id = o.id;
+  in.bundle = bundle;
+  in.where = where;
+  in.no_pivot = o.no_pivot;
+  for (const auto& c : kV1Controllers) {
+    std::string p = cg->path_for(c);
+    if (!p.empty()) in.cgroup_v1_dirs[c] = p;
+  }
+  launch::InitPlan plan = launch::build_init_plan(spec, in);
+  plan.preserve_fds = o.preserve_fds;
+  if (plan.process.terminal && o.console_socket.empty())
+    fail("console", "process.terminal is true but no --console-socket was given");
+
+  // Everything above only read; from here on, each thing made is undone on failure.
+  Lock lock = store.create(o.id);
+  Rollback rb{store, o.id};
+  rb.dir = true;
+  write_file(store.dir(o.id) + "/config.json", read_file(where, "bundle"), "state write", 0600);
+
+  UniqueFd fifo;
+  if (use_fifo) {
+    std::string f = store.fifo(o.id);
+    if (mkfifo(f.c_str(), 0600) != 0) fail_errno("exec fifo", "mkfifo " + f);
+    fifo.reset(open(f.c_str(), O_PATH | O_CLOEXEC));
+    if (!fifo) fail_errno("exec fifo", "open " + f);
+    plan.exec_fifo_fd = fifo.get();
+  }
+  UniqueFd console;
+  if (plan.process.terminal) {
+    console = connect_console(o.console_socket);
+    plan.console_socket_fd = console.get();
+  }
+
+  rb.cg = cg.get();
+  rb.cg_created = true;
+  cg->create();
+  cg->apply(resources);
+
+  State st;
+  st.id = o.id;
+  st.bundle = bundle;
+  st.rootfs = spec.root.path[0] == '/' ? spec.root.path : bundle + "/" + spec.root.path;
+  st.created = now_rfc3339();
+  st.owner = getuid();
+  st.annotations = spec.annotations;
+  st.use_fifo = use_fifo;
+  plan.state_json = hook_state(o.id, "created", 0, bundle, spec.annotations);
+
+  launch::SpawnHooks hooks;
+  hooks.place = [&](pid_t pid) {
+    rb.pid = pid;
+    cg->add_process(pid);
+  };
+  hooks.create_runtime_hooks = [&](pid_t pid) {
+    std::string s = hook_state(o.id, "creating", pid, bundle, spec.annotations);
+    launch::run_hooks(spec.hooks.prestart, s, "prestart hook");
+    launch::run_hooks(spec.hooks.create_runtime, s, "createRuntime hook");
+  };
+  launch::Spawned sp = launch::spawn(plan, hooks);
+  rb.pid = sp.pid;
+  log::debug("init steps (us): " + sp.timings);
+
+  auto start = linux::start_time(sp.pid);
+  if (!start) fail("create", "container init exited during setup");
+  st.pid = sp.pid;
+  st.pid_start = *start;
+  st.cgroup = cg->save();
+  store.save(st);
+  write_pid_file(o.pid_file, sp.pid);
+  rb.committed = true;
+  return {std::move(st), std::move(spec), std::move(sp)};
+}
+
+void run_poststart(const State& st, const oci::Spec& spec) {
+  try {
+    launch::run_hooks(spec.hooks.poststart, hook_state(st.id, "running", st.pid, st.bundle, st.annotations),
+                      "poststart hook");
+  } catch (const Error& e) {
+    // The spec: a failing poststart hook is logged; the container keeps running.
+    log::warn(e.what());
+  }
+}
+
+int forwarded_signal = 0;
+void on_signal(int sig) { forwarded_signal = sig; }
+
+}  // namespace
+
+void create(const Store& store, const CreateOptions& o) { do_create(store, o, true); }
+
+int run(const Store& store, const CreateOptions& o) {
+  // A two-stage init is our grandchild: be its subreaper so we can wait for it.
+  prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
+  Created c = do_create(store, o, false);
+  pid_t pid = c.st.pid;
+  if (!o.detach) {
+    struct sigaction sa {};
+    sa.sa_handler = on_signal;
+    for (int s : {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGWINCH}) sigaction(s, &sa, nullptr);
+  }
+  launch::release(c.spawned);
+  {
+    Lock l = store.lock(o.id);
+    c.st.started = true;
+    store.save(c.st);
+  }
+  run_poststart(c.st, c.spec);
+  if (o.detach) return 0;
+
+  int status = 0;
+  for (;;) {
+    pid_t r = waitpid(-1, &status, 0);
+    if (r < 0) {
+      if (errno == EINTR) {
+        if (forwarded_signal) {
+          ::kill(pid, forwarded_signal);
+          forwarded_signal = 0;
+        }
+        continue;
+      }
+      break;
+    }
+    if (r == pid) break;  // other reaped children are orphans of the container
+  }
+  int code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+  try {
+    remove(store, o.id, true);
+  } catch (const Error& e) {
+    log::warn(e.what());  // someone else deleted it meanwhile
+  }
+  return code;
+}
+
+void start(const Store& store, const std::string& id) {
+  Lock l = store.lock(id);
+  State st = store.must_load(id);
+  Status s = status_of(st);
+  if (s != Status::created)
+    fail("start", "container \"" + id + "\" is " + status_name(s) + ", not created");
+  std::string f = store.fifo(id);
+  UniqueFd fifo(open(f.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC));
+  if (!fifo) fail_errno("start", "open exec fifo " + f);
+  UniqueFd pidfd(linux::pidfd_open(st.pid));
+  for (;;) {
+    pollfd p[2] = {{fifo.get(), POLLIN, 0}, {pidfd.get(), POLLIN, 0}};
+    int r = poll(p, pidfd ? 2 : 1, 1000);
+    if (r < 0 && errno == EINTR) continue;
+    if (p[0].revents & POLLIN) {
+      char c;
+      if (read(fifo.get(), &c, 1) == 1) break;
+    }
+    if ((pidfd && (p[1].revents & POLLIN)) || !linux::alive(st.pid, st.pid_start))
+      fail("start", "container \"" + id + "\" init exited before start");
+  }
+  unlink(f.c_str());
+  st.started = true;
+  store.save(st);
+  oci::Spec spec = load_saved_spec(store, id);
+  run_poststart(st, spec);
+}
+
+}  // namespace nohype::runtime

@@ -1,0 +1,197 @@
+// state / kill / delete / pause / resume / ps / update / stats.
+#include <signal.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cstring>
+
+#include "cgroups/manager.h"
+#include "common/error.h"
+#include "common/log.h"
+#include "launch/hooks.h"
+#include "linux/proc.h"
+#include "runtime/container.h"
+#include "runtime/spec_file.h"
+
+namespace nohype::runtime {
+
+namespace {
+std::unique_ptr<cgroups::Manager> manager_of(const State& st) { return cgroups::load_manager(st.cgroup); }
+
+void sleep_ms(int ms) {
+  timespec ts{ms / 1000, (ms % 1000) * 1000000L};
+  nanosleep(&ts, nullptr);
+}
+
+// Signals the init through a pidfd, after checking it is still the process
+// we started (its start time), so a recycled pid is never signalled.
+void signal_init(const State& st, int sig) {
+  UniqueFd pidfd(linux::pidfd_open(st.pid));
+  if (!pidfd || !linux::alive(st.pid, st.pid_start)) fail("kill", "container \"" + st.id + "\" is not running");
+  if (linux::pidfd_send_signal(pidfd.get(), sig) != 0)
+    fail_errno("kill", "send signal " + std::to_string(sig) + " to " + std::to_string(st.pid));
+}
+
+// Every process of the cgroup, frozen first so none can fork away while we
+// signal (a fork bomb cannot outrun this), then thawed to deliver.
+void signal_all(const State& st, int sig) {
+  auto cg = manager_of(st);
+  bool was_frozen = cg->frozen();
+  try {
+    cg->freeze();
+  } catch (const Error& e) {
+    log::debug(std::string("kill --all: freeze failed, signalling unfrozen: ") + e.what());
+  }
+  for (pid_t p : cg->pids()) ::kill(p, sig);
+  if (!was_frozen || sig == SIGKILL) cg->thaw();
+}
+
+bool wait_gone(const State& st, int ms) {
+  for (int waited = 0; waited < ms; waited += 10) {
+    if (!linux::alive(st.pid, st.pid_start)) return true;
+    sleep_ms(10);
+  }
+  return !linux::alive(st.pid, st.pid_start);
+}
+}  // namespace
+
+Status status_of(const State& st) {
+  if (!linux::alive(st.pid, st.pid_start)) return Status::stopped;
+  try {
+    if (manager_of(st)->frozen()) return Status::paused;
+  } catch (const Error&) {
+  }
+  if (st.use_fifo && !st.started) return Status::created;
+  if (!st.started) return Status::created;
+  return Status::running;
+}
+
+nlohmann::json oci_state(const State& st) {
+  Status s = status_of(st);
+  nlohmann::json j = {{"ociVersion", "1.2.0"},
+                      {"id", st.id},
+                      {"pid", s == Status::stopped ? 0 : st.pid},
+                      {"status", status_name(s)},
+                      {"bundle", st.bundle},
+                      {"rootfs", st.rootfs},
+                      {"created", st.created},
+                      {"owner", ""}};
+  if (!st.annotations.empty()) j["annotations"] = st.annotations;
+  return j;
+}
+
+int parse_signal(const std::string& s) {
+  if (s.empty()) return SIGTERM;
+  if (s[0] >= '0' && s[0] <= '9') {
+    int n = std::atoi(s.c_str());
+    if (n <= 0 || n >= NSIG) fail("kill", "invalid signal \"" + s + "\"");
+    return n;
+  }
+  std::string n = s;
+  for (auto& c : n) c = static_cast<char>(toupper(static_cast<unsigned char>(c)));
+  if (n.rfind("SIG", 0) == 0) n = n.substr(3);
+  for (int i = 1; i < NSIG; ++i) {
+    const char* abbrev = sigabbrev_np(i);
+    if (abbrev && n == abbrev) return i;
+  }
+  if (n.rfind("RTMIN", 0) == 0 || n.rfind("RTMAX", 0) == 0) {
+    int base = n[2] == 'M' && n[3] == 'I' ? SIGRTMIN : SIGRTMAX;
+    int off = n.size() > 5 ? std::atoi(n.c_str() + 5) : 0;
+    return base + off;
+  }
+  fail("kill", "unknown signal \"" + s + "\"");
+}
+
+void kill(const Store& store, const std::string& id, int sig, bool all) {
+  Lock l = store.lock(id);
+  State st = store.must_load(id);
+  Status s = status_of(st);
+  if (s == Status::stopped) fail("kill", "container \"" + id + "\" is not running");
+  if (all) {
+    signal_all(st, sig);
+    return;
+  }
+  signal_init(st, sig);
+}
+
+void remove(const Store& store, const std::string& id, bool force) {
+  Store::check_id(id);
+  if (!store.exists(id)) {
+    if (force) return;
+    fail("delete", "container \"" + id + "\" does not exist");
+  }
+  Lock l = store.lock(id);
+  auto maybe = store.load(id);
+  if (!maybe) {
+    // Never finished creating (its creator died): only the directory is left.
+    store.remove(id);
+    return;
+  }
+  State st = *maybe;
+  Status s = status_of(st);
+  if ((s == Status::running || s == Status::paused) && !force)
+    fail("delete", "container \"" + id + "\" is " + status_name(s) + "; stop it first or use --force");
+  auto cg = manager_of(st);
+  if (s != Status::stopped) {
+    // A created container is killed without --force, as runc does.
+    signal_all(st, SIGKILL);
+    if (!wait_gone(st, 5000)) fail("delete", "container \"" + id + "\" init did not die after SIGKILL");
+  }
+  // Without a pid namespace the init's children outlive it: end them too.
+  for (int i = 0; i < 50; ++i) {
+    auto left = cg->pids();
+    if (left.empty()) break;
+    for (pid_t p : left) ::kill(p, SIGKILL);
+    sleep_ms(10);
+  }
+  try {
+    oci::Spec spec = load_saved_spec(store, id);
+    launch::run_hooks(spec.hooks.poststop, hook_state(id, "stopped", 0, st.bundle, st.annotations), "poststop hook");
+  } catch (const Error& e) {
+    log::warn(e.what());  // the spec: poststop failures are logged, delete goes on
+  }
+  cg->destroy();
+  store.remove(id);
+}
+
+void pause(const Store& store, const std::string& id) {
+  Lock l = store.lock(id);
+  State st = store.must_load(id);
+  Status s = status_of(st);
+  if (s != Status::running && s != Status::created)
+    fail("pause", "container \"" + id + "\" is " + status_name(s) + ", not running");
+  manager_of(st)->freeze();
+}
+
+void resume(const Store& store, const std::string& id) {
+  Lock l = store.lock(id);
+  State st = store.must_load(id);
+  if (status_of(st) != Status::paused) fail("resume", "container \"" + id + "\" is not paused");
+  manager_of(st)->thaw();
+}
+
+std::vector<pid_t> pids(const Store& store, const std::string& id) {
+  State st = store.must_load(id);
+  return manager_of(st)->pids();
+}
+
+void update(const Store& store, const std::string& id, const nlohmann::json& resources, const std::string& where) {
+  Lock l = store.lock(id);
+  State st = store.must_load(id);
+  if (status_of(st) == Status::stopped) fail("update", "container \"" + id + "\" is stopped");
+  cgroups::Resources r = cgroups::parse_resources(resources, where);
+  manager_of(st)->apply(r);
+}
+
+nlohmann::json stats(const Store& store, const std::string& id) {
+  State st = store.must_load(id);
+  if (status_of(st) == Status::stopped) fail("events", "container \"" + id + "\" is stopped");
+  return manager_of(st)->stats();
+}
+
+bool oom_killed(const Store& store, const std::string& id) {
+  State st = store.must_load(id);
+  return manager_of(st)->oom_killed();
+}
+
+}  // namespace nohype::runtime

@@ -1,0 +1,76 @@
+// The state store: one directory per container under --root (default
+// /run/nohype), root-only, with state.json written atomically and an flock
+// on the directory serialising commands on the same container.
+#pragma once
+
+#include <sys/types.h>
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "common/fd.h"
+
+namespace nohype::runtime {
+
+struct State {
+  std::string id;
+  pid_t pid = 0;
+  uint64_t pid_start = 0;      // start time of pid, so a reused pid is never mistaken for ours
+  std::string bundle;
+  std::string rootfs;
+  std::string created;         // RFC 3339
+  uid_t owner = 0;
+  std::map<std::string, std::string> annotations;
+  nlohmann::json cgroup;       // cgroups::Manager::save()
+  bool use_fifo = true;        // created by `create` (waits on exec.fifo) vs `run`
+  bool started = false;
+  bool oom_recorded = false;
+};
+
+enum class Status { creating, created, running, paused, stopped };
+const char* status_name(Status s);
+
+class Lock {
+ public:
+  Lock() = default;
+  explicit Lock(UniqueFd fd) : fd_(std::move(fd)) {}
+  bool held() const { return fd_.valid(); }
+
+ private:
+  UniqueFd fd_;
+};
+
+class Store {
+ public:
+  explicit Store(std::string root);
+  const std::string& root() const { return root_; }
+  std::string dir(const std::string& id) const { return root_ + "/" + id; }
+  std::string fifo(const std::string& id) const { return dir(id) + "/exec.fifo"; }
+
+  // Throws if the id is malformed (runc's rule: [A-Za-z0-9_+.-], no "." or "..").
+  static void check_id(const std::string& id);
+  // Creates the container's directory; fails if it exists. Returns its lock.
+  Lock create(const std::string& id);
+  // Locks an existing container; throws "container X does not exist".
+  Lock lock(const std::string& id) const;
+  bool exists(const std::string& id) const;
+  std::optional<State> load(const std::string& id) const;
+  State must_load(const std::string& id) const;
+  void save(const State& st) const;
+  void remove(const std::string& id) const;
+  std::vector<std::string> list() const;
+
+ private:
+  std::string root_;
+};
+
+nlohmann::json to_json(const State& s);
+State state_from_json(const nlohmann::json& j);
+std::string now_rfc3339();
+
+}  // namespace nohype::runtime

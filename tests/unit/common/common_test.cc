@@ -1,0 +1,53 @@
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include "common/error.h"
+#include "common/file.h"
+#include "common/strings.h"
+
+using namespace nohype;
+
+TEST(Strings, SplitJoinTrim) {
+  EXPECT_EQ(split("a,b,,c", ','), (std::vector<std::string>{"a", "b", "", "c"}));
+  EXPECT_EQ(join({"a", "b"}, ", "), "a, b");
+  EXPECT_EQ(trim("  x y \n"), "x y");
+}
+
+TEST(Strings, Numbers) {
+  EXPECT_EQ(*parse_u64("42"), 42u);
+  EXPECT_FALSE(parse_u64("42x"));
+  EXPECT_FALSE(parse_u64("-1"));
+  EXPECT_EQ(*parse_i64("-1"), -1);
+  EXPECT_EQ(*parse_size("512M"), 512ULL << 20);
+  EXPECT_EQ(*parse_size("1g"), 1ULL << 30);
+  EXPECT_EQ(*parse_size("64k"), 65536u);
+  EXPECT_EQ(*parse_size("4096"), 4096u);
+  EXPECT_EQ(*parse_size("2GB"), 2ULL << 30);
+  EXPECT_FALSE(parse_size("M"));
+  EXPECT_FALSE(parse_size("99999999999999999999T"));
+}
+
+TEST(Error, FormatsStepAndErrno) {
+  try {
+    fail_errno("mount", "bind /a on /b", ENOENT);
+  } catch (const Error& e) {
+    EXPECT_STREQ(e.what(), "mount: bind /a on /b: No such file or directory");
+    EXPECT_EQ(e.step(), "mount");
+    EXPECT_EQ(e.err(), ENOENT);
+  }
+}
+
+TEST(File, AtomicWriteAndMkdir) {
+  char tmpl[] = "/tmp/nohype-common-XXXXXX";
+  ASSERT_TRUE(mkdtemp(tmpl));
+  std::string d = tmpl;
+  mkdir_p(d + "/a/b/c", 0755, "test");
+  EXPECT_TRUE(path_exists(d + "/a/b/c"));
+  write_file_atomic(d + "/a/f", "hello", "test");
+  EXPECT_EQ(read_file(d + "/a/f", "test"), "hello");
+  write_file_atomic(d + "/a/f", "bye", "test");
+  EXPECT_EQ(*try_read_file(d + "/a/f"), "bye");
+  EXPECT_FALSE(try_read_file(d + "/nope"));
+  EXPECT_THROW(read_file(d + "/nope", "test"), Error);
+  EXPECT_EQ(system(("rm -rf " + d).c_str()), 0);
+}
