@@ -1,0 +1,51 @@
+#!/bin/bash
+# bench/startup.sh: start-to-exit latency of `run` for /bin/true with a full
+# default spec (all namespaces but user, default mounts, masked/readonly
+# paths, cgroups, capabilities, rlimits), against runc, crun and bwrap in the
+# same run. Needs root and hyperfine. Writes bench/results/startup.md and the
+# README's "Startup latency" section.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+NOHYPE=${NOHYPE:-$PWD/build/nohype}
+RUNS=${RUNS:-200}
+W=$(mktemp -d /tmp/nohype-bench.XXXXXX)
+trap 'rm -rf --one-file-system "$W"' EXIT
+sh tests/lib/make-rootfs.sh "$W/bundle/rootfs" >/dev/null
+"$NOHYPE" spec --bundle "$W/bundle"
+# The same config for every OCI runtime: terminal off, /bin/true.
+sed -i -e 's/"terminal": true/"terminal": false/' -e 's/"sh"$/"true"/' "$W/bundle/config.json"
+grep -q '"true"' "$W/bundle/config.json" || { echo "bench: could not set args" >&2; exit 1; }
+
+cmds=()
+names=()
+add() { names+=("$1"); cmds+=("$2"); }
+add nohype "$NOHYPE --root $W/nohype run --bundle $W/bundle b-nohype"
+command -v runc >/dev/null && add runc "runc --root $W/runc run --bundle $W/bundle b-runc"
+command -v crun >/dev/null && add crun "crun --root $W/crun run --bundle $W/bundle b-crun"
+command -v bwrap >/dev/null && add "bwrap --unshare-all" "bwrap --unshare-all --bind $W/bundle/rootfs / --proc /proc --dev /dev /bin/true"
+args=()
+for i in "${!cmds[@]}"; do args+=(-n "${names[$i]}" "${cmds[$i]}"); done
+mkdir -p bench/results
+hyperfine -N --warmup 20 --runs "$RUNS" --export-json "$W/startup.json" --export-markdown "$W/startup.md" "${args[@]}"
+
+# Per-step breakdown of one nohype run (--debug logs the timings).
+"$NOHYPE" --debug --log "$W/debug.log" --root "$W/nohype" run --bundle "$W/bundle" b-steps
+steps=$(grep -o 'steps (us): [^"]*' "$W/debug.log" | sed 's/steps (us): //' | tr '\n' ' ')
+
+{
+  echo "Measured $(date -u +%Y-%m-%d) on $(nproc) cores, kernel $(uname -r), $RUNS runs each (hyperfine -N)."
+  echo
+  cat "$W/startup.md"
+  echo
+  awk -v names="${names[*]}" 'BEGIN{}
+    /"command"/ {gsub(/[",]/,""); cmd=$2}
+    /"mean"/ {gsub(/[",]/,""); mean[cmd]=$2}
+    END {
+      base=mean["nohype"];
+      for (c in mean) if (c != "nohype") printf("- nohype takes %.2f of %s'"'"'s time (%.1f ms vs %.1f ms)\n", base/mean[c], c, base*1000, mean[c]*1000);
+    }' "$W/startup.json"
+  echo
+  echo "Where nohype's time goes (one run, microseconds): $steps"
+} > bench/results/startup.md
+cat bench/results/startup.md
+./bench/update-readme.sh startup bench/results/startup.md

@@ -1,0 +1,27 @@
+#!/bin/bash
+# setup.sh: install what nohype needs from Debian's archive and build it.
+# Idempotent; safe to run again. Needs root (apt-get, and nohype itself runs as root).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+if [ "$(id -u)" != 0 ]; then echo "setup.sh: run as root (nohype creates namespaces and cgroups)" >&2; exit 1; fi
+
+# Build: compiler, CMake+Ninja, GoogleTest; libraries nohype links (see README "Dependencies").
+build_pkgs="g++ cmake ninja-build pkg-config libgtest-dev nlohmann-json3-dev libseccomp-dev libsodium-dev"
+# Run and test: busybox-static for test rootfs, procps for `ps`, iproute2/nftables for cell networking,
+# the peers we compare with and drive (runc, crun, bwrap, podman, containerd), hyperfine for bench/.
+run_pkgs="busybox-static procps iproute2 nftables file runc crun bubblewrap podman containerd hyperfine criu"
+missing=""
+for p in $build_pkgs $run_pkgs; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
+done
+if [ -n "$missing" ]; then
+  echo "setup.sh: installing$missing"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends $missing >/dev/null
+fi
+
+build=${NOHYPE_BUILD_DIR:-build}
+cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo ${NOHYPE_CMAKE_ARGS:-} >/dev/null
+ninja -C "$build"
+echo "setup.sh: built $build/nohype"

@@ -1,0 +1,54 @@
+#!/bin/bash
+# podman driving nohype (through conmon), with an image imported from a local
+# busybox rootfs. Private storage so nothing touches the machine's podman state.
+set -u
+. "$(dirname "$0")/lib.sh"
+command -v podman >/dev/null || { skip "podman" "podman is not installed"; exit 0; }
+W=$(mktemp -d /tmp/nohype-podman.XXXXXX)
+P="podman --root $W/root --runroot $W/runroot --runtime $NOHYPE --cgroup-manager cgroupfs --events-backend file"
+U="--ulimit nofile=1024:1024 --ulimit nproc=1024:1024"
+IMG=localhost/nohype-busybox:test
+cleanup() {
+  $P rm -af -t 0 >/dev/null 2>&1
+  $P rmi -af >/dev/null 2>&1
+  $P system reset -f >/dev/null 2>&1
+  awk '{print $5}' /proc/self/mountinfo | grep "^$W/" | sort -r | while read -r m; do umount -l "$m" 2>/dev/null; done
+  rm -rf --one-file-system "$W"
+}
+trap cleanup EXIT
+
+sh "$SRC/tests/lib/make-rootfs.sh" "$W/rootfs" >/dev/null
+out=$(tar -C "$W/rootfs" -c . | $P import - $IMG 2>&1) && ok "import a local rootfs as an image" || nok "import a local rootfs as an image" "$out"
+
+out=$($P run --rm $U --network none $IMG echo hello-from-podman 2>&1)
+check "podman run --rm --network none: output" "hello-from-podman" "$out"
+
+$P run --rm $U --network none $IMG sh -c 'exit 5' >/dev/null 2>&1
+check "exit status reaches podman" 5 "$?"
+
+out=$($P run --rm $U --network none -e FOO=bar -w /tmp --user 1000:1000 $IMG sh -c 'echo $FOO $(pwd) $(id -u)' 2>&1)
+check "env, workdir and user" "bar /tmp 1000" "$out"
+
+out=$($P run --rm $U --network none --read-only $IMG sh -c 'touch /x 2>/dev/null && echo rw || echo ro' 2>&1)
+check "--read-only" "ro" "$out"
+
+out=$($P run --rm $U --network none --memory 64m $IMG cat /sys/fs/cgroup/memory/memory.limit_in_bytes 2>&1)
+check "--memory limit seen inside" 67108864 "$out"
+
+out=$($P run --rm $U $IMG sh -c 'ip -o -4 addr show | grep -v " lo " | wc -l' 2>&1)
+check "podman's default network: the container has an interface besides lo" 1 "$out"
+
+id=$($P run -d $U --network none $IMG sleep 300 2>&1)
+if [ $? -eq 0 ]; then
+  ok "run -d"
+  out=$($P exec "$id" sh -c 'echo exec-ok' 2>&1); check "podman exec" exec-ok "$out"
+  st=$($P inspect -f '{{.State.Status}}' "$id" 2>&1); check "inspect: running" running "$st"
+  $P pause "$id" >/dev/null 2>&1; st=$($P inspect -f '{{.State.Status}}' "$id" 2>&1); check "pause" paused "$st"
+  $P unpause "$id" >/dev/null 2>&1; st=$($P inspect -f '{{.State.Status}}' "$id" 2>&1); check "unpause" running "$st"
+  out=$($P top "$id" pid args 2>&1 | tail -n +2 | wc -l); check "top lists the process" 1 "$out"
+  $P stop -t 1 "$id" >/dev/null 2>&1; st=$($P inspect -f '{{.State.Status}}' "$id" 2>&1); check "stop" exited "$st"
+  $P rm "$id" >/dev/null 2>&1; check "rm" 0 $?
+else
+  nok "run -d" "$id"
+fi
+echo "# podman $(podman --version | awk '{print $3}')"

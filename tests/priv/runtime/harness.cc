@@ -1,0 +1,157 @@
+#include "harness.h"
+
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <fstream>
+#include <sstream>
+
+#include "oci/default_spec.h"
+
+namespace nohype::test {
+
+std::string nohype_bin() { return NOHYPE_BIN; }
+
+std::string trim_nl(std::string s) {
+  while (!s.empty() && (s.back() == '\n' || s.back() == '\r' || s.back() == ' ')) s.pop_back();
+  return s;
+}
+
+Result run(const std::vector<std::string>& argv, const std::string& input) {
+  int in[2], out[2], err[2];
+  if (pipe2(in, O_CLOEXEC) || pipe2(out, O_CLOEXEC) || pipe2(err, O_CLOEXEC)) abort();
+  pid_t pid = fork();
+  if (pid == 0) {
+    dup2(in[0], 0);
+    dup2(out[1], 1);
+    dup2(err[1], 2);
+    std::vector<char*> a;
+    for (const auto& s : argv) a.push_back(const_cast<char*>(s.c_str()));
+    a.push_back(nullptr);
+    execv(a[0], a.data());
+    _exit(127);
+  }
+  close(in[0]);
+  close(out[1]);
+  close(err[1]);
+  signal(SIGPIPE, SIG_IGN);
+  if (!input.empty()) {
+    ssize_t w = write(in[1], input.data(), input.size());
+    (void)w;
+  }
+  close(in[1]);
+  Result r;
+  pollfd p[2] = {{out[0], POLLIN, 0}, {err[0], POLLIN, 0}};
+  int open_fds = 2;
+  while (open_fds > 0) {
+    if (poll(p, 2, -1) < 0) {
+      if (errno == EINTR) continue;
+      break;
+    }
+    for (int i = 0; i < 2; ++i) {
+      if (p[i].fd < 0 || !(p[i].revents & (POLLIN | POLLHUP))) continue;
+      char buf[4096];
+      ssize_t n = read(p[i].fd, buf, sizeof buf);
+      if (n <= 0) {
+        close(p[i].fd);
+        p[i].fd = -1;
+        --open_fds;
+        continue;
+      }
+      (i == 0 ? r.out : r.err).append(buf, static_cast<size_t>(n));
+    }
+  }
+  int st = 0;
+  waitpid(pid, &st, 0);
+  r.code = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+  return r;
+}
+
+Bundle::Bundle(std::vector<std::string> args) {
+  char tmpl[] = "/tmp/nohype-bundle-XXXXXX";
+  if (!mkdtemp(tmpl)) abort();
+  dir_ = tmpl;
+  Result r = run({"/bin/sh", std::string(NOHYPE_SRC) + "/tests/lib/make-rootfs.sh", rootfs()});
+  if (r.code != 0) ADD_FAILURE() << "make-rootfs.sh failed: " << r.err;
+  config = oci::default_spec(false);
+  config["process"]["terminal"] = false;
+  config["process"]["args"] = args;
+  config["root"]["readonly"] = false;
+  write();
+}
+
+Bundle::~Bundle() {
+  auto left = mounts_under(dir_);
+  EXPECT_TRUE(left.empty()) << "mounts left under " << dir_ << ": " << left.front();
+  if (left.empty()) run({"/bin/rm", "-rf", "--one-file-system", dir_});
+}
+
+void Bundle::write() const {
+  std::ofstream f(dir_ + "/config.json");
+  f << config.dump(2);
+}
+
+Nohype::Nohype() {
+  char tmpl[] = "/tmp/nohype-root-XXXXXX";
+  if (!mkdtemp(tmpl)) abort();
+  root_ = tmpl;
+}
+
+Nohype::~Nohype() {
+  // Every test deletes its containers; anything left is a leak to report.
+  Result r = (*this)({"list", "-q"});
+  EXPECT_EQ(trim_nl(r.out), "") << "containers left in " << root_;
+  std::istringstream ids(r.out);
+  std::string id;
+  while (std::getline(ids, id))
+    if (!id.empty()) (*this)({"delete", "--force", id});
+  run({"/bin/rm", "-rf", root_});
+}
+
+Result Nohype::operator()(const std::vector<std::string>& args, const std::string& input) const {
+  std::vector<std::string> a = {nohype_bin(), "--root", root_};
+  a.insert(a.end(), args.begin(), args.end());
+  return run(a, input);
+}
+
+std::string Nohype::unique_id(const std::string& prefix) const {
+  static std::atomic<int> n{0};
+  return prefix + "-" + std::to_string(getpid()) + "-" + std::to_string(n++);
+}
+
+Result Nohype::run_bundle(const Bundle& b, const std::vector<std::string>& extra) const {
+  std::vector<std::string> a = {"run", "--bundle", b.dir()};
+  a.insert(a.end(), extra.begin(), extra.end());
+  a.push_back(unique_id("run"));
+  return (*this)(a);
+}
+
+std::vector<std::string> mounts_under(const std::string& prefix) {
+  std::ifstream f("/proc/self/mountinfo");
+  std::vector<std::string> out;
+  std::string line;
+  while (std::getline(f, line)) {
+    std::istringstream s(line);
+    std::string id, parent, dev, root, mp;
+    s >> id >> parent >> dev >> root >> mp;
+    if (mp.rfind(prefix, 0) == 0) out.push_back(mp);
+  }
+  return out;
+}
+
+std::vector<std::string> cgroups_named(const std::string& name) {
+  Result r = run({"/usr/bin/find", "/sys/fs/cgroup", "-maxdepth", "4", "-type", "d", "-name", name});
+  std::vector<std::string> out;
+  std::istringstream s(r.out);
+  std::string line;
+  while (std::getline(s, line))
+    if (!line.empty()) out.push_back(line);
+  return out;
+}
+
+}  // namespace nohype::test

@@ -1,0 +1,64 @@
+// Test harness for privileged end-to-end tests: a busybox bundle in a temp
+// dir, a private --root, and the real nohype binary run as a subprocess.
+// Every fixture removes what it made and checks nothing was left behind.
+#pragma once
+
+#include <gtest/gtest.h>
+
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+namespace nohype::test {
+
+struct Result {
+  int code = -1;
+  std::string out;
+  std::string err;
+};
+
+// Runs argv (argv[0] is a path) with optional stdin; waits; captures output.
+Result run(const std::vector<std::string>& argv, const std::string& input = "");
+std::string trim_nl(std::string s);
+
+class Bundle {
+ public:
+  // Makes DIR/rootfs (busybox) and DIR/config.json (nohype's default spec,
+  // terminal off, rootfs writable, `args`).
+  explicit Bundle(std::vector<std::string> args = {"true"});
+  ~Bundle();
+  Bundle(const Bundle&) = delete;
+  Bundle& operator=(const Bundle&) = delete;
+
+  nlohmann::json config;
+  const std::string& dir() const { return dir_; }
+  std::string rootfs() const { return dir_ + "/rootfs"; }
+  void write() const;  // writes config.json
+
+ private:
+  std::string dir_;
+};
+
+class Nohype {
+ public:
+  Nohype();
+  ~Nohype();
+  const std::string& root() const { return root_; }
+  // nohype --root ROOT args...
+  Result operator()(const std::vector<std::string>& args, const std::string& input = "") const;
+  // `run` the bundle and return its result (container id is unique per call).
+  Result run_bundle(const Bundle& b, const std::vector<std::string>& extra = {}) const;
+  std::string unique_id(const std::string& prefix = "t") const;
+
+ private:
+  std::string root_;
+};
+
+std::string nohype_bin();
+// Paths of host mounts whose mount point starts with prefix.
+std::vector<std::string> mounts_under(const std::string& prefix);
+// Cgroup directories named `name` anywhere under /sys/fs/cgroup (depth-limited).
+std::vector<std::string> cgroups_named(const std::string& name);
+
+}  // namespace nohype::test
