@@ -25,6 +25,7 @@
 #include "common/error.h"
 #include "common/fd.h"
 #include "seccomp/bpf_eval.h"
+#include "seccomp/cache.h"
 #include "seccomp/compile.h"
 #include "seccomp/kernel.h"
 #include "seccomp/listener.h"
@@ -71,6 +72,11 @@ int load_with_nnp(const Filter& f) {
   return install(f);
 }
 
+void run_rm(const std::string& dir) {
+  std::string cmd = "rm -rf '" + dir + "'";
+  EXPECT_EQ(system(cmd.c_str()), 0);
+}
+
 void expect_exit0(int status) {
   ASSERT_TRUE(WIFEXITED(status)) << "signal " << (WIFSIGNALED(status) ? WTERMSIG(status) : 0);
   EXPECT_EQ(WEXITSTATUS(status), 0) << "failed at line " << WEXITSTATUS(status) << " of install_test.cc";
@@ -106,9 +112,13 @@ TEST(Install, ArgumentCheckedCallBothWays) {
 
 TEST(Install, EnosysForSyscallsNewerThanTheProfile) {
   // Largest named: exit_group (231). getrandom (318) works on this kernel,
-  // so ENOSYS can only come from the prologue.
+  // so ENOSYS can only come from the prologue. Memory and signal calls are
+  // there for sanitizer runtimes.
   Filter f =
-      compile(profile("SCMP_ACT_ERRNO", {rule({"read", "write", "exit", "exit_group", "getpid"}, "SCMP_ACT_ALLOW")}),
+      compile(profile("SCMP_ACT_ERRNO",
+                      {rule({"read", "write", "exit", "exit_group", "getpid", "mmap", "munmap", "mprotect", "madvise",
+                             "brk", "rt_sigaction", "rt_sigprocmask", "sigaltstack", "futex", "gettid"},
+                            "SCMP_ACT_ALLOW")}),
               "config.json");
   expect_exit0(in_child([&] {
     load_with_nnp(f);
@@ -313,4 +323,20 @@ TEST(Install, NotifyHandsTheListenerToTheAgent) {
   expect_exit0(status);
   unlink(path.c_str());
   rmdir(dir.c_str());
+}
+
+TEST(Install, ProgramFromTheCacheLoads) {
+  char tmpl[] = "/tmp/nohype-sc-cache-XXXXXX";
+  ASSERT_TRUE(mkdtemp(tmpl));
+  std::string dir = std::string(tmpl) + "/c";
+  oci::Seccomp p = docker_like();
+  compile_cached(p, "config.json", dir);
+  Filter f = compile_cached(p, "config.json", dir);  // a hit
+  expect_exit0(in_child([&] {
+    load_with_nnp(f);
+    CHECK(errno_of(syscall(SYS_unshare, CLONE_NEWNS)) == EPERM);
+    CHECK(syscall(SYS_getpid) > 0);
+    return 0;
+  }));
+  run_rm(tmpl);
 }
