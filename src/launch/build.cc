@@ -5,6 +5,7 @@
 
 #include "common/error.h"
 #include "oci/names.h"
+#include "seccomp/cache.h"
 
 #ifndef CLONE_NEWTIME
 #define CLONE_NEWTIME 0x00000080
@@ -28,7 +29,8 @@ int ioprio_value(const oci::IoPriority& io) {
 }
 }  // namespace
 
-ProcessPlan build_process_plan(const oci::Process& p, const oci::Spec& spec, const std::string& where) {
+ProcessPlan build_process_plan(const oci::Process& p, const oci::Spec& spec, const std::string& where,
+                               const std::string& seccomp_cache_dir) {
   ProcessPlan out;
   out.args = p.args;
   out.env = p.env;
@@ -52,7 +54,11 @@ ProcessPlan build_process_plan(const oci::Process& p, const oci::Spec& spec, con
   out.no_new_privs = p.no_new_privileges;
   out.oom_score_adj = p.oom_score_adj;
   if (spec.linux.seccomp) {
-    out.seccomp = seccomp::compile(*spec.linux.seccomp, where);
+    // Compiling a Docker-size profile costs ~10 ms in libseccomp; the cache
+    // (keyed by the whole resolved profile) makes repeat creates ~80 us.
+    out.seccomp = seccomp_cache_dir.empty()
+                      ? seccomp::compile(*spec.linux.seccomp, where)
+                      : seccomp::compile_cached(*spec.linux.seccomp, where, seccomp_cache_dir);
     out.seccomp_listener_path = spec.linux.seccomp->listener_path;
     out.seccomp_listener_metadata = spec.linux.seccomp->listener_metadata;
   }
@@ -120,7 +126,7 @@ InitPlan build_init_plan(const oci::Spec& spec, const BuildInput& in) {
   plan.sysctl = spec.linux.sysctl;
   plan.create_container_hooks = spec.hooks.create_container;
   plan.has_create_runtime_hooks = !spec.hooks.prestart.empty() || !spec.hooks.create_runtime.empty();
-  plan.process = build_process_plan(spec.process, spec, in.where);
+  plan.process = build_process_plan(spec.process, spec, in.where, in.seccomp_cache_dir);
   plan.process.start_container_hooks = spec.hooks.start_container;
   return plan;
 }

@@ -15,12 +15,14 @@ struct BuildInput {
   std::string where = "config.json";
   bool no_pivot = false;
   std::map<std::string, std::string> cgroup_v1_dirs;  // for "cgroup" mounts without a cgroupns
+  std::string seccomp_cache_dir;                      // compiled filters by profile hash; "" = no cache
 };
 
 // Throws Error("validate config", ...) naming the field for anything the
 // parser could not judge alone (capabilities vs. kernel, seccomp rules, mounts).
 InitPlan build_init_plan(const oci::Spec& spec, const BuildInput& in);
 // The process part alone; also used by `exec`.
-ProcessPlan build_process_plan(const oci::Process& p, const oci::Spec& spec, const std::string& where);
+ProcessPlan build_process_plan(const oci::Process& p, const oci::Spec& spec, const std::string& where,
+                               const std::string& seccomp_cache_dir = "");
 
 }  // namespace nohype::launch

@@ -19,13 +19,14 @@
 #include "common/error.h"
 #include "common/fd.h"
 #include "common/file.h"
+#include "common/timing.h"
 #include "launch/console.h"
 #include "launch/hooks.h"
 #include "launch/protocol.h"
 #include "linux/caps.h"
 #include "linux/user.h"
 #include "rootfs/setup.h"
-#include "seccomp/listener.h"
+#include "seccomp/compile.h"
 
 #ifndef CLOSE_RANGE_CLOEXEC
 #define CLOSE_RANGE_CLOEXEC (1U << 2)
@@ -40,30 +41,6 @@
 namespace nohype::launch {
 
 namespace {
-
-// Per-step timing, sent to the parent with `ready` for --debug and bench/.
-class Steps {
- public:
-  Steps() { last_ = now(); }
-  void done(const char* name) {
-    int64_t t = now();
-    if (!out_.empty()) out_ += ' ';
-    out_ += name;
-    out_ += '=';
-    out_ += std::to_string((t - last_) / 1000);
-    last_ = t;
-  }
-  const std::string& text() const { return out_; }
-
- private:
-  static int64_t now() {
-    timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec * 1000000000LL + ts.tv_nsec;
-  }
-  int64_t last_;
-  std::string out_;
-};
 
 void join_namespaces(const std::vector<JoinNs>& join, bool user_only) {
   for (const auto& j : join) {
@@ -92,6 +69,20 @@ void set_sysctls(const std::map<std::string, std::string>& sysctl) {
 }
 
 }  // namespace
+
+void install_notify_filter(ProcessPlan& p, int sync) {
+  if (!p.seccomp || !p.seccomp->uses_notify) return;
+  // A notifying filter loads before `ready` so its listener fd can travel to
+  // the parent, which hands it to listenerPath on the host (that path is not
+  // reachable from here, and the filter may forbid connect).
+  if (p.no_new_privs && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) fail_errno("no_new_privs", "prctl");
+  int lfd = seccomp::install(*p.seccomp);
+  if (lfd < 0) fail("seccomp load", "the filter has notify rules but the kernel returned no listener");
+  send_msg(sync, {MsgType::seccomp_fd});
+  send_fd_msg(sync, lfd);
+  close(lfd);
+  p.seccomp.reset();
+}
 
 void apply_process_limits(const ProcessPlan& p) {
   // Before dropping capabilities: raising a hard limit or lowering
@@ -153,10 +144,9 @@ std::string find_executable(const std::string& name, const std::vector<std::stri
 // no_new_privs needs CAP_SYS_ADMIN, so it loads before the caps drop; with
 // no_new_privs it loads last so the filter sees only the user program.
 [[noreturn]] void become_process(const ProcessPlan& p, const std::string& exe, const std::string& state_json) {
+  (void)state_json;
   if (p.seccomp && !p.no_new_privs) {
     int lfd = seccomp::install(*p.seccomp);
-    if (lfd >= 0 && !p.seccomp_listener_path.empty())
-      seccomp::send_listener(p.seccomp_listener_path, lfd, state_json);
     if (lfd >= 0) close(lfd);
   }
   if (p.has_caps) linux::drop_bounding(p.cap_bounding);
@@ -177,8 +167,6 @@ std::string find_executable(const std::string& name, const std::vector<std::stri
   if (p.no_new_privs && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) fail_errno("no_new_privs", "prctl");
   if (p.seccomp && p.no_new_privs) {
     int lfd = seccomp::install(*p.seccomp);
-    if (lfd >= 0 && !p.seccomp_listener_path.empty())
-      seccomp::send_listener(p.seccomp_listener_path, lfd, state_json);
     if (lfd >= 0) close(lfd);
   }
   std::vector<char*> argv, envp;
@@ -204,9 +192,21 @@ void cloexec_from(int first) {
 [[noreturn]] void run_init(const InitPlan& plan, int sync) {
   bool reported_ready = false;
   try {
-    Steps steps;
+    StepTimer steps;
+    // Until execve, this process is a copy of the runtime inside the
+    // container: keep /proc/1/exe unreachable (CVE-2019-5736 class).
+    if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) != 0) fail_errno("init", "PR_SET_DUMPABLE");
     expect_msg(sync, MsgType::go, "wait for parent");
     steps.done("sync");
+    bool in_userns = plan.new_userns;
+    for (const auto& j : plan.join) in_userns |= j.flag == CLONE_NEWUSER;
+    if (in_userns) {
+      // In a user namespace a non-dumpable init could not write its own
+      // /proc/self files (they would belong to the host's root). Dumpable is
+      // safe there: the container's root maps to an unprivileged host uid
+      // that cannot write the runtime binary.
+      if (prctl(PR_SET_DUMPABLE, 1, 0, 0, 0) != 0) fail_errno("init", "PR_SET_DUMPABLE");
+    }
     if (plan.unshare_flags & CLONE_NEWCGROUP) {
       // After the parent placed us in the container's cgroup, so that cgroup
       // becomes the namespace root.
@@ -251,6 +251,8 @@ void cloexec_from(int first) {
       if (access(fifo.c_str(), F_OK) != 0)
         fail_errno("exec fifo", "reach the exec fifo through /proc (is /proc mounted in the container?)");
     }
+    ProcessPlan process = plan.process;
+    install_notify_filter(process, sync);
     cloexec_from(3 + plan.preserve_fds);
     steps.done("process setup");
     send_msg(sync, {MsgType::ready, static_cast<int32_t>(getpid()), 0, "", steps.text()});
@@ -264,7 +266,7 @@ void cloexec_from(int first) {
       expect_msg(sync, MsgType::start, "wait for start");
     }
     close(sync);
-    become_process(plan.process, exe, plan.state_json);
+    become_process(process, exe, plan.state_json);
   } catch (const Error& e) {
     if (!reported_ready) {
       send_msg(sync, {MsgType::error, 0, e.err(), e.step(), e.detail()});
@@ -281,6 +283,7 @@ void cloexec_from(int first) {
 
 [[noreturn]] void run_stage(const InitPlan& plan, int sync) {
   try {
+    if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) != 0) fail_errno("init", "PR_SET_DUMPABLE");
     // User namespace first: it decides which capabilities the other joins need.
     join_namespaces(plan.join, true);
     join_namespaces(plan.join, false);

@@ -19,5 +19,8 @@ std::string find_executable(const std::string& name, const std::vector<std::stri
 void cloexec_from(int first_fd);
 // oom_score_adj, rlimits, personality, io priority, scheduler: before caps drop.
 void apply_process_limits(const ProcessPlan& p);
+// Loads a filter with notify rules now and passes its listener fd to the
+// parent over `sync`; clears p.seccomp so become_process does not load it again.
+void install_notify_filter(ProcessPlan& p, int sync);
 
 }  // namespace nohype::launch

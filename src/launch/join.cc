@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <sched.h>
 #include <signal.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -53,17 +54,19 @@ std::vector<NsFd> open_namespaces(pid_t target) {
 
 [[noreturn]] void exec_child(const JoinRequest& req, int sync) {
   try {
+    ProcessPlan process = req.process;
     expect_msg(sync, MsgType::go, "wait for parent");
     if (req.process.terminal) {
       if (setsid() < 0) fail_errno("console", "setsid");
       setup_console(req.console_socket_fd, req.process.console_size, false);
       close(req.console_socket_fd);
     }
-    apply_process_limits(req.process);
-    std::string exe = find_executable(req.process.args[0], req.process.env);
+    apply_process_limits(process);
+    std::string exe = find_executable(process.args[0], process.env);
+    install_notify_filter(process, sync);
     cloexec_from(3 + req.preserve_fds);
     // The sync socket is close-on-exec: the parent sees EOF once execve succeeded.
-    become_process(req.process, exe, req.state_json);
+    become_process(process, exe, req.state_json);
   } catch (const Error& e) {
     send_msg(sync, {MsgType::error, 0, e.err(), e.step(), e.detail()});
   } catch (const std::exception& e) {
@@ -73,7 +76,8 @@ std::vector<NsFd> open_namespaces(pid_t target) {
 }
 }  // namespace
 
-pid_t join_and_exec(const JoinRequest& req, const std::function<void(pid_t)>& place) {
+pid_t join_and_exec(const JoinRequest& req, const std::function<void(pid_t)>& place,
+                    const std::function<void(pid_t, int)>& seccomp_listener) {
   auto nss = open_namespaces(req.target);
   int sv[2];
   if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) != 0) fail_errno("sync", "socketpair");
@@ -81,8 +85,17 @@ pid_t join_and_exec(const JoinRequest& req, const std::function<void(pid_t)>& pl
   pid_t stage = linux::clone_child(0, [&]() -> int {
     parent_end.reset();
     try {
-      for (auto& n : nss)
-        if (setns(n.fd.get(), n.flag) != 0) fail_errno("exec", std::string("join the container's ") + n.name + " namespace");
+      // Non-dumpable before entering: container processes then cannot open
+      // /proc/PID/exe of this copy of the runtime (CVE-2019-5736 class).
+      // execve of the user program resets it.
+      if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) != 0) fail_errno("exec", "PR_SET_DUMPABLE");
+      for (auto& n : nss) {
+        if (setns(n.fd.get(), n.flag) != 0)
+          fail_errno("exec", std::string("join the container's ") + n.name + " namespace");
+        // See run_init: in a user namespace dumpable is needed and safe.
+        if (n.flag == CLONE_NEWUSER && prctl(PR_SET_DUMPABLE, 1, 0, 0, 0) != 0)
+          fail_errno("exec", "PR_SET_DUMPABLE");
+      }
       pid_t pid = fork();
       if (pid < 0) fail_errno("exec", "fork");
       if (pid == 0) exec_child(req, child_end.get());
@@ -102,13 +115,21 @@ pid_t join_and_exec(const JoinRequest& req, const std::function<void(pid_t)>& pl
     stage = -1;
     if (place) place(pid);
     send_msg(parent_end.get(), {MsgType::go});
-    // EOF means execve succeeded; a message means setup failed.
-    char buf[65536];
-    ssize_t n;
-    do {
-      n = recv(parent_end.get(), buf, sizeof buf, MSG_PEEK);
-    } while (n < 0 && errno == EINTR);
-    if (n > 0) expect_msg(parent_end.get(), MsgType::child_pid, "exec");  // rethrows the child's error
+    // EOF means execve succeeded; a message means setup failed (or a
+    // seccomp listener fd to pass on first).
+    for (;;) {
+      char buf[65536];
+      ssize_t n;
+      do {
+        n = recv(parent_end.get(), buf, sizeof buf, MSG_PEEK);
+      } while (n < 0 && errno == EINTR);
+      if (n <= 0) break;
+      Msg m = recv_msg(parent_end.get(), "exec");
+      if (m.type == MsgType::error) throw Error(m.step, m.text, m.err);
+      if (m.type != MsgType::seccomp_fd) fail("exec", "unexpected message from the exec'd process");
+      UniqueFd lfd(recv_fd_msg(parent_end.get(), "seccomp listener"));
+      if (seccomp_listener) seccomp_listener(pid, lfd.get());
+    }
   } catch (...) {
     if (stage > 0) {
       kill(stage, SIGKILL);

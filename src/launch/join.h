@@ -21,6 +21,7 @@ struct JoinRequest {
 
 // Returns the new process's host pid once it has exec'd; throws the
 // process's setup error otherwise. place(pid) puts it in the container's cgroup.
-pid_t join_and_exec(const JoinRequest& req, const std::function<void(pid_t)>& place);
+pid_t join_and_exec(const JoinRequest& req, const std::function<void(pid_t)>& place,
+                    const std::function<void(pid_t, int)>& seccomp_listener = {});
 
 }  // namespace nohype::launch

@@ -18,6 +18,7 @@ enum class MsgType : uint32_t {
   ready,          // init -> parent: set up, waiting for start
   start,          // parent -> init (`run`): go ahead without the exec fifo
   error,          // either way: step, errno and text of a failure
+  seccomp_fd,     // init -> parent: the notify listener fd follows (SCM_RIGHTS)
 };
 
 struct Msg {
@@ -33,5 +34,8 @@ void send_msg(int fd, const Msg& m);
 Msg recv_msg(int fd, const std::string& step);
 // Receives and checks the type; an Error message from the peer is rethrown as nohype::Error.
 Msg expect_msg(int fd, MsgType type, const std::string& step);
+// An fd passed with SCM_RIGHTS (after a seccomp_fd message).
+void send_fd_msg(int sock, int fd);
+int recv_fd_msg(int sock, const std::string& step);
 
 }  // namespace nohype::launch

@@ -84,6 +84,11 @@ Spawned spawn(const InitPlan& plan, const SpawnHooks& hooks) {
     for (;;) {
       Msg m = recv_msg(parent_end.get(), "container init");
       if (m.type == MsgType::error) throw Error(m.step, m.text, m.err);
+      if (m.type == MsgType::seccomp_fd) {
+        UniqueFd lfd(recv_fd_msg(parent_end.get(), "seccomp listener"));
+        if (hooks.seccomp_listener) hooks.seccomp_listener(out.pid, lfd.get());
+        continue;
+      }
       if (m.type == MsgType::hooks_request) {
         if (hooks.create_runtime_hooks) hooks.create_runtime_hooks(out.pid);
         send_msg(parent_end.get(), {MsgType::hooks_done});

@@ -15,6 +15,7 @@ namespace nohype::launch {
 struct SpawnHooks {
   std::function<void(pid_t)> place;                 // put the init in its cgroup (before it runs anything)
   std::function<void(pid_t)> create_runtime_hooks;  // prestart + createRuntime, runtime namespace
+  std::function<void(pid_t, int)> seccomp_listener;  // hand the notify fd to listenerPath
 };
 
 struct Spawned {

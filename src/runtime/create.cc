@@ -16,12 +16,14 @@
 #include "common/error.h"
 #include "common/file.h"
 #include "common/log.h"
+#include "common/timing.h"
 #include "launch/build.h"
 #include "launch/hooks.h"
 #include "launch/spawn.h"
 #include "linux/proc.h"
 #include "runtime/container.h"
 #include "runtime/spec_file.h"
+#include "seccomp/listener.h"
 
 namespace nohype::runtime {
 
@@ -110,7 +112,7 @@ struct Created {
   launch::Spawned spawned;
 };
 
-Created do_create(const Store& store, const CreateOptions& o, bool use_fifo) {
+Created do_create(const Store& store, const CreateOptions& o, bool use_fifo, StepTimer& t) {
   Store::check_id(o.id);
   std::string bundle = resolve_bundle(o.bundle);
   oci::Spec spec = load_spec(bundle);
@@ -126,11 +128,14 @@ Created do_create(const Store& store, const CreateOptions& o, bool use_fifo) {
   in.bundle = bundle;
   in.where = where;
   in.no_pivot = o.no_pivot;
+  in.seccomp_cache_dir = store.root() + "/.seccomp-cache";
   for (const auto& c : kV1Controllers) {
     std::string p = cg->path_for(c);
     if (!p.empty()) in.cgroup_v1_dirs[c] = p;
   }
+  t.done("parse");
   launch::InitPlan plan = launch::build_init_plan(spec, in);
+  t.done("plan");
   plan.preserve_fds = o.preserve_fds;
   if (plan.process.terminal && o.console_socket.empty())
     fail("console", "process.terminal is true but no --console-socket was given");
@@ -157,8 +162,10 @@ Created do_create(const Store& store, const CreateOptions& o, bool use_fifo) {
 
   rb.cg = cg.get();
   rb.cg_created = true;
+  t.done("state dir");
   cg->create();
   cg->apply(resources);
+  t.done("cgroup");
 
   State st;
   st.id = o.id;
@@ -180,9 +187,15 @@ Created do_create(const Store& store, const CreateOptions& o, bool use_fifo) {
     launch::run_hooks(spec.hooks.prestart, s, "prestart hook");
     launch::run_hooks(spec.hooks.create_runtime, s, "createRuntime hook");
   };
+  hooks.seccomp_listener = [&](pid_t pid, int fd) {
+    std::string state = hook_state(o.id, "creating", pid, bundle, spec.annotations);
+    seccomp::send_listener(spec.linux.seccomp->listener_path, fd,
+                           seccomp::container_process_state(pid, spec.linux.seccomp->listener_metadata, state));
+  };
   launch::Spawned sp = launch::spawn(plan, hooks);
   rb.pid = sp.pid;
-  log::debug("init steps (us): " + sp.timings);
+  t.done("spawn");
+  t.append("[init: " + sp.timings + "]");
 
   auto start = linux::start_time(sp.pid);
   if (!start) fail("create", "container init exited during setup");
@@ -191,6 +204,7 @@ Created do_create(const Store& store, const CreateOptions& o, bool use_fifo) {
   st.cgroup = cg->save();
   store.save(st);
   write_pid_file(o.pid_file, sp.pid);
+  t.done("state write");
   rb.committed = true;
   return {std::move(st), std::move(spec), std::move(sp)};
 }
@@ -210,12 +224,17 @@ void on_signal(int sig) { forwarded_signal = sig; }
 
 }  // namespace
 
-void create(const Store& store, const CreateOptions& o) { do_create(store, o, true); }
+void create(const Store& store, const CreateOptions& o) {
+  StepTimer t;
+  do_create(store, o, true, t);
+  log::debug("create steps (us): " + t.text());
+}
 
 int run(const Store& store, const CreateOptions& o) {
   // A two-stage init is our grandchild: be its subreaper so we can wait for it.
   prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
-  Created c = do_create(store, o, false);
+  StepTimer t;
+  Created c = do_create(store, o, false, t);
   pid_t pid = c.st.pid;
   if (!o.detach) {
     struct sigaction sa {};
@@ -229,7 +248,11 @@ int run(const Store& store, const CreateOptions& o) {
     store.save(c.st);
   }
   run_poststart(c.st, c.spec);
-  if (o.detach) return 0;
+  t.done("start");
+  if (o.detach) {
+    log::debug("run steps (us): " + t.text());
+    return 0;
+  }
 
   int status = 0;
   for (;;) {
@@ -247,11 +270,14 @@ int run(const Store& store, const CreateOptions& o) {
     if (r == pid) break;  // other reaped children are orphans of the container
   }
   int code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+  t.done("container ran");
   try {
     remove(store, o.id, true);
   } catch (const Error& e) {
     log::warn(e.what());  // someone else deleted it meanwhile
   }
+  t.done("delete");
+  log::debug("run steps (us): " + t.text());
   return code;
 }
 

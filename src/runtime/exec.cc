@@ -18,6 +18,7 @@
 #include "oci/validate.h"
 #include "runtime/container.h"
 #include "runtime/spec_file.h"
+#include "seccomp/listener.h"
 
 namespace nohype::runtime {
 
@@ -93,7 +94,8 @@ int exec(const Store& store, const ExecOptions& o) {
 
   launch::JoinRequest req;
   req.target = st.pid;
-  req.process = launch::build_process_plan(proc, spec, store.dir(o.id) + "/config.json");
+  req.process = launch::build_process_plan(proc, spec, store.dir(o.id) + "/config.json",
+                                           store.root() + "/.seccomp-cache");
   req.preserve_fds = o.preserve_fds;
   req.state_json = hook_state(o.id, status_name(s), st.pid, st.bundle, st.annotations);
   UniqueFd console;
@@ -104,7 +106,11 @@ int exec(const Store& store, const ExecOptions& o) {
   }
   if (!o.detach) prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
   auto cg = cgroups::load_manager(st.cgroup);
-  pid_t pid = launch::join_and_exec(req, [&](pid_t p) { cg->add_process(p); });
+  auto listener = [&](pid_t p, int fd) {
+    seccomp::send_listener(spec.linux.seccomp->listener_path, fd,
+                           seccomp::container_process_state(p, spec.linux.seccomp->listener_metadata, req.state_json));
+  };
+  pid_t pid = launch::join_and_exec(req, [&](pid_t p) { cg->add_process(p); }, listener);
   if (!o.pid_file.empty()) write_file_atomic(o.pid_file, std::to_string(pid), "pid file", 0644);
   if (o.detach) return 0;
 

@@ -31,7 +31,8 @@ Store::Store(std::string root) : root_(std::move(root)) {
 
 void Store::check_id(const std::string& id) {
   if (id.empty()) fail("container id", "missing container id");
-  if (id == "." || id == ".." || id.size() > 1024) fail("container id", "invalid container id \"" + id + "\"");
+  // A leading dot is reserved for the runtime's own entries under --root.
+  if (id[0] == '.' || id.size() > 1024) fail("container id", "invalid container id \"" + id + "\"");
   for (char c : id) {
     bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' || c == '+' ||
               c == '-' || c == '.';
@@ -115,7 +116,7 @@ std::vector<std::string> Store::list() const {
   if (!dp) return out;
   while (dirent* e = readdir(dp)) {
     std::string n = e->d_name;
-    if (n == "." || n == "..") continue;
+    if (n.empty() || n[0] == '.') continue;  // runtime-private entries (.seccomp-cache)
     if (e->d_type == DT_DIR || e->d_type == DT_UNKNOWN) out.push_back(n);
   }
   closedir(dp);

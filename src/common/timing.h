@@ -1,0 +1,40 @@
+// Named step timings for --debug and bench/: "parse=120 cgroup=340 ...",
+// microseconds per step since the previous one.
+#pragma once
+
+#include <time.h>
+
+#include <cstdint>
+#include <string>
+
+namespace nohype {
+
+class StepTimer {
+ public:
+  StepTimer() : last_(now_ns()) {}
+  void done(const char* step) {
+    int64_t t = now_ns();
+    if (!text_.empty()) text_ += ' ';
+    text_ += step;
+    text_ += '=';
+    text_ += std::to_string((t - last_) / 1000);
+    last_ = t;
+  }
+  void append(const std::string& more) {
+    if (more.empty()) return;
+    if (!text_.empty()) text_ += ' ';
+    text_ += more;
+  }
+  const std::string& text() const { return text_; }
+  static int64_t now_ns() {
+    timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec * 1000000000LL + ts.tv_nsec;
+  }
+
+ private:
+  int64_t last_;
+  std::string text_;
+};
+
+}  // namespace nohype
