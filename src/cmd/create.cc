@@ -1,4 +1,5 @@
 #include "cmd/verb.h"
+#include "common/error.h"
 #include "common/strings.h"
 #include "runtime/container.h"
 

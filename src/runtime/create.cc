@@ -42,7 +42,7 @@ struct Rollback {
   ~Rollback() {
     if (committed) return;
     if (pid > 0) {
-      kill(pid, SIGKILL);
+      ::kill(pid, SIGKILL);
       waitpid(pid, nullptr, WNOHANG);
     }
     try {

@@ -49,7 +49,7 @@ static UniqueFd lock_dir(const std::string& path) {
   return fd;
 }
 
-Lock Store::create(const std::string& id) {
+Lock Store::create(const std::string& id) const {
   check_id(id);
   // The root is only for root: the state it holds leads to container processes.
   if (mkdir(root_.c_str(), 0700) != 0 && errno != EEXIST) mkdir_p(root_, 0700, "state dir");

@@ -55,7 +55,7 @@ class Store {
   // Throws if the id is malformed (runc's rule: [A-Za-z0-9_+.-], no "." or "..").
   static void check_id(const std::string& id);
   // Creates the container's directory; fails if it exists. Returns its lock.
-  Lock create(const std::string& id);
+  Lock create(const std::string& id) const;
   // Locks an existing container; throws "container X does not exist".
   Lock lock(const std::string& id) const;
   bool exists(const std::string& id) const;

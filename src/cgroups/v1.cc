@@ -1,0 +1,271 @@
+#include "cgroups/v1.h"
+
+#include <time.h>
+#include <unistd.h>
+
+#include "cgroups/fs.h"
+#include "common/error.h"
+#include "common/file.h"
+#include "common/log.h"
+#include "common/strings.h"
+
+namespace nohype::cgroups {
+
+namespace {
+
+bool holds(const std::string& key, const std::string& controller) {
+  for (const auto& c : split(key, ','))
+    if (c == controller) return true;
+  return false;
+}
+
+std::string dev_rule(const DeviceRule& r) {
+  auto num = [](int64_t v) { return v < 0 ? std::string("*") : std::to_string(v); };
+  if (r.type == 'a') return "a";
+  return std::string(1, r.type) + " " + num(r.major) + ":" + num(r.minor) + " " + r.access;
+}
+
+class V1 : public Manager {
+ public:
+  V1(std::vector<V1Dir> dirs, std::vector<std::string> created) : dirs_(std::move(dirs)), created_(std::move(created)) {}
+
+  std::string path_for(const std::string& controller) const override {
+    for (const auto& d : dirs_)
+      if (holds(d.key, controller)) return d.dir;
+    return "";
+  }
+
+  void create() override {
+    for (const auto& d : dirs_) {
+      size_t before = created_.size();
+      mkdir_tracked(d.dir, created_);
+      // A new cpuset is empty and refuses tasks: inherit from the parent, top down.
+      if (holds(d.key, "cpuset"))
+        for (size_t i = before; i < created_.size(); ++i) inherit_cpuset(created_[i]);
+    }
+  }
+
+  void apply(const Resources& r) override {
+    if (r.rdma) fail("cgroup apply", "rdma limits requested but the rdma controller is not mounted");
+    if (!r.unified.empty()) fail("cgroup apply", "linux.resources.unified needs cgroup v2; this host uses cgroup v1");
+    memory(r);
+    cpu(r);
+    if (r.pids_limit) {
+      std::string d = need("pids", "pids limit");
+      write_cg(d, "pids.max", *r.pids_limit <= 0 ? "max" : std::to_string(*r.pids_limit));
+    }
+    blkio(r);
+    for (const auto& [size, limit] : r.hugepages)
+      write_cg(need("hugetlb", "hugetlb limits"), "hugetlb." + size + ".limit_in_bytes", std::to_string(limit));
+    if (r.net_class_id) write_cg(need("net_cls", "network classID"), "net_cls.classid", std::to_string(*r.net_class_id));
+    for (const auto& [ifname, prio] : r.net_priorities)
+      write_cg(need("net_prio", "network priorities"), "net_prio.ifpriomap", ifname + " " + std::to_string(prio));
+    if (r.devices) {
+      std::string d = need("devices", "device rules");
+      // Start from nothing, then the rules in order (later rules win).
+      write_cg(d, "devices.deny", "a");
+      for (const auto& rule : *r.devices)
+        write_cg(d, rule.allow ? "devices.allow" : "devices.deny", dev_rule(rule));
+    }
+  }
+
+  void add_process(pid_t pid) override {
+    for (const auto& d : dirs_) write_cg(d.dir, "cgroup.procs", std::to_string(pid), "cgroup join");
+  }
+
+  std::vector<pid_t> pids() const override {
+    for (const char* c : {"pids", "memory", "freezer", "cpu"}) {
+      std::string d = path_for(c);
+      if (!d.empty()) return procs_recursive(d);
+    }
+    return dirs_.empty() ? std::vector<pid_t>{} : procs_recursive(dirs_[0].dir);
+  }
+
+  void freeze() override {
+    std::string d = need("freezer", "pause");
+    // FREEZING can stall on tasks in uninterruptible sleep: nudge it again.
+    for (int i = 0; i < 2000; ++i) {
+      if (i % 50 == 0) write_cg(d, "freezer.state", "FROZEN", "cgroup freeze");
+      if (read_cg(d, "freezer.state").value_or("") == "FROZEN") return;
+      timespec ts{0, 1000000L};
+      nanosleep(&ts, nullptr);
+    }
+    write_cg(d, "freezer.state", "THAWED", "cgroup freeze");
+    fail("cgroup freeze", "the freezer did not reach FROZEN in " + d);
+  }
+
+  void thaw() override { write_cg(need("freezer", "resume"), "freezer.state", "THAWED", "cgroup thaw"); }
+
+  bool frozen() const override {
+    std::string d = path_for("freezer");
+    return !d.empty() && read_cg(d, "freezer.state").value_or("") == "FROZEN";
+  }
+
+  bool oom_killed() const override {
+    std::string d = path_for("memory");
+    if (d.empty()) return false;
+    auto kv = read_kv(d, "memory.oom_control");
+    return kv.count("oom_kill") && kv["oom_kill"] > 0;
+  }
+
+  nlohmann::json stats() const override;
+
+  void destroy() override {
+    // Only what create() made: a leaf that existed before us was joined, not ours.
+    std::vector<std::string> leaves;
+    for (const auto& d : dirs_) leaves.push_back(d.dir);
+    rmdir_tracked(created_, leaves);
+  }
+
+  nlohmann::json save() const override {
+    nlohmann::json d = nlohmann::json::array();
+    for (const auto& x : dirs_) d.push_back({{"key", x.key}, {"dir", x.dir}});
+    return {{"version", 1}, {"kind", "v1"}, {"dirs", d}, {"created", created_}};
+  }
+
+ private:
+  std::string need(const char* controller, const char* what) const {
+    std::string d = path_for(controller);
+    if (d.empty())
+      fail("cgroup apply", std::string(what) + " requested but the " + controller + " controller is not mounted");
+    return d;
+  }
+
+  static void inherit_cpuset(const std::string& dir) {
+    std::string parent = dir.substr(0, dir.rfind('/'));
+    for (const char* f : {"cpuset.cpus", "cpuset.mems"}) {
+      if (!read_cg(dir, f).value_or("").empty()) continue;
+      write_cg(dir, f, read_cg(parent, f).value_or(""), "cgroup create");
+    }
+  }
+
+  void memory(const Resources& r) {
+    const auto& m = r.memory;
+    if (!m.limit && !m.reservation && !m.swap && !m.kernel && !m.kernel_tcp && !m.swappiness &&
+        !m.disable_oom_killer && !m.use_hierarchy)
+      return;
+    std::string d = need("memory", "memory limits");
+    if (m.kernel) log::debug("cgroup apply: memory.kernel is deprecated and ignored (the kernel removed it)");
+    auto val = [](int64_t v) { return std::to_string(v); };
+    bool memsw = path_exists(d + "/memory.memsw.limit_in_bytes");
+    if (m.limit && m.swap && memsw) {
+      // memsw must stay >= limit at every step: raise memsw first when growing.
+      int64_t cur = read_num(d, "memory.limit_in_bytes").value_or(0);
+      if (*m.swap == -1 || *m.limit == -1 || *m.limit > cur) {
+        write_cg(d, "memory.memsw.limit_in_bytes", val(*m.swap));
+        write_cg(d, "memory.limit_in_bytes", val(*m.limit));
+      } else {
+        write_cg(d, "memory.limit_in_bytes", val(*m.limit));
+        write_cg(d, "memory.memsw.limit_in_bytes", val(*m.swap));
+      }
+    } else {
+      if (m.limit) write_cg(d, "memory.limit_in_bytes", val(*m.limit));
+      if (m.swap) {
+        if (!memsw) fail("cgroup apply", "memory.swap requested but swap accounting is off on this host");
+        write_cg(d, "memory.memsw.limit_in_bytes", val(*m.swap));
+      }
+    }
+    if (m.reservation) write_cg(d, "memory.soft_limit_in_bytes", val(*m.reservation));
+    if (m.kernel_tcp) write_cg(d, "memory.kmem.tcp.limit_in_bytes", val(*m.kernel_tcp));
+    if (m.swappiness) write_cg(d, "memory.swappiness", std::to_string(*m.swappiness));
+    if (m.disable_oom_killer) write_cg(d, "memory.oom_control", *m.disable_oom_killer ? "1" : "0");
+    if (m.use_hierarchy && !*m.use_hierarchy)
+      log::debug("cgroup apply: memory.useHierarchy=false is ignored (the kernel always uses the hierarchy)");
+  }
+
+  void cpu(const Resources& r) {
+    const auto& c = r.cpu;
+    if (c.shares || c.period || c.quota || c.burst || c.realtime_period || c.realtime_runtime || c.idle) {
+      std::string d = need("cpu", "cpu limits");
+      if (c.shares) write_cg(d, "cpu.shares", std::to_string(*c.shares));
+      // The period first: a quota is checked against the current period.
+      if (c.period) write_cg(d, "cpu.cfs_period_us", std::to_string(*c.period));
+      if (c.quota) write_cg(d, "cpu.cfs_quota_us", std::to_string(*c.quota));
+      if (c.burst) write_cg(d, "cpu.cfs_burst_us", std::to_string(*c.burst));
+      if (c.realtime_period) write_cg(d, "cpu.rt_period_us", std::to_string(*c.realtime_period));
+      if (c.realtime_runtime) write_cg(d, "cpu.rt_runtime_us", std::to_string(*c.realtime_runtime));
+      if (c.idle) write_cg(d, "cpu.idle", std::to_string(*c.idle));
+    }
+    if (c.cpus) write_cg(need("cpuset", "cpuset.cpus"), "cpuset.cpus", *c.cpus);
+    if (c.mems) write_cg(need("cpuset", "cpuset.mems"), "cpuset.mems", *c.mems);
+  }
+
+  void blkio(const Resources& r) {
+    const auto& b = r.blkio;
+    bool any = b.weight || b.leaf_weight || !b.weight_device.empty() || !b.read_bps.empty() ||
+               !b.write_bps.empty() || !b.read_iops.empty() || !b.write_iops.empty();
+    if (!any) return;
+    std::string d = need("blkio", "block IO limits");
+    // CFQ's blkio.weight is gone with CFQ; BFQ exposes blkio.bfq.weight.
+    std::string wfile = path_exists(d + "/blkio.weight") ? "blkio.weight" : "blkio.bfq.weight";
+    if (b.weight) write_cg(d, wfile, std::to_string(*b.weight));
+    if (b.leaf_weight) write_cg(d, "blkio.leaf_weight", std::to_string(*b.leaf_weight));
+    for (const auto& w : b.weight_device) {
+      if (w.weight) write_cg(d, wfile + "_device", rate_line(w.major, w.minor, *w.weight));
+      if (w.leaf_weight) write_cg(d, "blkio.leaf_weight_device", rate_line(w.major, w.minor, *w.leaf_weight));
+    }
+    for (const auto& x : b.read_bps) write_cg(d, "blkio.throttle.read_bps_device", rate_line(x.major, x.minor, x.rate));
+    for (const auto& x : b.write_bps) write_cg(d, "blkio.throttle.write_bps_device", rate_line(x.major, x.minor, x.rate));
+    for (const auto& x : b.read_iops)
+      write_cg(d, "blkio.throttle.read_iops_device", rate_line(x.major, x.minor, x.rate));
+    for (const auto& x : b.write_iops)
+      write_cg(d, "blkio.throttle.write_iops_device", rate_line(x.major, x.minor, x.rate));
+  }
+
+  std::vector<V1Dir> dirs_;
+  std::vector<std::string> created_;
+};
+
+nlohmann::json V1::stats() const {
+  nlohmann::json out = nlohmann::json::object();
+  std::string acct = path_for("cpuacct");
+  std::string cpu = path_for("cpu");
+  nlohmann::json c = {{"usage", nlohmann::json::object()}, {"throttling", nlohmann::json::object()}};
+  if (!acct.empty()) {
+    c["usage"]["total"] = read_num(acct, "cpuacct.usage").value_or(0);
+    std::vector<uint64_t> per;
+    for (const auto& v : split(read_cg(acct, "cpuacct.usage_percpu").value_or(""), ' '))
+      if (auto n = parse_u64(v)) per.push_back(*n);
+    c["usage"]["percpu"] = per;
+    auto st = read_kv(acct, "cpuacct.stat");
+    long hz = sysconf(_SC_CLK_TCK);
+    c["usage"]["user"] = st["user"] * (1000000000ULL / static_cast<uint64_t>(hz));
+    c["usage"]["kernel"] = st["system"] * (1000000000ULL / static_cast<uint64_t>(hz));
+  }
+  if (!cpu.empty()) {
+    auto st = read_kv(cpu, "cpu.stat");
+    c["throttling"] = {{"periods", st["nr_periods"]},
+                       {"throttled_periods", st["nr_throttled"]},
+                       {"throttled_time", st["throttled_time"]}};
+  }
+  out["cpu"] = c;
+  std::string mem = path_for("memory");
+  if (!mem.empty()) {
+    auto entry = [&](const std::string& prefix) {
+      return nlohmann::json{{"usage", read_num(mem, prefix + "usage_in_bytes").value_or(0)},
+                            {"max", read_num(mem, prefix + "max_usage_in_bytes").value_or(0)},
+                            {"failcnt", read_num(mem, prefix + "failcnt").value_or(0)},
+                            {"limit", read_num(mem, prefix + "limit_in_bytes").value_or(0)}};
+    };
+    out["memory"] = {{"usage", entry("memory.")},
+                     {"swap", entry("memory.memsw.")},
+                     {"kernel", entry("memory.kmem.")},
+                     {"kernelTCP", entry("memory.kmem.tcp.")},
+                     {"raw", read_kv(mem, "memory.stat")}};
+  }
+  std::string pids = path_for("pids");
+  if (!pids.empty())
+    out["pids"] = {{"current", read_num(pids, "pids.current").value_or(0)},
+                   {"limit", read_num(pids, "pids.max").value_or(0)}};
+  out["blkio"] = nlohmann::json::object();
+  out["hugetlb"] = nlohmann::json::object();
+  return out;
+}
+
+}  // namespace
+
+std::unique_ptr<Manager> make_v1(std::vector<V1Dir> dirs, std::vector<std::string> created) {
+  return std::make_unique<V1>(std::move(dirs), std::move(created));
+}
+
+}  // namespace nohype::cgroups

@@ -1,0 +1,20 @@
+// cgroup v1: one directory per mounted hierarchy.
+#pragma once
+
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "cgroups/manager.h"
+
+namespace nohype::cgroups {
+
+struct V1Dir {
+  std::string key;  // hierarchy: "memory", "cpu,cpuacct", "name=systemd"
+  std::string dir;  // the container's cgroup in it
+};
+
+std::unique_ptr<Manager> make_v1(std::vector<V1Dir> dirs, std::vector<std::string> created = {});
+
+}  // namespace nohype::cgroups

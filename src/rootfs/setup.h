@@ -1,0 +1,19 @@
+// Executing a rootfs Plan in the container's init, inside its new mount
+// namespace. Call in this order: prepare, mount_all, pivot, finalize.
+#pragma once
+
+#include "rootfs/plan.h"
+
+namespace nohype::rootfs {
+
+// "/" becomes rslave (nothing we mount propagates to the host), the rootfs's
+// parent private (pivot_root requires it), the rootfs a mount of its own.
+void prepare(const Plan& p);
+// Every spec mount, symlink-safe; then devices, /dev symlinks, /dev/ptmx.
+void mount_all(const Plan& p);
+// pivot_root into the rootfs (or MS_MOVE + chroot with no_pivot); chdir("/").
+void pivot(const Plan& p);
+// Masked paths, read-only paths, read-only root.
+void finalize(const Plan& p);
+
+}  // namespace nohype::rootfs
