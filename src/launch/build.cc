@@ -115,6 +115,7 @@ InitPlan build_init_plan(const oci::Spec& spec, const BuildInput& in) {
     ri.no_pivot = in.no_pivot;
     ri.new_userns = plan.new_userns;
     ri.new_cgroupns = new_cgroupns;
+    ri.new_netns = (plan.clone_flags & CLONE_NEWNET) != 0;
     ri.cgroup_v1_dirs = in.cgroup_v1_dirs;
     ri.where = in.where;
     plan.rootfs = rootfs::build_plan(ri);

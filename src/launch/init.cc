@@ -14,6 +14,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstring>
 
 #include "common/error.h"
@@ -181,6 +182,17 @@ std::string find_executable(const std::string& name, const std::vector<std::stri
 // Marks every fd above the preserved ones close-on-exec, so nothing of the
 // runtime (state dir, host cwd, sync socket) survives into the container
 // (CVE-2024-21626 class).
+void close_fds_except(std::vector<int> keep) {
+  std::sort(keep.begin(), keep.end());
+  int from = 3;
+  for (int k : keep) {
+    if (k < from) continue;
+    if (k > from) syscall(SYS_close_range, from, k - 1, 0);
+    from = k + 1;
+  }
+  syscall(SYS_close_range, from, ~0U, 0);
+}
+
 void cloexec_from(int first) {
   if (syscall(SYS_close_range, first, ~0U, CLOSE_RANGE_CLOEXEC) == 0) return;
   for (int fd = first; fd < 65536; ++fd) {
@@ -193,6 +205,12 @@ void cloexec_from(int first) {
   bool reported_ready = false;
   try {
     StepTimer steps;
+    // Nothing of the runtime beyond what the plan names survives into the
+    // init: not the state-dir lock (start would wait on it forever), not
+    // anything the caller leaked to us.
+    std::vector<int> keep = {sync, plan.exec_fifo_fd, plan.console_socket_fd};
+    for (int i = 0; i < plan.preserve_fds; ++i) keep.push_back(3 + i);
+    close_fds_except(keep);
     // Until execve, this process is a copy of the runtime inside the
     // container: keep /proc/1/exe unreachable (CVE-2019-5736 class).
     if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) != 0) fail_errno("init", "PR_SET_DUMPABLE");

@@ -17,6 +17,8 @@ namespace nohype::launch {
 std::string find_executable(const std::string& name, const std::vector<std::string>& env);
 [[noreturn]] void become_process(const ProcessPlan& p, const std::string& exe, const std::string& state_json);
 void cloexec_from(int first_fd);
+// Closes every fd >= 3 not in keep (negative entries ignored).
+void close_fds_except(std::vector<int> keep);
 // oom_score_adj, rlimits, personality, io priority, scheduler: before caps drop.
 void apply_process_limits(const ProcessPlan& p);
 // Loads a filter with notify rules now and passes its listener fd to the

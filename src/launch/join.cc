@@ -54,6 +54,9 @@ std::vector<NsFd> open_namespaces(pid_t target) {
 
 [[noreturn]] void exec_child(const JoinRequest& req, int sync) {
   try {
+    std::vector<int> keep = {sync, req.console_socket_fd};
+    for (int i = 0; i < req.preserve_fds; ++i) keep.push_back(3 + i);
+    close_fds_except(keep);
     ProcessPlan process = req.process;
     expect_msg(sync, MsgType::go, "wait for parent");
     if (req.process.terminal) {

@@ -68,7 +68,7 @@ TEST(Failure, FailingHook) {
 
 TEST(Failure, HookTimeout) {
   Bundle b;
-  b.config["hooks"] = {{"prestart", {{{"path", "/bin/sleep"}, {"args", {"sleep", "30"}}, {"timeout", 1}}}}}};
+  b.config["hooks"] = {{"prestart", {{{"path", "/bin/sleep"}, {"args", {"sleep", "30"}}, {"timeout", 1}}}}};
   expect_refused(b, "timed out after 1s");
 }
 

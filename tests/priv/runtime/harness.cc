@@ -4,6 +4,7 @@
 #include <poll.h>
 #include <signal.h>
 #include <stdlib.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -46,26 +47,34 @@ Result run(const std::vector<std::string>& argv, const std::string& input) {
   }
   close(in[1]);
   Result r;
-  pollfd p[2] = {{out[0], POLLIN, 0}, {err[0], POLLIN, 0}};
-  int open_fds = 2;
-  while (open_fds > 0) {
-    if (poll(p, 2, -1) < 0) {
-      if (errno == EINTR) continue;
+  // Detached containers keep our pipes as their stdio: stop reading when
+  // the command exits (pidfd), not at EOF, and take what is there by then.
+  int pidfd = static_cast<int>(syscall(SYS_pidfd_open, pid, 0));
+  fcntl(out[0], F_SETFL, O_NONBLOCK);
+  fcntl(err[0], F_SETFL, O_NONBLOCK);
+  auto drain = [&](int fd, std::string& into) {
+    char buf[4096];
+    for (;;) {
+      ssize_t n = read(fd, buf, sizeof buf);
+      if (n <= 0) return n == 0;
+      into.append(buf, static_cast<size_t>(n));
+    }
+  };
+  bool out_open = true, err_open = true;
+  for (;;) {
+    pollfd p[3] = {{out_open ? out[0] : -1, POLLIN, 0}, {err_open ? err[0] : -1, POLLIN, 0}, {pidfd, POLLIN, 0}};
+    if (poll(p, 3, -1) < 0 && errno != EINTR) break;
+    if (p[0].revents) out_open = !drain(out[0], r.out) && out_open;
+    if (p[1].revents) err_open = !drain(err[0], r.err) && err_open;
+    if (p[2].revents) {
+      drain(out[0], r.out);
+      drain(err[0], r.err);
       break;
     }
-    for (int i = 0; i < 2; ++i) {
-      if (p[i].fd < 0 || !(p[i].revents & (POLLIN | POLLHUP))) continue;
-      char buf[4096];
-      ssize_t n = read(p[i].fd, buf, sizeof buf);
-      if (n <= 0) {
-        close(p[i].fd);
-        p[i].fd = -1;
-        --open_fds;
-        continue;
-      }
-      (i == 0 ? r.out : r.err).append(buf, static_cast<size_t>(n));
-    }
   }
+  close(out[0]);
+  close(err[0]);
+  close(pidfd);
   int st = 0;
   waitpid(pid, &st, 0);
   r.code = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
