@@ -218,6 +218,12 @@ void cloexec_from(int first) {
     steps.done("sync");
     bool in_userns = plan.new_userns;
     for (const auto& j : plan.join) in_userns |= j.flag == CLONE_NEWUSER;
+    if (plan.new_userns) {
+      // We still carry the host's uid 0, unmapped in the new namespace:
+      // become its root, so what we create is owned by a mapped id.
+      if (syscall(SYS_setresgid, 0, 0, 0) != 0 || syscall(SYS_setresuid, 0, 0, 0) != 0)
+        fail_errno("user namespace", "become root of the new user namespace (is container id 0 mapped?)");
+    }
     if (in_userns) {
       // In a user namespace a non-dumpable init could not write its own
       // /proc/self files (they would belong to the host's root). Dumpable is

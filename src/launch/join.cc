@@ -5,6 +5,7 @@
 #include <signal.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -96,8 +97,11 @@ pid_t join_and_exec(const JoinRequest& req, const std::function<void(pid_t)>& pl
         if (setns(n.fd.get(), n.flag) != 0)
           fail_errno("exec", std::string("join the container's ") + n.name + " namespace");
         // See run_init: in a user namespace dumpable is needed and safe.
-        if (n.flag == CLONE_NEWUSER && prctl(PR_SET_DUMPABLE, 1, 0, 0, 0) != 0)
-          fail_errno("exec", "PR_SET_DUMPABLE");
+        if (n.flag == CLONE_NEWUSER) {
+          if (prctl(PR_SET_DUMPABLE, 1, 0, 0, 0) != 0) fail_errno("exec", "PR_SET_DUMPABLE");
+          if (syscall(SYS_setresgid, 0, 0, 0) != 0 || syscall(SYS_setresuid, 0, 0, 0) != 0)
+            fail_errno("exec", "become root of the container's user namespace");
+        }
       }
       pid_t pid = fork();
       if (pid < 0) fail_errno("exec", "fork");

@@ -1,6 +1,7 @@
 #include "harness.h"
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -85,6 +86,8 @@ Bundle::Bundle(std::vector<std::string> args) {
   char tmpl[] = "/tmp/nohype-bundle-XXXXXX";
   if (!mkdtemp(tmpl)) abort();
   dir_ = tmpl;
+  // A user-namespaced container's root (an unprivileged host uid) must be able to reach the rootfs.
+  chmod(dir_.c_str(), 0755);
   Result r = run({"/bin/sh", std::string(NOHYPE_SRC) + "/tests/lib/make-rootfs.sh", rootfs()});
   if (r.code != 0) ADD_FAILURE() << "make-rootfs.sh failed: " << r.err;
   config = oci::default_spec(false);
