@@ -68,7 +68,8 @@ void mount_cgroups(const MountStep& m, int root_fd, const Plan& p) {
     }
     if (mount(host_dir.c_str(), fd_path(d.get()).c_str(), nullptr, MS_BIND | MS_REC, nullptr) != 0)
       fail_errno(kMount, "bind cgroup " + host_dir + " on " + m.dest + "/" + name);
-    if (ro && mount(nullptr, fd_path(d.get()).c_str(), nullptr,
+    UniqueFd bound = resolve_in_root(root_fd, m.dest + "/" + name, Kind::dir, false, kMount);
+    if (ro && mount(nullptr, fd_path(bound.get()).c_str(), nullptr,
                     MS_BIND | MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, nullptr) != 0)
       fail_errno(kMount, "make cgroup " + m.dest + "/" + name + " read-only");
   }

@@ -217,6 +217,20 @@ TEST(Config, CgroupLimitsVisibleInside) {
   EXPECT_EQ(r.out, std::to_string(64 << 20) + "\n50\n512\n");
 }
 
+TEST(Config, CgroupMountWithoutCgroupNamespaceBindsOwnCgroup) {
+  Nohype nh;
+  Bundle b;
+  auto& ns = b.config["linux"]["namespaces"];
+  for (size_t i = 0; i < ns.size(); ++i)
+    if (ns[i]["type"] == "cgroup") ns.erase(i);
+  b.config["linux"]["resources"]["pids"] = {{"limit", 42}};
+  Result r = sh(nh, b,
+                "cat /sys/fs/cgroup/pids/pids.max; touch /sys/fs/cgroup/pids/x 2>/dev/null || echo ro; "
+                "grep -c ' /sys/fs/cgroup/memory ' /proc/mounts");
+  EXPECT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(r.out, "42\nro\n1\n");
+}
+
 TEST(Config, Hooks) {
   Nohype nh;
   Bundle b;
