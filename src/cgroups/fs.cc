@@ -1,6 +1,7 @@
 #include "cgroups/fs.h"
 
 #include <dirent.h>
+#include <fcntl.h>
 
 #include <algorithm>
 #include <sys/stat.h>
@@ -8,6 +9,7 @@
 #include <unistd.h>
 
 #include "common/error.h"
+#include "common/fd.h"
 #include "common/file.h"
 #include "common/strings.h"
 
@@ -15,7 +17,10 @@ namespace nohype::cgroups {
 
 void write_cg(const std::string& dir, const std::string& file, const std::string& value, const std::string& step) {
   std::string path = dir + "/" + file;
-  if (int e = write_existing(path, value)) fail_errno(step, "write " + value + " to " + path, e);
+  // O_TRUNC as runc does: cgroupfs ignores it, plain files (fake trees) need it.
+  UniqueFd fd(open(path.c_str(), O_WRONLY | O_TRUNC | O_CLOEXEC));
+  if (!fd) fail_errno(step, "write " + value + " to " + path);
+  if (write(fd.get(), value.data(), value.size()) < 0) fail_errno(step, "write " + value + " to " + path);
 }
 
 std::optional<std::string> read_cg(const std::string& dir, const std::string& file) {

@@ -35,7 +35,13 @@ class V2 : public Manager {
     for (const auto& part : split(rel, '/')) {
       if (part.empty()) continue;
       // Best effort per controller: a parent may not offer all of them.
-      for (const auto& c : split(enable, ' ')) write_existing(cur + "/cgroup.subtree_control", c);
+      for (const auto& c : split(enable, ' ')) {
+        try {
+          write_cg(cur, "cgroup.subtree_control", c, "cgroup create");
+        } catch (const Error& e) {
+          log::debug(e.what());
+        }
+      }
       cur += "/" + part;
     }
   }

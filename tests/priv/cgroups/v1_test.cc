@@ -1,0 +1,129 @@
+// The cgroup backend on this host's real hierarchies: limits land in the
+// kernel, processes join, freeze holds, OOM is seen, destroy leaves nothing.
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <fstream>
+
+#include "cgroups/manager.h"
+#include "common/error.h"
+#include "common/file.h"
+
+using namespace nohype;
+using namespace nohype::cgroups;
+
+namespace {
+
+std::string unique() { return "/nohype-test-" + std::to_string(getpid()) + "-" + std::to_string(rand()); }
+
+std::string state_of(pid_t pid) {
+  std::ifstream f("/proc/" + std::to_string(pid) + "/stat");
+  std::string a, b, c;
+  f >> a >> b >> c;
+  return c;
+}
+
+pid_t sleeper() {
+  pid_t p = fork();
+  if (p == 0) {
+    for (;;) pause();
+  }
+  return p;
+}
+
+TEST(CgroupsHost, ApplyJoinFreezeDestroy) {
+  std::string path = unique();
+  auto m = make_manager(path, "t");
+  m->create();
+  std::string mem = m->path_for("memory");
+  ASSERT_FALSE(mem.empty());
+  Resources r = parse_resources({{"memory", {{"limit", 64 << 20}, {"swap", 64 << 20}}},
+                                 {"cpu", {{"shares", 256}, {"quota", 50000}, {"period", 100000}, {"cpus", "0"}, {"mems", "0"}}},
+                                 {"pids", {{"limit", 16}}},
+                                 {"devices", nlohmann::json::array({{{"allow", false}, {"access", "rwm"}},
+                                                                    {{"allow", true}, {"type", "c"}, {"major", 1}, {"minor", 3}, {"access", "rwm"}}})}},
+                                "test");
+  m->apply(r);
+  EXPECT_EQ(*try_read_file(mem + "/memory.limit_in_bytes"), std::to_string(64 << 20) + "\n");
+  EXPECT_EQ(*try_read_file(m->path_for("cpu") + "/cpu.shares"), "256\n");
+  EXPECT_EQ(*try_read_file(m->path_for("cpu") + "/cpu.cfs_quota_us"), "50000\n");
+  EXPECT_EQ(*try_read_file(m->path_for("cpuset") + "/cpuset.cpus"), "0\n");
+  EXPECT_EQ(*try_read_file(m->path_for("pids") + "/pids.max"), "16\n");
+  EXPECT_EQ(*try_read_file(m->path_for("devices") + "/devices.list"), "c 1:3 rwm\n");
+
+  pid_t p = sleeper();
+  m->add_process(p);
+  EXPECT_EQ(m->pids(), std::vector<pid_t>{p});
+  m->freeze();
+  EXPECT_TRUE(m->frozen());
+  EXPECT_EQ(*try_read_file(m->path_for("freezer") + "/freezer.state"), "FROZEN\n");
+  m->thaw();
+  EXPECT_FALSE(m->frozen());
+  auto st = m->stats();
+  EXPECT_EQ(st["pids"]["current"], 1);
+  EXPECT_EQ(st["memory"]["usage"]["limit"], 64 << 20);
+  kill(p, SIGKILL);
+  waitpid(p, nullptr, 0);
+  EXPECT_FALSE(m->oom_killed());
+  m->destroy();
+  struct stat s;
+  EXPECT_NE(stat(mem.c_str(), &s), 0) << "cgroup left: " << mem;
+}
+
+TEST(CgroupsHost, OomIsRecorded) {
+  auto m = make_manager(unique(), "t");
+  m->create();
+  m->apply(parse_resources({{"memory", {{"limit", 8 << 20}, {"swap", 8 << 20}}}}, "test"));
+  int go[2];
+  ASSERT_EQ(pipe(go), 0);
+  pid_t p = fork();
+  if (p == 0) {
+    char c;
+    if (read(go[0], &c, 1) != 1) _exit(2);
+    std::vector<char*> keep;
+    for (;;) {
+      char* b = new char[1 << 20];
+      for (int i = 0; i < (1 << 20); i += 4096) b[i] = 1;
+      keep.push_back(b);
+    }
+  }
+  m->add_process(p);
+  ASSERT_EQ(write(go[1], "g", 1), 1);
+  int status = 0;
+  waitpid(p, &status, 0);
+  EXPECT_TRUE(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);
+  EXPECT_TRUE(m->oom_killed());
+  m->destroy();
+}
+
+TEST(CgroupsHost, ExistingParentIsKept) {
+  std::string parent = unique();
+  auto outer = make_manager(parent, "p");
+  outer->create();
+  auto inner = make_manager(parent + "/child", "c");
+  inner->create();
+  inner->destroy();
+  struct stat s;
+  EXPECT_EQ(stat(outer->path_for("memory").c_str(), &s), 0) << "a parent we did not make stays";
+  EXPECT_NE(stat(inner->path_for("memory").c_str(), &s), 0);
+  outer->destroy();
+}
+
+TEST(CgroupsHost, MissingControllerNamed) {
+  auto m = make_manager(unique(), "t");
+  if (!m->path_for("hugetlb").empty()) GTEST_SKIP() << "hugetlb is mounted on this host: nothing to refuse";
+  m->create();
+  try {
+    m->apply(parse_resources({{"hugepageLimits", nlohmann::json::array({{{"pageSize", "2MB"}, {"limit", 1 << 21}}})}},
+                             "test"));
+    ADD_FAILURE() << "hugetlb is not mounted here; apply must refuse";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("hugetlb"), std::string::npos);
+  }
+  m->destroy();
+}
+
+}  // namespace

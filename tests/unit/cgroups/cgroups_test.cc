@@ -1,0 +1,218 @@
+// cgroups without root: resources parsing, hierarchy discovery, and both
+// backends driven against a fake cgroupfs tree in a temp dir.
+#include <gtest/gtest.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <fstream>
+
+#include "cgroups/devfilter.h"
+#include "cgroups/hierarchy.h"
+#include "cgroups/manager.h"
+#include "common/error.h"
+#include "common/file.h"
+
+using namespace nohype;
+using namespace nohype::cgroups;
+using nlohmann::json;
+
+namespace {
+
+class FakeTree : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    char t[] = "/tmp/nohype-fakecg-XXXXXX";
+    ASSERT_TRUE(mkdtemp(t));
+    root = t;
+  }
+  void TearDown() override { ASSERT_EQ(system(("rm -rf " + root).c_str()), 0); }
+  void file(const std::string& rel, const std::string& content) {
+    std::string p = root + rel;
+    mkdir_p(p.substr(0, p.rfind('/')), 0755, "test");
+    std::ofstream(p) << content;
+  }
+  std::string read(const std::string& rel) { return try_read_file(root + rel).value_or("<missing>"); }
+  // The kernel creates a cgroup's files on mkdir; a fake tree must do it itself.
+  void populate(const std::string& dir, const std::vector<std::string>& files) {
+    for (const auto& f : files) file(dir + "/" + f, "");
+  }
+  std::string root;
+};
+
+TEST(Resources, ParsesAndValidates) {
+  json j = {{"memory", {{"limit", 1048576}, {"swap", 2097152}, {"reservation", -1}}},
+            {"cpu", {{"shares", 512}, {"quota", 50000}, {"period", 100000}, {"cpus", "0-1"}}},
+            {"pids", {{"limit", 10}}},
+            {"devices", json::array({{{"allow", false}, {"access", "rwm"}},
+                                     {{"allow", true}, {"type", "c"}, {"major", 1}, {"minor", 3}, {"access", "rw"}}})}};
+  Resources r = parse_resources(j, "config.json");
+  EXPECT_EQ(*r.memory.limit, 1048576);
+  EXPECT_EQ(*r.memory.reservation, -1);
+  EXPECT_EQ(*r.cpu.cpus, "0-1");
+  ASSERT_TRUE(r.devices);
+  EXPECT_EQ(r.devices->size(), 2u);
+  EXPECT_EQ((*r.devices)[1].type, 'c');
+  EXPECT_FALSE(r.blkio.weight);
+
+  auto err = [](const json& bad) {
+    try {
+      parse_resources(bad, "config.json");
+    } catch (const Error& e) {
+      return std::string(e.what());
+    }
+    return std::string();
+  };
+  EXPECT_NE(err({{"memory", {{"limit", -5}}}}).find("linux.resources.memory.limit: must be -1"), std::string::npos);
+  EXPECT_NE(err({{"memory", {{"limit", 100}, {"swap", 50}}}}).find("memory.swap"), std::string::npos);
+  EXPECT_NE(err({{"cpu", {{"cpus", "0-x"}}}}).find("linux.resources.cpu.cpus: not a CPU list"), std::string::npos);
+  EXPECT_NE(err({{"blockIO", {{"weight", 5}}}}).find("blockIO.weight: must be between 10 and 1000"),
+            std::string::npos);
+  EXPECT_NE(err({{"devices", json::array({{{"allow", true}, {"access", "rwx"}}})}}).find("devices[0].access"),
+            std::string::npos);
+  EXPECT_NE(err({{"unified", {{"../x", "1"}}}}).find("is not a cgroup file name"), std::string::npos);
+  EXPECT_NE(err({{"pids", {{"limit", "10"}}}}).find("linux.resources.pids.limit: expected an integer"),
+            std::string::npos);
+}
+
+TEST(Resources, SharesToWeight) {
+  EXPECT_EQ(shares_to_weight(2), 1u);
+  EXPECT_EQ(shares_to_weight(1024), 39u);
+  EXPECT_EQ(shares_to_weight(262144), 10000u);
+}
+
+TEST_F(FakeTree, DiscoversHybridLayoutAndJoinsPaths) {
+  file("/mountinfo",
+       "30 25 0:26 / /sys/fs/cgroup ro,nosuid - tmpfs tmpfs ro,mode=755\n"
+       "31 30 0:27 / /sys/fs/cgroup/cpu,cpuacct rw - cgroup cgroup rw,cpu,cpuacct\n"
+       "32 30 0:28 / /sys/fs/cgroup/memory rw - cgroup cgroup rw,memory\n"
+       "33 30 0:29 / /sys/fs/cgroup/systemd rw - cgroup cgroup rw,xattr,name=systemd\n"
+       "34 30 0:30 / /sys/fs/cgroup/unified rw - cgroup2 cgroup2 rw\n");
+  file("/self", "3:cpu,cpuacct:/\n2:memory:/jobs/j1\n1:name=systemd:/\n0::/\n");
+  Env env{root + "/mountinfo", root + "/self", root};
+  Layout l = discover(env);
+  ASSERT_EQ(l.v1.size(), 3u);
+  EXPECT_EQ(l.v1[0].key, "cpu,cpuacct");
+  EXPECT_EQ(l.v1[1].own, "/jobs/j1");
+  EXPECT_EQ(l.v1[2].key, "name=systemd");
+  EXPECT_TRUE(l.has_v2);
+  EXPECT_FALSE(l.unified()) << "hybrid hosts use v1";
+  EXPECT_EQ(cgroup_dir("/m", "/jobs/j1", "/abs/c"), "/m/abs/c");
+  EXPECT_EQ(cgroup_dir("/m", "/jobs/j1", "rel/c"), "/m/jobs/j1/rel/c");
+  EXPECT_EQ(cgroup_dir("/m", "/", "rel"), "/m/rel");
+
+  auto m = make_manager("", "c1", env);
+  EXPECT_EQ(m->path_for("memory"), root + "/sys/fs/cgroup/memory/nohype/c1");
+  EXPECT_EQ(m->path_for("cpuacct"), root + "/sys/fs/cgroup/cpu,cpuacct/nohype/c1");
+  EXPECT_EQ(m->path_for("name=systemd"), root + "/sys/fs/cgroup/systemd/nohype/c1");
+  EXPECT_EQ(m->path_for("pids"), "");
+  EXPECT_THROW(make_manager("system.slice:nohype:c1", "c1", env), Error);
+}
+
+TEST_F(FakeTree, V1CreateApplyDestroyOnlyWhatItMade) {
+  file("/mountinfo",
+       "32 30 0:28 / /cg/memory rw - cgroup cgroup rw,memory\n"
+       "36 30 0:32 / /cg/pids rw - cgroup cgroup rw,pids\n"
+       "37 30 0:33 / /cg/devices rw - cgroup cgroup rw,devices\n");
+  file("/self", "");
+  mkdir_p(root + "/cg/memory/pre", 0755, "test");  // a parent someone else owns
+  Env env{root + "/mountinfo", root + "/self", root};
+  auto m = make_manager("/pre/c1", "c1", env);
+  // mkdir on a real cgroupfs creates the control files; emulate after create().
+  m->create();
+  populate("/cg/memory/pre/c1", {"memory.limit_in_bytes", "memory.memsw.limit_in_bytes", "cgroup.procs"});
+  populate("/cg/pids/pre/c1", {"pids.max", "cgroup.procs"});
+  populate("/cg/devices/pre/c1", {"devices.allow", "devices.deny", "cgroup.procs"});
+  Resources r = parse_resources({{"memory", {{"limit", 1000}, {"swap", 2000}}},
+                                 {"pids", {{"limit", 7}}},
+                                 {"devices", json::array({{{"allow", false}, {"access", "rwm"}},
+                                                          {{"allow", true}, {"type", "c"}, {"major", 1}, {"minor", 3}, {"access", "rw"}}})}},
+                                "config.json");
+  m->apply(r);
+  EXPECT_EQ(read("/cg/memory/pre/c1/memory.limit_in_bytes"), "1000");
+  EXPECT_EQ(read("/cg/memory/pre/c1/memory.memsw.limit_in_bytes"), "2000");
+  EXPECT_EQ(read("/cg/pids/pre/c1/pids.max"), "7");
+  EXPECT_EQ(read("/cg/devices/pre/c1/devices.allow"), "c 1:3 rw") << "the last write wins in a plain file";
+  // An unset field is not written: a later update of pids only leaves memory alone.
+  std::ofstream(root + "/cg/memory/pre/c1/memory.limit_in_bytes") << "untouched";
+  m->apply(parse_resources({{"pids", {{"limit", -1}}}}, "update"));
+  EXPECT_EQ(read("/cg/pids/pre/c1/pids.max"), "max");
+  EXPECT_EQ(read("/cg/memory/pre/c1/memory.limit_in_bytes"), "untouched");
+  // A controller the host lacks is an error only when asked for.
+  try {
+    m->apply(parse_resources({{"hugepageLimits", json::array({{{"pageSize", "2MB"}, {"limit", 1}}})}}, "x"));
+    FAIL();
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("hugetlb controller is not mounted"), std::string::npos);
+  }
+  // save/load round-trip, then destroy removes c1 dirs but never "pre" (not ours).
+  auto saved = m->save();
+  auto again = load_manager(saved);
+  for (const char* d : {"/cg/memory/pre/c1", "/cg/pids/pre/c1", "/cg/devices/pre/c1"})
+    ASSERT_EQ(system(("rm -f " + root + d + "/*").c_str()), 0);  // the kernel would drop the files itself
+  again->destroy();
+  struct stat st;
+  EXPECT_NE(stat((root + "/cg/memory/pre/c1").c_str(), &st), 0);
+  EXPECT_EQ(stat((root + "/cg/memory/pre").c_str(), &st), 0);
+  EXPECT_NE(stat((root + "/cg/pids/pre").c_str(), &st), 0) << "a parent we made is removed when empty";
+}
+
+TEST_F(FakeTree, V2UnifiedApply) {
+  file("/mountinfo", "30 25 0:26 / /sys/fs/cgroup rw - cgroup2 cgroup2 rw\n");
+  file("/self", "0::/user.slice\n");
+  file("/sys/fs/cgroup/cgroup.controllers", "cpu memory pids io");
+  file("/sys/fs/cgroup/cgroup.subtree_control", "");
+  Env env{root + "/mountinfo", root + "/self", root};
+  auto m = make_manager("/box/c2", "c2", env);
+  EXPECT_EQ(m->path_for("memory"), "");
+  m->create();
+  std::string d = "/sys/fs/cgroup/box/c2";
+  populate(d, {"memory.max", "memory.swap.max", "memory.low", "cpu.weight", "cpu.max", "pids.max", "io.weight",
+               "cgroup.procs", "cgroup.freeze", "memory.events", "cpu.stat"});
+  m->apply(parse_resources({{"memory", {{"limit", 4096}, {"swap", 8192}, {"reservation", 1024}}},
+                            {"cpu", {{"shares", 1024}, {"quota", 20000}, {"period", 100000}}},
+                            {"pids", {{"limit", 0}}},
+                            {"blockIO", {{"weight", 500}}},
+                            {"unified", {{"memory.low", "2048"}}}},
+                           "config.json"));
+  EXPECT_EQ(read(d + "/memory.max"), "4096");
+  EXPECT_EQ(read(d + "/memory.swap.max"), "4096") << "v2 swap is swap alone: 8192 - 4096";
+  EXPECT_EQ(read(d + "/cpu.weight"), "39");
+  EXPECT_EQ(read(d + "/cpu.max"), "20000 100000");
+  EXPECT_EQ(read(d + "/pids.max"), "max");
+  EXPECT_EQ(read(d + "/io.weight"), "default 500");
+  EXPECT_EQ(read(d + "/memory.low"), "2048") << "unified entries are written verbatim, last";
+  EXPECT_EQ(read("/sys/fs/cgroup/cgroup.subtree_control"), "+io") << "controllers delegated (last write shown)";
+  std::ofstream(root + d + "/memory.events") << "low 0\noom 1\noom_kill 2\n";
+  EXPECT_TRUE(m->oom_killed());
+  std::ofstream(root + d + "/cgroup.procs") << "12\n13\n";
+  EXPECT_EQ(m->pids(), (std::vector<pid_t>{12, 13}));
+  EXPECT_THROW(m->apply(parse_resources({{"cpu", {{"realtimeRuntime", 5}}}}, "x")), Error);
+  auto loaded = load_manager(m->save());
+  ASSERT_EQ(system(("rm -f " + root + d + "/*").c_str()), 0);
+  loaded->destroy();
+  struct stat st;
+  EXPECT_NE(stat((root + d).c_str(), &st), 0);
+}
+
+TEST(DeviceFilter, LaterRulesWinAndDefaultDenies) {
+  std::vector<DeviceRule> rules = {{false, 'a', -1, -1, "rwm"},
+                                   {true, 'c', 1, 3, "rwm"},
+                                   {true, 'c', 136, -1, "rw"},
+                                   {true, 'b', 8, 0, "r"},
+                                   {false, 'c', 136, 5, "w"}};
+  auto p = device_program(rules);
+  EXPECT_TRUE(device_allowed(p, 'c', 1, 3, "rw"));
+  EXPECT_TRUE(device_allowed(p, 'c', 1, 3, "m"));
+  EXPECT_FALSE(device_allowed(p, 'c', 1, 5, "r")) << "not listed: denied";
+  EXPECT_TRUE(device_allowed(p, 'c', 136, 7, "rw"));
+  EXPECT_FALSE(device_allowed(p, 'c', 136, 7, "m")) << "mknod not in the rule's access";
+  EXPECT_FALSE(device_allowed(p, 'c', 136, 5, "w")) << "a later deny overrides";
+  EXPECT_TRUE(device_allowed(p, 'b', 8, 0, "r"));
+  EXPECT_FALSE(device_allowed(p, 'b', 8, 0, "w"));
+  EXPECT_FALSE(device_allowed(p, 'c', 8, 0, "r")) << "type matters";
+  auto all = device_program({{true, 'a', -1, -1, "rwm"}});
+  EXPECT_TRUE(device_allowed(all, 'b', 259, 1, "rwm"));
+  EXPECT_FALSE(device_allowed(device_program({}), 'c', 1, 3, "r"));
+}
+
+}  // namespace
