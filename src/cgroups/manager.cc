@@ -17,7 +17,12 @@ std::unique_ptr<Manager> make_manager(const std::string& cgroups_path, const std
   // Hybrid hosts (v1 controllers plus an empty v2 for systemd) use v1.
   if (!l.v1.empty()) {
     std::vector<V1Dir> dirs;
-    for (const auto& h : l.v1) dirs.push_back({h.key, cgroup_dir(h.mount, h.own, path)});
+    for (const auto& h : l.v1) {
+      // name=systemd is systemd's bookkeeping, not a resource controller:
+      // joining it buys nothing and costs a mkdir, a migration and an rmdir.
+      if (h.key.rfind("name=", 0) == 0) continue;
+      dirs.push_back({h.key, cgroup_dir(h.mount, h.own, path)});
+    }
     return make_v1(std::move(dirs));
   }
   if (l.has_v2) return make_v2(l.v2_mount, cgroup_dir(l.v2_mount, l.v2_own, path));

@@ -8,9 +8,9 @@ nlohmann::json features() {
   using nlohmann::json;
   json mount_options = json::array(
       {"async",   "atime",     "bind",       "defaults",  "dev",          "diratime",    "dirsync",     "exec",
-       "idmap",   "lazytime",  "mand",       "noatime",   "nodev",        "nodiratime",  "noexec",      "nolazytime",
+       "lazytime",  "mand",       "noatime",   "nodev",        "nodiratime",  "noexec",      "nolazytime",
        "nomand",  "norelatime", "nostrictatime", "nosuid", "nosymfollow", "private",     "ratime",      "rbind",
-       "rdev",    "rdiratime", "relatime",   "remount",   "rexec",        "ridmap",      "rnoatime",    "rnodev",
+       "rdev",    "rdiratime", "relatime",   "remount",   "rexec",        "rnoatime",    "rnodev",
        "rnodiratime", "rnoexec", "rnorelatime", "rnostrictatime", "rnosuid", "rnosymfollow", "ro", "rprivate",
        "rrelatime", "rro",    "rrw",        "rshared",   "rslave",       "rstrictatime", "rsuid",      "rsymfollow",
        "runbindable", "rw",   "shared",     "slave",     "strictatime",  "suid",        "symfollow",   "sync",
@@ -47,7 +47,7 @@ nlohmann::json features() {
         {"apparmor", {{"enabled", false}}},
         {"selinux", {{"enabled", false}}},
         {"intelRdt", {{"enabled", false}}},
-        {"mountExtensions", {{"idmap", {{"enabled", true}}}}}}},
+        {"mountExtensions", {{"idmap", {{"enabled", false}}}}}}},
       {"annotations", {{"org.nohype.version", "0.1.0"}}}};
 }
 

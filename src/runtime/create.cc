@@ -175,6 +175,9 @@ Created do_create(const Store& store, const CreateOptions& o, bool use_fifo, Ste
   st.owner = getuid();
   st.annotations = spec.annotations;
   st.use_fifo = use_fifo;
+  st.poststop_hooks = !spec.hooks.poststop.empty();
+  // `run` releases the init right after this; saving "started" now spares a second state write.
+  st.started = !use_fifo;
   plan.state_json = hook_state(o.id, "created", 0, bundle, spec.annotations);
 
   launch::SpawnHooks hooks;
@@ -210,6 +213,7 @@ Created do_create(const Store& store, const CreateOptions& o, bool use_fifo, Ste
 }
 
 void run_poststart(const State& st, const oci::Spec& spec) {
+  if (spec.hooks.poststart.empty()) return;
   try {
     launch::run_hooks(spec.hooks.poststart, hook_state(st.id, "running", st.pid, st.bundle, st.annotations),
                       "poststart hook");
@@ -242,11 +246,6 @@ int run(const Store& store, const CreateOptions& o) {
     for (int s : {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGWINCH}) sigaction(s, &sa, nullptr);
   }
   launch::release(c.spawned);
-  {
-    Lock l = store.lock(o.id);
-    c.st.started = true;
-    store.save(c.st);
-  }
   run_poststart(c.st, c.spec);
   t.done("start");
   if (o.detach) {

@@ -144,11 +144,14 @@ void remove(const Store& store, const std::string& id, bool force) {
     for (pid_t p : left) ::kill(p, SIGKILL);
     sleep_ms(10);
   }
-  try {
-    oci::Spec spec = load_saved_spec(store, id);
-    launch::run_hooks(spec.hooks.poststop, hook_state(id, "stopped", 0, st.bundle, st.annotations), "poststop hook");
-  } catch (const Error& e) {
-    log::warn(e.what());  // the spec: poststop failures are logged, delete goes on
+  if (st.poststop_hooks) {
+    try {
+      oci::Spec spec = load_saved_spec(store, id);
+      launch::run_hooks(spec.hooks.poststop, hook_state(id, "stopped", 0, st.bundle, st.annotations),
+                        "poststop hook");
+    } catch (const Error& e) {
+      log::warn(e.what());  // the spec: poststop failures are logged, delete goes on
+    }
   }
   cg->destroy();
   store.remove(id);

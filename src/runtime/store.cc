@@ -136,7 +136,8 @@ nlohmann::json to_json(const State& s) {
           {"cgroup", s.cgroup},
           {"use_fifo", s.use_fifo},
           {"started", s.started},
-          {"oom_recorded", s.oom_recorded}};
+          {"oom_recorded", s.oom_recorded},
+          {"poststop_hooks", s.poststop_hooks}};
 }
 
 State state_from_json(const nlohmann::json& j) {
@@ -153,6 +154,7 @@ State state_from_json(const nlohmann::json& j) {
   s.use_fifo = j.value("use_fifo", true);
   s.started = j.value("started", false);
   s.oom_recorded = j.value("oom_recorded", false);
+  s.poststop_hooks = j.value("poststop_hooks", true);
   return s;
 }
 

@@ -30,6 +30,7 @@ struct State {
   bool use_fifo = true;        // created by `create` (waits on exec.fifo) vs `run`
   bool started = false;
   bool oom_recorded = false;
+  bool poststop_hooks = false;  // delete re-reads the spec only when there are some
 };
 
 enum class Status { creating, created, running, paused, stopped };
