@@ -2,7 +2,7 @@
 # containerd driving nohype through containerd-shim-runc-v2, the path
 # Kubernetes uses, with the project's shared peer check (../shared/peer).
 set -u
-. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/../lib/tap.sh"
 peer=$SRC/../shared/peer/containerd.sh
 [ -f "$peer" ] || { skip "containerd peer check" "$peer not found (shared/ is not beside the repository)"; exit 0; }
 command -v containerd >/dev/null || { skip "containerd peer check" "containerd is not installed"; exit 0; }

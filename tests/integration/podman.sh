@@ -2,7 +2,7 @@
 # podman driving nohype (through conmon), with an image imported from a local
 # busybox rootfs. Private storage so nothing touches the machine's podman state.
 set -u
-. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/../lib/tap.sh"
 command -v podman >/dev/null || { skip "podman" "podman is not installed"; exit 0; }
 W=$(mktemp -d /tmp/nohype-podman.XXXXXX)
 P="podman --root $W/root --runroot $W/runroot --runtime $NOHYPE --cgroup-manager cgroupfs --events-backend file"
