@@ -24,7 +24,8 @@ bpf_insn insn(uint8_t code, uint8_t dst, uint8_t src, int16_t off, int32_t imm) 
 
 uint32_t access_bits(const std::string& a) {
   uint32_t v = 0;
-  for (char c : a) v |= c == 'm' ? BPF_DEVCG_ACC_MKNOD : c == 'r' ? BPF_DEVCG_ACC_READ : c == 'w' ? BPF_DEVCG_ACC_WRITE : 0;
+  for (char c : a)
+    v |= c == 'm' ? BPF_DEVCG_ACC_MKNOD : c == 'r' ? BPF_DEVCG_ACC_READ : c == 'w' ? BPF_DEVCG_ACC_WRITE : 0;
   return v;
 }
 }  // namespace
@@ -42,8 +43,8 @@ std::vector<bpf_insn> device_program(const std::vector<DeviceRule>& rules) {
     std::vector<bpf_insn> block;
     // Each test jumps past the rest of this block; offsets are fixed up below.
     if (it->type != 'a')
-      block.push_back(insn(BPF_JMP | BPF_JNE | BPF_K, 2, 0, 0,
-                           it->type == 'b' ? BPF_DEVCG_DEV_BLOCK : BPF_DEVCG_DEV_CHAR));
+      block.push_back(
+          insn(BPF_JMP | BPF_JNE | BPF_K, 2, 0, 0, it->type == 'b' ? BPF_DEVCG_DEV_BLOCK : BPF_DEVCG_DEV_CHAR));
     uint32_t acc = access_bits(it->access);
     if (acc != (BPF_DEVCG_ACC_MKNOD | BPF_DEVCG_ACC_READ | BPF_DEVCG_ACC_WRITE)) {
       // Every requested access bit must be in the rule: (access & ~rule) == 0.

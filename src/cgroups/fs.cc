@@ -2,11 +2,11 @@
 
 #include <dirent.h>
 #include <fcntl.h>
-
-#include <algorithm>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
+
+#include <algorithm>
 
 #include "common/error.h"
 #include "common/fd.h"

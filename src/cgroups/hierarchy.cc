@@ -41,9 +41,9 @@ Layout discover(const Env& env) {
     Hierarchy h;
     std::vector<std::string> ctrls;
     for (const auto& o : split(right[2], ',')) {
-      static const std::vector<std::string> known = {"cpu",    "cpuacct", "cpuset",  "memory",     "devices",
-                                                     "freezer", "blkio",  "pids",    "hugetlb",    "net_cls",
-                                                     "net_prio", "perf_event", "rdma", "misc"};
+      static const std::vector<std::string> known = {"cpu",      "cpuacct",    "cpuset", "memory",  "devices",
+                                                     "freezer",  "blkio",      "pids",   "hugetlb", "net_cls",
+                                                     "net_prio", "perf_event", "rdma",   "misc"};
       if (o.rfind("name=", 0) == 0) ctrls.push_back(o);
       for (const auto& k : known)
         if (o == k) ctrls.push_back(o);

@@ -27,7 +27,8 @@ std::string dev_rule(const DeviceRule& r) {
 
 class V1 : public Manager {
  public:
-  V1(std::vector<V1Dir> dirs, std::vector<std::string> created) : dirs_(std::move(dirs)), created_(std::move(created)) {}
+  V1(std::vector<V1Dir> dirs, std::vector<std::string> created)
+      : dirs_(std::move(dirs)), created_(std::move(created)) {}
 
   std::string path_for(const std::string& controller) const override {
     for (const auto& d : dirs_)
@@ -57,15 +58,15 @@ class V1 : public Manager {
     blkio(r);
     for (const auto& [size, limit] : r.hugepages)
       write_cg(need("hugetlb", "hugetlb limits"), "hugetlb." + size + ".limit_in_bytes", std::to_string(limit));
-    if (r.net_class_id) write_cg(need("net_cls", "network classID"), "net_cls.classid", std::to_string(*r.net_class_id));
+    if (r.net_class_id)
+      write_cg(need("net_cls", "network classID"), "net_cls.classid", std::to_string(*r.net_class_id));
     for (const auto& [ifname, prio] : r.net_priorities)
       write_cg(need("net_prio", "network priorities"), "net_prio.ifpriomap", ifname + " " + std::to_string(prio));
     if (r.devices) {
       std::string d = need("devices", "device rules");
       // Start from nothing, then the rules in order (later rules win).
       write_cg(d, "devices.deny", "a");
-      for (const auto& rule : *r.devices)
-        write_cg(d, rule.allow ? "devices.allow" : "devices.deny", dev_rule(rule));
+      for (const auto& rule : *r.devices) write_cg(d, rule.allow ? "devices.allow" : "devices.deny", dev_rule(rule));
     }
   }
 
@@ -141,8 +142,8 @@ class V1 : public Manager {
 
   void memory(const Resources& r) {
     const auto& m = r.memory;
-    if (!m.limit && !m.reservation && !m.swap && !m.kernel && !m.kernel_tcp && !m.swappiness &&
-        !m.disable_oom_killer && !m.use_hierarchy)
+    if (!m.limit && !m.reservation && !m.swap && !m.kernel && !m.kernel_tcp && !m.swappiness && !m.disable_oom_killer &&
+        !m.use_hierarchy)
       return;
     std::string d = need("memory", "memory limits");
     if (m.kernel) log::debug("cgroup apply: memory.kernel is deprecated and ignored (the kernel removed it)");
@@ -192,8 +193,8 @@ class V1 : public Manager {
 
   void blkio(const Resources& r) {
     const auto& b = r.blkio;
-    bool any = b.weight || b.leaf_weight || !b.weight_device.empty() || !b.read_bps.empty() ||
-               !b.write_bps.empty() || !b.read_iops.empty() || !b.write_iops.empty();
+    bool any = b.weight || b.leaf_weight || !b.weight_device.empty() || !b.read_bps.empty() || !b.write_bps.empty() ||
+               !b.read_iops.empty() || !b.write_iops.empty();
     if (!any) return;
     std::string d = need("blkio", "block IO limits");
     // CFQ's blkio.weight is gone with CFQ; BFQ exposes blkio.bfq.weight.
@@ -205,7 +206,8 @@ class V1 : public Manager {
       if (w.leaf_weight) write_cg(d, "blkio.leaf_weight_device", rate_line(w.major, w.minor, *w.leaf_weight));
     }
     for (const auto& x : b.read_bps) write_cg(d, "blkio.throttle.read_bps_device", rate_line(x.major, x.minor, x.rate));
-    for (const auto& x : b.write_bps) write_cg(d, "blkio.throttle.write_bps_device", rate_line(x.major, x.minor, x.rate));
+    for (const auto& x : b.write_bps)
+      write_cg(d, "blkio.throttle.write_bps_device", rate_line(x.major, x.minor, x.rate));
     for (const auto& x : b.read_iops)
       write_cg(d, "blkio.throttle.read_iops_device", rate_line(x.major, x.minor, x.rate));
     for (const auto& x : b.write_iops)

@@ -80,11 +80,13 @@ class V2 : public Manager {
     const auto& b = r.blkio;
     if (b.weight) write_cg(dir_, "io.weight", "default " + std::to_string(*b.weight));
     for (const auto& w : b.weight_device)
-      if (w.weight) write_cg(dir_, "io.weight", std::to_string(w.major) + ":" + std::to_string(w.minor) + " " + std::to_string(*w.weight));
+      if (w.weight)
+        write_cg(dir_, "io.weight",
+                 std::to_string(w.major) + ":" + std::to_string(w.minor) + " " + std::to_string(*w.weight));
     auto io_max = [&](const std::vector<DeviceRate>& v, const char* key) {
       for (const auto& x : v)
-        write_cg(dir_, "io.max", std::to_string(x.major) + ":" + std::to_string(x.minor) + " " + key + "=" +
-                                     std::to_string(x.rate));
+        write_cg(dir_, "io.max",
+                 std::to_string(x.major) + ":" + std::to_string(x.minor) + " " + key + "=" + std::to_string(x.rate));
     };
     io_max(b.read_bps, "rbps");
     io_max(b.write_bps, "wbps");
@@ -117,10 +119,12 @@ class V2 : public Manager {
     auto cpu = read_kv(dir_, "cpu.stat");
     nlohmann::json out;
     out["cpu"] = {{"usage",
-                   {{"total", cpu["usage_usec"] * 1000}, {"user", cpu["user_usec"] * 1000},
+                   {{"total", cpu["usage_usec"] * 1000},
+                    {"user", cpu["user_usec"] * 1000},
                     {"kernel", cpu["system_usec"] * 1000}}},
                   {"throttling",
-                   {{"periods", cpu["nr_periods"]}, {"throttled_periods", cpu["nr_throttled"]},
+                   {{"periods", cpu["nr_periods"]},
+                    {"throttled_periods", cpu["nr_throttled"]},
                     {"throttled_time", cpu["throttled_usec"] * 1000}}}};
     out["memory"] = {{"usage",
                       {{"usage", read_num(dir_, "memory.current").value_or(0)},

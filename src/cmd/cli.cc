@@ -16,9 +16,9 @@
 namespace nohype::cmd {
 
 const std::vector<Verb>& verbs() {
-  static const std::vector<Verb> v = {verb_create(), verb_start(),  verb_run(),    verb_state(),  verb_kill(),
-                                      verb_delete(), verb_exec(),   verb_list(),   verb_ps(),     verb_pause(),
-                                      verb_resume(), verb_events(), verb_update(), verb_spec(),   verb_features()};
+  static const std::vector<Verb> v = {verb_create(), verb_start(),  verb_run(),    verb_state(), verb_kill(),
+                                      verb_delete(), verb_exec(),   verb_list(),   verb_ps(),    verb_pause(),
+                                      verb_resume(), verb_events(), verb_update(), verb_spec(),  verb_features()};
   return v;
 }
 
@@ -44,7 +44,8 @@ void usage() {
   std::string s =
       "nohype: an OCI runtime that runs untrusted microservices in cells\n\n"
       "USAGE: nohype [global options] command [command options] [arguments...]\n\nCOMMANDS:\n";
-  for (const auto& v : verbs()) s += "   " + v.name + std::string(12 - std::min<size_t>(11, v.name.size()), ' ') + v.description + "\n";
+  for (const auto& v : verbs())
+    s += "   " + v.name + std::string(12 - std::min<size_t>(11, v.name.size()), ' ') + v.description + "\n";
   s += "\nGLOBAL OPTIONS:\n" + flags_help(kGlobal) + "   --help, -h                        show help\n";
   std::fputs(s.c_str(), stdout);
 }
@@ -79,8 +80,9 @@ int main(int argc, char** argv) {
       return gp.args.empty() && !gp.help ? 1 : 0;
     }
     if (gp.on("systemd-cgroup"))
-      fail("usage", "--systemd-cgroup is not supported: nohype manages cgroups through cgroupfs "
-                    "(use the cgroupfs cgroup manager, e.g. podman --cgroup-manager cgroupfs)");
+      fail("usage",
+           "--systemd-cgroup is not supported: nohype manages cgroups through cgroupfs "
+           "(use the cgroupfs cgroup manager, e.g. podman --cgroup-manager cgroupfs)");
     const std::string& name = gp.args[0];
     for (const auto& v : verbs()) {
       if (v.name != name) continue;

@@ -30,27 +30,33 @@ runtime::CreateOptions create_options(const Parsed& p) {
 }
 
 Verb verb_create() {
-  return {"create", "[command options] <container-id>", "create a container; its process waits for `start`",
+  return {"create",
+          "[command options] <container-id>",
+          "create a container; its process waits for `start`",
           create_flags(),
           [](const Parsed& p, const Globals& g) {
             runtime::create(store_of(g), create_options(p));
             return 0;
           },
-          1, 1};
+          1,
+          1};
 }
 
 Verb verb_run() {
   auto flags = create_flags();
   flags.push_back({{"detach", "d"}, false, "detach from the container's process"});
   flags.push_back({{"keep"}, false, "accepted for runc compatibility; the container is deleted when it exits"});
-  return {"run", "[command options] <container-id>", "create and start a container and wait for it",
+  return {"run",
+          "[command options] <container-id>",
+          "create and start a container and wait for it",
           flags,
           [](const Parsed& p, const Globals& g) {
             auto o = create_options(p);
             o.detach = p.on("detach");
             return runtime::run(store_of(g), o);
           },
-          1, 1};
+          1,
+          1};
 }
 
 }  // namespace nohype::cmd

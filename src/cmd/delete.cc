@@ -4,13 +4,16 @@
 namespace nohype::cmd {
 
 Verb verb_delete() {
-  return {"delete", "[command options] <container-id>", "delete a container and everything it holds",
+  return {"delete",
+          "[command options] <container-id>",
+          "delete a container and everything it holds",
           {{{"force", "f"}, false, "kill a running container first"}},
           [](const Parsed& p, const Globals& g) {
             runtime::remove(store_of(g), p.args[0], p.on("force"));
             return 0;
           },
-          1, 1};
+          1,
+          1};
 }
 
 }  // namespace nohype::cmd

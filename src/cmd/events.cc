@@ -28,7 +28,9 @@ int interval_ms(const std::string& s) {
 }  // namespace
 
 Verb verb_events() {
-  return {"events", "[command options] <container-id>", "print container stats and OOM events",
+  return {"events",
+          "[command options] <container-id>",
+          "print container stats and OOM events",
           {{{"stats"}, false, "print stats once and exit"},
            {{"interval"}, true, "time between stats reports (default 5s)", "DURATION"}},
           [](const Parsed& p, const Globals& g) {
@@ -56,7 +58,8 @@ Verb verb_events() {
               nanosleep(&ts, nullptr);
             }
           },
-          1, 1};
+          1,
+          1};
 }
 
 }  // namespace nohype::cmd

@@ -6,7 +6,9 @@
 namespace nohype::cmd {
 
 Verb verb_exec() {
-  return {"exec", "[command options] <container-id> [command [args...]]", "run a new process inside a container",
+  return {"exec",
+          "[command options] <container-id> [command [args...]]",
+          "run a new process inside a container",
           {{{"process", "p"}, true, "a process.json describing the process (args, env, user, caps...)", "FILE"},
            {{"tty", "t"}, false, "allocate a pseudo-TTY (needs --console-socket)"},
            {{"console-socket"}, true, "unix socket that receives the pty master", "PATH"},
@@ -49,7 +51,8 @@ Verb verb_exec() {
             }
             return runtime::exec(store_of(g), o);
           },
-          1, -1};
+          1,
+          -1};
 }
 
 }  // namespace nohype::cmd

@@ -4,14 +4,17 @@
 namespace nohype::cmd {
 
 Verb verb_kill() {
-  return {"kill", "[command options] <container-id> [signal]", "send a signal (default SIGTERM) to a container",
+  return {"kill",
+          "[command options] <container-id> [signal]",
+          "send a signal (default SIGTERM) to a container",
           {{{"all", "a"}, false, "signal every process of the container (frozen first, so none escapes)"}},
           [](const Parsed& p, const Globals& g) {
             int sig = runtime::parse_signal(p.args.size() > 1 ? p.args[1] : "SIGTERM");
             runtime::kill(store_of(g), p.args[0], sig, p.on("all"));
             return 0;
           },
-          1, 2};
+          1,
+          2};
 }
 
 }  // namespace nohype::cmd

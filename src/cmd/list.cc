@@ -7,7 +7,9 @@
 namespace nohype::cmd {
 
 Verb verb_list() {
-  return {"list", "[command options]", "list containers",
+  return {"list",
+          "[command options]",
+          "list containers",
           {{{"format", "f"}, true, "table or json", "FORMAT"}, {{"quiet", "q"}, false, "print only ids"}},
           [](const Parsed& p, const Globals& g) {
             auto store = store_of(g);
@@ -32,7 +34,8 @@ Verb verb_list() {
             }
             return 0;
           },
-          0, 0};
+          0,
+          0};
 }
 
 }  // namespace nohype::cmd

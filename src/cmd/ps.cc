@@ -66,7 +66,9 @@ int ps_table(const std::vector<pid_t>& pids, std::vector<std::string> ps_args) {
 }  // namespace
 
 Verb verb_ps() {
-  return {"ps", "[command options] <container-id> [ps options]", "list the processes of a container",
+  return {"ps",
+          "[command options] <container-id> [ps options]",
+          "list the processes of a container",
           {{{"format", "f"}, true, "table or json", "FORMAT"}},
           [](const Parsed& p, const Globals& g) {
             auto pids = runtime::pids(store_of(g), p.args[0]);
@@ -78,7 +80,8 @@ Verb verb_ps() {
             if (fmt != "table") fail("usage", "nohype ps: --format must be table or json");
             return ps_table(pids, {p.args.begin() + 1, p.args.end()});
           },
-          1, -1};
+          1,
+          -1};
 }
 
 }  // namespace nohype::cmd

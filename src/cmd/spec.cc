@@ -8,7 +8,9 @@
 namespace nohype::cmd {
 
 Verb verb_spec() {
-  return {"spec", "[command options]", "write a default config.json into the bundle",
+  return {"spec",
+          "[command options]",
+          "write a default config.json into the bundle",
           {{{"bundle", "b"}, true, "bundle directory (default: current directory)", "DIR"},
            {{"rootless"}, false, "a spec for a rootless container (user namespace, no cgroup limits)"}},
           [](const Parsed& p, const Globals&) {
@@ -18,7 +20,8 @@ Verb verb_spec() {
             write_file(path, oci::default_spec(p.on("rootless")).dump(2) + "\n", "spec", 0644);
             return 0;
           },
-          0, 0};
+          0,
+          0};
 }
 
 }  // namespace nohype::cmd

@@ -4,12 +4,16 @@
 namespace nohype::cmd {
 
 Verb verb_start() {
-  return {"start", "<container-id>", "start a created container (its user process runs)", {},
+  return {"start",
+          "<container-id>",
+          "start a created container (its user process runs)",
+          {},
           [](const Parsed& p, const Globals& g) {
             runtime::start(store_of(g), p.args[0]);
             return 0;
           },
-          1, 1};
+          1,
+          1};
 }
 
 }  // namespace nohype::cmd

@@ -4,13 +4,17 @@
 namespace nohype::cmd {
 
 Verb verb_state() {
-  return {"state", "<container-id>", "print the OCI state of a container", {},
+  return {"state",
+          "<container-id>",
+          "print the OCI state of a container",
+          {},
           [](const Parsed& p, const Globals& g) {
             auto st = store_of(g).must_load(p.args[0]);
             print_json(runtime::oci_state(st).dump(2));
             return 0;
           },
-          1, 1};
+          1,
+          1};
 }
 
 }  // namespace nohype::cmd

@@ -47,7 +47,9 @@ nlohmann::json resources_from_flags(const Parsed& p) {
 }  // namespace
 
 Verb verb_update() {
-  return {"update", "[command options] <container-id>", "change the resource limits of a running container",
+  return {"update",
+          "[command options] <container-id>",
+          "change the resource limits of a running container",
           {{{"resources", "r"}, true, "a linux.resources JSON file, or - for stdin", "FILE"},
            {{"memory"}, true, "memory limit (e.g. 512M)", "BYTES"},
            {{"memory-reservation"}, true, "memory soft limit", "BYTES"},
@@ -70,8 +72,8 @@ Verb verb_update() {
             std::string where = "update flags";
             if (p.has("resources")) {
               std::string f = p.get("resources");
-              std::string text = f == "-" ? std::string(std::istreambuf_iterator<char>(std::cin), {})
-                                          : read_file(f, "update");
+              std::string text =
+                  f == "-" ? std::string(std::istreambuf_iterator<char>(std::cin), {}) : read_file(f, "update");
               where = f == "-" ? "stdin" : f;
               try {
                 r = nlohmann::json::parse(text);
@@ -84,7 +86,8 @@ Verb verb_update() {
             runtime::update(store_of(g), p.args[0], r, where);
             return 0;
           },
-          1, 1};
+          1,
+          1};
 }
 
 }  // namespace nohype::cmd

@@ -25,7 +25,7 @@ struct Verb {
   std::vector<Flag> flags;
   std::function<int(const Parsed&, const Globals&)> run;
   int min_args = 0;
-  int max_args = -1;        // -1: unlimited
+  int max_args = -1;  // -1: unlimited
 };
 
 const std::vector<Verb>& verbs();

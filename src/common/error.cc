@@ -16,14 +16,9 @@ std::string format(const std::string& step, const std::string& what, int err) {
 }  // namespace
 
 Error::Error(std::string step, std::string what, int err)
-    : std::runtime_error(format(step, what, err)),
-      step_(std::move(step)),
-      detail_(std::move(what)),
-      err_(err) {}
+    : std::runtime_error(format(step, what, err)), step_(std::move(step)), detail_(std::move(what)), err_(err) {}
 
-void fail(std::string_view step, std::string what) {
-  throw Error(std::string(step), std::move(what), 0);
-}
+void fail(std::string_view step, std::string what) { throw Error(std::string(step), std::move(what), 0); }
 
 void fail_errno(std::string_view step, std::string what, int err) {
   throw Error(std::string(step), std::move(what), err);

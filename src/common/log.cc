@@ -17,10 +17,14 @@ bool g_file = false;
 
 const char* name(Level l) {
   switch (l) {
-    case Level::debug: return "debug";
-    case Level::info: return "info";
-    case Level::warn: return "warning";
-    case Level::error: return "error";
+    case Level::debug:
+      return "debug";
+    case Level::info:
+      return "info";
+    case Level::warn:
+      return "warning";
+    case Level::error:
+      return "error";
   }
   return "info";
 }
@@ -29,10 +33,18 @@ std::string json_escape(std::string_view s) {
   std::string o;
   for (char c : s) {
     switch (c) {
-      case '"': o += "\\\""; break;
-      case '\\': o += "\\\\"; break;
-      case '\n': o += "\\n"; break;
-      case '\t': o += "\\t"; break;
+      case '"':
+        o += "\\\"";
+        break;
+      case '\\':
+        o += "\\\\";
+        break;
+      case '\n':
+        o += "\\n";
+        break;
+      case '\t':
+        o += "\\t";
+        break;
       default:
         if (static_cast<unsigned char>(c) < 0x20) {
           char b[8];
@@ -68,17 +80,17 @@ void write(Level level, std::string_view msg) {
   struct tm tm;
   gmtime_r(&ts.tv_sec, &tm);
   char when[64];
-  std::snprintf(when, sizeof when, "%04d-%02d-%02dT%02d:%02d:%02d.%09ldZ", tm.tm_year + 1900, tm.tm_mon + 1,
-                tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, ts.tv_nsec);
+  std::snprintf(when, sizeof when, "%04d-%02d-%02dT%02d:%02d:%02d.%09ldZ", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
+                tm.tm_hour, tm.tm_min, tm.tm_sec, ts.tv_nsec);
   std::string line;
   if (g_json) {
-    line = std::string("{\"level\":\"") + name(level) + "\",\"msg\":\"" + json_escape(msg) + "\",\"time\":\"" +
-           when + "\"}\n";
+    line = std::string("{\"level\":\"") + name(level) + "\",\"msg\":\"" + json_escape(msg) + "\",\"time\":\"" + when +
+           "\"}\n";
   } else if (g_file) {
     line = std::string("time=\"") + when + "\" level=" + name(level) + " msg=\"" + json_escape(msg) + "\"\n";
   } else {
-    line = std::string("nohype: ") + (level == Level::error ? "" : std::string(name(level)) + ": ") +
-           std::string(msg) + "\n";
+    line = std::string("nohype: ") + (level == Level::error ? "" : std::string(name(level)) + ": ") + std::string(msg) +
+           "\n";
   }
   ssize_t r = ::write(g_fd, line.data(), line.size());
   (void)r;

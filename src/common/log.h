@@ -12,7 +12,9 @@ enum class Level { debug, info, warn, error };
 void configure(const std::string& path, bool json, bool debug);
 bool debug_enabled();
 void write(Level level, std::string_view msg);
-inline void debug(std::string_view m) { if (debug_enabled()) write(Level::debug, m); }
+inline void debug(std::string_view m) {
+  if (debug_enabled()) write(Level::debug, m);
+}
 inline void info(std::string_view m) { write(Level::info, m); }
 inline void warn(std::string_view m) { write(Level::warn, m); }
 inline void error(std::string_view m) { write(Level::error, m); }

@@ -64,11 +64,24 @@ std::optional<uint64_t> parse_size(std::string_view s) {
     last = s.back();
   }
   switch (last) {
-    case 'k': case 'K': mult = 1ULL << 10; break;
-    case 'm': case 'M': mult = 1ULL << 20; break;
-    case 'g': case 'G': mult = 1ULL << 30; break;
-    case 't': case 'T': mult = 1ULL << 40; break;
-    default: break;
+    case 'k':
+    case 'K':
+      mult = 1ULL << 10;
+      break;
+    case 'm':
+    case 'M':
+      mult = 1ULL << 20;
+      break;
+    case 'g':
+    case 'G':
+      mult = 1ULL << 30;
+      break;
+    case 't':
+    case 'T':
+      mult = 1ULL << 40;
+      break;
+    default:
+      break;
   }
   if (mult != 1) s.remove_suffix(1);
   auto v = parse_u64(s);

@@ -56,9 +56,8 @@ ProcessPlan build_process_plan(const oci::Process& p, const oci::Spec& spec, con
   if (spec.linux.seccomp) {
     // Compiling a Docker-size profile costs ~10 ms in libseccomp; the cache
     // (keyed by the whole resolved profile) makes repeat creates ~80 us.
-    out.seccomp = seccomp_cache_dir.empty()
-                      ? seccomp::compile(*spec.linux.seccomp, where)
-                      : seccomp::compile_cached(*spec.linux.seccomp, where, seccomp_cache_dir);
+    out.seccomp = seccomp_cache_dir.empty() ? seccomp::compile(*spec.linux.seccomp, where)
+                                            : seccomp::compile_cached(*spec.linux.seccomp, where, seccomp_cache_dir);
     out.seccomp_listener_path = spec.linux.seccomp->listener_path;
     out.seccomp_listener_metadata = spec.linux.seccomp->listener_metadata;
   }
@@ -105,8 +104,7 @@ InitPlan build_init_plan(const oci::Spec& spec, const BuildInput& in) {
   plan.gid_map = spec.linux.gid_mappings;
   // Without its own mount namespace a container would change the host's
   // mount table and could not have its own root: refuse, as runc does.
-  if (!plan.has_mount_ns)
-    fail("validate config", in.where + ": linux.namespaces: a mount namespace is required");
+  if (!plan.has_mount_ns) fail("validate config", in.where + ": linux.namespaces: a mount namespace is required");
 
   if (plan.has_mount_ns) {
     rootfs::PlanInput ri;

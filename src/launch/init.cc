@@ -100,8 +100,10 @@ void apply_process_limits(const ProcessPlan& p) {
   if (p.ioprio && syscall(SYS_ioprio_set, 1 /*IOPRIO_WHO_PROCESS*/, 0, *p.ioprio) != 0)
     fail_errno("io priority", "ioprio_set");
   if (p.scheduler) {
-    static const std::map<std::string, int> pol = {{"SCHED_OTHER", SCHED_OTHER}, {"SCHED_FIFO", SCHED_FIFO},
-                                                   {"SCHED_RR", SCHED_RR},       {"SCHED_BATCH", SCHED_BATCH},
+    static const std::map<std::string, int> pol = {{"SCHED_OTHER", SCHED_OTHER},
+                                                   {"SCHED_FIFO", SCHED_FIFO},
+                                                   {"SCHED_RR", SCHED_RR},
+                                                   {"SCHED_BATCH", SCHED_BATCH},
                                                    {"SCHED_IDLE", SCHED_IDLE}};
     auto it = pol.find(p.scheduler->policy);
     if (it == pol.end()) fail("scheduler", "policy " + p.scheduler->policy + " is not supported");

@@ -12,7 +12,7 @@
 namespace nohype::launch {
 
 struct JoinRequest {
-  pid_t target = 0;        // the container's init
+  pid_t target = 0;  // the container's init
   ProcessPlan process;
   int console_socket_fd = -1;
   int preserve_fds = 0;

@@ -49,10 +49,10 @@ struct ProcessPlan {
 
 struct InitPlan {
   std::string id;
-  uint64_t clone_flags = 0;        // namespaces created at clone
-  uint64_t unshare_flags = 0;      // namespaces the init unshares itself (cgroup, time)
-  std::vector<JoinNs> join;        // joined by path, in the two-stage path
-  bool two_stage = false;          // joined namespaces + new ones: join, unshare, fork
+  uint64_t clone_flags = 0;    // namespaces created at clone
+  uint64_t unshare_flags = 0;  // namespaces the init unshares itself (cgroup, time)
+  std::vector<JoinNs> join;    // joined by path, in the two-stage path
+  bool two_stage = false;      // joined namespaces + new ones: join, unshare, fork
   bool new_userns = false;
   std::vector<oci::IdMapping> uid_map, gid_map;
   std::map<std::string, oci::TimeOffset> time_offsets;  // "monotonic"/"boottime"

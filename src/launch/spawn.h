@@ -13,15 +13,15 @@
 namespace nohype::launch {
 
 struct SpawnHooks {
-  std::function<void(pid_t)> place;                 // put the init in its cgroup (before it runs anything)
-  std::function<void(pid_t)> create_runtime_hooks;  // prestart + createRuntime, runtime namespace
+  std::function<void(pid_t)> place;                  // put the init in its cgroup (before it runs anything)
+  std::function<void(pid_t)> create_runtime_hooks;   // prestart + createRuntime, runtime namespace
   std::function<void(pid_t, int)> seccomp_listener;  // hand the notify fd to listenerPath
 };
 
 struct Spawned {
-  pid_t pid = -1;          // the container init (host pid)
-  UniqueFd sync;           // still open: `run` sends start through it
-  std::string timings;     // init's per-step timings ("sync=12 mounts=340 ...", microseconds)
+  pid_t pid = -1;       // the container init (host pid)
+  UniqueFd sync;        // still open: `run` sends start through it
+  std::string timings;  // init's per-step timings ("sync=12 mounts=340 ...", microseconds)
 };
 
 // Throws Error with the init's failing step; the init is killed and reaped.

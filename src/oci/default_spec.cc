@@ -54,9 +54,9 @@ nlohmann::json default_spec(bool rootless) {
                                     {{"type", "uts"}},
                                     {{"type", "mount"}},
                                     {{"type", "cgroup"}}})},
-        {"maskedPaths", json::array({"/proc/acpi", "/proc/asound", "/proc/kcore", "/proc/keys", "/proc/latency_stats",
-                                     "/proc/timer_list", "/proc/timer_stats", "/proc/sched_debug", "/sys/firmware",
-                                     "/proc/scsi"})},
+        {"maskedPaths",
+         json::array({"/proc/acpi", "/proc/asound", "/proc/kcore", "/proc/keys", "/proc/latency_stats",
+                      "/proc/timer_list", "/proc/timer_stats", "/proc/sched_debug", "/sys/firmware", "/proc/scsi"})},
         {"readonlyPaths", json::array({"/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger"})}}}};
   if (rootless) {
     spec["linux"]["uidMappings"] = json::array({{{"containerID", 0}, {"hostID", 1000}, {"size", 1}}});

@@ -204,8 +204,8 @@ Hook parse_hook(const Node& n) {
 
 Seccomp parse_seccomp_node(const Node& n) {
   n.expect_object();
-  n.note_unknown({"defaultAction", "defaultErrnoRet", "architectures", "flags", "listenerPath", "listenerMetadata",
-                  "syscalls"});
+  n.note_unknown(
+      {"defaultAction", "defaultErrnoRet", "architectures", "flags", "listenerPath", "listenerMetadata", "syscalls"});
   Seccomp s;
   s.default_action = n.child("defaultAction").str();
   if (n.has("defaultErrnoRet")) s.default_errno_ret = n.child("defaultErrnoRet").u32();
@@ -247,8 +247,7 @@ void parse_linux(const Node& n, Linux& l) {
   if (n.has("sysctl")) {
     Node s = n.child("sysctl");
     s.expect_object();
-    for (auto it = s.raw().begin(); it != s.raw().end(); ++it)
-      l.sysctl[it.key()] = s.child(it.key()).str();
+    for (auto it = s.raw().begin(); it != s.raw().end(); ++it) l.sysctl[it.key()] = s.child(it.key()).str();
   }
   if (n.has("resources")) {
     n.child("resources").expect_object();

@@ -30,9 +30,9 @@ void check_sysctl(const Spec& s, const std::string& where, const std::string& ke
       if (n.type == type) return true;
     return false;
   };
-  static const std::set<std::string> ipc_exact = {"kernel.msgmax", "kernel.msgmnb", "kernel.msgmni", "kernel.sem",
-                                                  "kernel.shmall", "kernel.shmmax", "kernel.shmmni",
-                                                  "kernel.shm_rmid_forced"};
+  static const std::set<std::string> ipc_exact = {"kernel.msgmax", "kernel.msgmnb",         "kernel.msgmni",
+                                                  "kernel.sem",    "kernel.shmall",         "kernel.shmmax",
+                                                  "kernel.shmmni", "kernel.shm_rmid_forced"};
   std::string path = "linux.sysctl." + key;
   if (ipc_exact.count(key) || key.rfind("fs.mqueue.", 0) == 0) {
     if (!has_new("ipc")) bad(where, path, "sysctl needs an ipc namespace");
@@ -82,7 +82,7 @@ void validate_process(const Process& p, const std::string& where, const std::str
       bad(where, path + ".ioPriority.priority", "must be between 0 and 7");
   }
   if (p.scheduler) {
-    static const std::set<std::string> pol = {"SCHED_OTHER", "SCHED_FIFO", "SCHED_RR", "SCHED_BATCH",
+    static const std::set<std::string> pol = {"SCHED_OTHER", "SCHED_FIFO", "SCHED_RR",      "SCHED_BATCH",
                                               "SCHED_ISO",   "SCHED_IDLE", "SCHED_DEADLINE"};
     if (!pol.count(p.scheduler->policy))
       bad(where, path + ".scheduler.policy", "unknown policy \"" + p.scheduler->policy + "\"");
@@ -135,7 +135,8 @@ void validate(const Spec& s, const std::string& where) {
       rp != "rshared" && rp != "unbindable" && rp != "runbindable")
     bad(where, "linux.rootfsPropagation", "unknown propagation \"" + rp + "\"");
   for (size_t i = 0; i < s.linux.masked_paths.size(); ++i)
-    if (!is_abs(s.linux.masked_paths[i])) bad(where, "linux.maskedPaths[" + std::to_string(i) + "]", "must be absolute");
+    if (!is_abs(s.linux.masked_paths[i]))
+      bad(where, "linux.maskedPaths[" + std::to_string(i) + "]", "must be absolute");
   for (size_t i = 0; i < s.linux.readonly_paths.size(); ++i)
     if (!is_abs(s.linux.readonly_paths[i]))
       bad(where, "linux.readonlyPaths[" + std::to_string(i) + "]", "must be absolute");
@@ -144,8 +145,7 @@ void validate(const Spec& s, const std::string& where) {
     const auto& d = s.linux.personality->domain;
     if (d != "LINUX" && d != "LINUX32") bad(where, "linux.personality.domain", "unknown domain \"" + d + "\"");
   }
-  if (s.linux.cgroups_path.find("..") != std::string::npos)
-    bad(where, "linux.cgroupsPath", "must not contain \"..\"");
+  if (s.linux.cgroups_path.find("..") != std::string::npos) bad(where, "linux.cgroupsPath", "must not contain \"..\"");
   auto hooks = [&](const std::vector<Hook>& hs, const char* name) {
     for (size_t i = 0; i < hs.size(); ++i)
       if (!is_abs(hs[i].path))

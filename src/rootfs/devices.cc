@@ -59,7 +59,8 @@ void create_dev_links(int root_fd, bool have_pts) {
                      {"/proc/self/fd/1", "stdout"},
                      {"/proc/self/fd/2", "stderr"}};
   for (const auto& l : links)
-    if (symlinkat(l.target, dev.get(), l.name) != 0 && errno != EEXIST) fail_errno(kStep, std::string("symlink /dev/") + l.name);
+    if (symlinkat(l.target, dev.get(), l.name) != 0 && errno != EEXIST)
+      fail_errno(kStep, std::string("symlink /dev/") + l.name);
   if (access("/proc/kcore", F_OK) == 0 && symlinkat("/proc/kcore", dev.get(), "core") != 0 && errno != EEXIST)
     fail_errno(kStep, "symlink /dev/core");
   if (have_pts) {

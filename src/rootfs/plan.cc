@@ -21,15 +21,33 @@ struct FlagOpt {
 };
 // mount(8)'s option names, as the runtime spec lists them.
 constexpr FlagOpt kFlags[] = {
-    {"ro", false, MS_RDONLY},           {"rw", true, MS_RDONLY},          {"nosuid", false, MS_NOSUID},
-    {"suid", true, MS_NOSUID},          {"nodev", false, MS_NODEV},       {"dev", true, MS_NODEV},
-    {"noexec", false, MS_NOEXEC},       {"exec", true, MS_NOEXEC},        {"sync", false, MS_SYNCHRONOUS},
-    {"async", true, MS_SYNCHRONOUS},    {"dirsync", false, MS_DIRSYNC},   {"remount", false, MS_REMOUNT},
-    {"mand", false, MS_MANDLOCK},       {"nomand", true, MS_MANDLOCK},    {"noatime", false, MS_NOATIME},
-    {"atime", true, MS_NOATIME},        {"nodiratime", false, MS_NODIRATIME}, {"diratime", true, MS_NODIRATIME},
-    {"relatime", false, MS_RELATIME},   {"norelatime", true, MS_RELATIME}, {"strictatime", false, MS_STRICTATIME},
-    {"nostrictatime", true, MS_STRICTATIME}, {"lazytime", false, MS_LAZYTIME}, {"nolazytime", true, MS_LAZYTIME},
-    {"nosymfollow", false, MS_NOSYMFOLLOW}, {"symfollow", true, MS_NOSYMFOLLOW}, {"defaults", false, 0},
+    {"ro", false, MS_RDONLY},
+    {"rw", true, MS_RDONLY},
+    {"nosuid", false, MS_NOSUID},
+    {"suid", true, MS_NOSUID},
+    {"nodev", false, MS_NODEV},
+    {"dev", true, MS_NODEV},
+    {"noexec", false, MS_NOEXEC},
+    {"exec", true, MS_NOEXEC},
+    {"sync", false, MS_SYNCHRONOUS},
+    {"async", true, MS_SYNCHRONOUS},
+    {"dirsync", false, MS_DIRSYNC},
+    {"remount", false, MS_REMOUNT},
+    {"mand", false, MS_MANDLOCK},
+    {"nomand", true, MS_MANDLOCK},
+    {"noatime", false, MS_NOATIME},
+    {"atime", true, MS_NOATIME},
+    {"nodiratime", false, MS_NODIRATIME},
+    {"diratime", true, MS_NODIRATIME},
+    {"relatime", false, MS_RELATIME},
+    {"norelatime", true, MS_RELATIME},
+    {"strictatime", false, MS_STRICTATIME},
+    {"nostrictatime", true, MS_STRICTATIME},
+    {"lazytime", false, MS_LAZYTIME},
+    {"nolazytime", true, MS_LAZYTIME},
+    {"nosymfollow", false, MS_NOSYMFOLLOW},
+    {"symfollow", true, MS_NOSYMFOLLOW},
+    {"defaults", false, 0},
 };
 
 struct PropOpt {
@@ -37,9 +55,10 @@ struct PropOpt {
   unsigned long flag;
 };
 constexpr PropOpt kProps[] = {
-    {"private", MS_PRIVATE},          {"rprivate", MS_PRIVATE | MS_REC}, {"shared", MS_SHARED},
-    {"rshared", MS_SHARED | MS_REC},  {"slave", MS_SLAVE},               {"rslave", MS_SLAVE | MS_REC},
-    {"unbindable", MS_UNBINDABLE},    {"runbindable", MS_UNBINDABLE | MS_REC},
+    {"private", MS_PRIVATE},       {"rprivate", MS_PRIVATE | MS_REC},
+    {"shared", MS_SHARED},         {"rshared", MS_SHARED | MS_REC},
+    {"slave", MS_SLAVE},           {"rslave", MS_SLAVE | MS_REC},
+    {"unbindable", MS_UNBINDABLE}, {"runbindable", MS_UNBINDABLE | MS_REC},
 };
 
 struct AttrOpt {
@@ -49,12 +68,18 @@ struct AttrOpt {
 };
 // Recursive variants, applied with mount_setattr(AT_RECURSIVE).
 constexpr AttrOpt kAttrs[] = {
-    {"rro", false, MOUNT_ATTR_RDONLY},         {"rrw", true, MOUNT_ATTR_RDONLY},
-    {"rnosuid", false, MOUNT_ATTR_NOSUID},     {"rsuid", true, MOUNT_ATTR_NOSUID},
-    {"rnodev", false, MOUNT_ATTR_NODEV},       {"rdev", true, MOUNT_ATTR_NODEV},
-    {"rnoexec", false, MOUNT_ATTR_NOEXEC},     {"rexec", true, MOUNT_ATTR_NOEXEC},
-    {"rnodiratime", false, MOUNT_ATTR_NODIRATIME}, {"rdiratime", true, MOUNT_ATTR_NODIRATIME},
-    {"rnosymfollow", false, MOUNT_ATTR_NOSYMFOLLOW}, {"rsymfollow", true, MOUNT_ATTR_NOSYMFOLLOW},
+    {"rro", false, MOUNT_ATTR_RDONLY},
+    {"rrw", true, MOUNT_ATTR_RDONLY},
+    {"rnosuid", false, MOUNT_ATTR_NOSUID},
+    {"rsuid", true, MOUNT_ATTR_NOSUID},
+    {"rnodev", false, MOUNT_ATTR_NODEV},
+    {"rdev", true, MOUNT_ATTR_NODEV},
+    {"rnoexec", false, MOUNT_ATTR_NOEXEC},
+    {"rexec", true, MOUNT_ATTR_NOEXEC},
+    {"rnodiratime", false, MOUNT_ATTR_NODIRATIME},
+    {"rdiratime", true, MOUNT_ATTR_NODIRATIME},
+    {"rnosymfollow", false, MOUNT_ATTR_NOSYMFOLLOW},
+    {"rsymfollow", true, MOUNT_ATTR_NOSYMFOLLOW},
 };
 // Access-time attributes are one field: setting one clears the others.
 constexpr AttrOpt kAtimeAttrs[] = {
@@ -208,9 +233,13 @@ Plan build_plan(const PlanInput& in) {
     std::string field = "linux.devices[" + std::to_string(i) + "]";
     if (d.major < 0 || d.minor < 0 || d.major > 0xfff || d.minor > 0xfffff)
       fail(kStep, in.where + ": " + field + ": major/minor out of range");
-    DeviceNode n{clean(d.path), d.type == "u" ? 'c' : d.type[0], static_cast<uint32_t>(d.major),
-                 static_cast<uint32_t>(d.minor), d.file_mode ? static_cast<mode_t>(*d.file_mode & 07777) : 0666,
-                 d.uid.value_or(0), d.gid.value_or(0)};
+    DeviceNode n{clean(d.path),
+                 d.type == "u" ? 'c' : d.type[0],
+                 static_cast<uint32_t>(d.major),
+                 static_cast<uint32_t>(d.minor),
+                 d.file_mode ? static_cast<mode_t>(*d.file_mode & 07777) : 0666,
+                 d.uid.value_or(0),
+                 d.gid.value_or(0)};
     bool replaced = false;
     for (auto& e : p.devices)
       if (e.path == n.path) {

@@ -14,19 +14,19 @@
 namespace nohype::rootfs {
 
 struct MountStep {
-  std::string field;        // "mounts[3]", for errors
-  std::string source;       // host path for binds (absolute), else the fs source
-  std::string dest;         // absolute, inside the container
-  std::string type;         // fs type; empty for binds
+  std::string field;   // "mounts[3]", for errors
+  std::string source;  // host path for binds (absolute), else the fs source
+  std::string dest;    // absolute, inside the container
+  std::string type;    // fs type; empty for binds
   bool bind = false;
-  bool recursive = false;   // rbind
-  unsigned long flags = 0;  // MS_* given to mount (and to the remount of a bind)
+  bool recursive = false;         // rbind
+  unsigned long flags = 0;        // MS_* given to mount (and to the remount of a bind)
   unsigned long propagation = 0;  // MS_SHARED|MS_PRIVATE|MS_SLAVE|MS_UNBINDABLE, maybe |MS_REC
-  std::string data;         // unknown options: fs-specific data
-  uint64_t attr_set = 0;    // MOUNT_ATTR_* applied recursively (rro, rnosuid, ...)
+  std::string data;               // unknown options: fs-specific data
+  uint64_t attr_set = 0;          // MOUNT_ATTR_* applied recursively (rro, rnosuid, ...)
   uint64_t attr_clr = 0;
   bool tmpcopyup = false;
-  bool cgroup = false;      // "cgroup" mounts: expanded in the init
+  bool cgroup = false;  // "cgroup" mounts: expanded in the init
 };
 
 struct DeviceNode {
@@ -39,19 +39,19 @@ struct DeviceNode {
 };
 
 struct Plan {
-  std::string rootfs;             // absolute host path
+  std::string rootfs;  // absolute host path
   bool readonly = false;
   unsigned long root_propagation = 0;  // applied to "/" after pivot_root; 0: none
   bool no_pivot = false;
   std::vector<MountStep> mounts;
-  bool setup_dev = true;          // false when /dev is bind-mounted from the host
-  bool bind_devices = false;      // in a user namespace mknod is refused: bind host nodes
+  bool setup_dev = true;      // false when /dev is bind-mounted from the host
+  bool bind_devices = false;  // in a user namespace mknod is refused: bind host nodes
   std::vector<DeviceNode> devices;
   std::vector<std::string> masked;
   std::vector<std::string> readonly_paths;
   bool cgroupns = false;
   std::map<std::string, std::string> cgroup_v1_dirs;  // controller -> host dir
-  bool sysfs_fallback_bind = false;  // user namespace without its own network namespace
+  bool sysfs_fallback_bind = false;                   // user namespace without its own network namespace
 };
 
 struct PlanInput {

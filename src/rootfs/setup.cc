@@ -89,9 +89,8 @@ void mount_cgroups(const MountStep& m, int root_fd, const Plan& p) {
   }
   // Resolve again: `t` still names the directory under the tmpfs.
   UniqueFd top = resolve_in_root(root_fd, m.dest, Kind::dir, false, kMount);
-  if ((m.flags & MS_RDONLY) &&
-      mount(nullptr, fd_path(top.get()).c_str(), nullptr,
-            MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, nullptr) != 0)
+  if ((m.flags & MS_RDONLY) && mount(nullptr, fd_path(top.get()).c_str(), nullptr,
+                                     MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, nullptr) != 0)
     fail_errno(kMount, "make " + m.dest + " read-only");
 }
 

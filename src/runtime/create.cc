@@ -71,17 +71,16 @@ void add_default_device_rules(nlohmann::json& res, const oci::Spec& spec) {
     if (minor >= 0) r["minor"] = minor;
     devs.push_back(r);
   };
-  allow("c", 1, 3, "rwm");    // null
-  allow("c", 1, 5, "rwm");    // zero
-  allow("c", 1, 7, "rwm");    // full
-  allow("c", 1, 8, "rwm");    // random
-  allow("c", 1, 9, "rwm");    // urandom
-  allow("c", 5, 0, "rwm");    // tty
-  allow("c", 5, 2, "rwm");    // ptmx
-  allow("c", 136, -1, "rwm"); // pts/*
+  allow("c", 1, 3, "rwm");     // null
+  allow("c", 1, 5, "rwm");     // zero
+  allow("c", 1, 7, "rwm");     // full
+  allow("c", 1, 8, "rwm");     // random
+  allow("c", 1, 9, "rwm");     // urandom
+  allow("c", 5, 0, "rwm");     // tty
+  allow("c", 5, 2, "rwm");     // ptmx
+  allow("c", 136, -1, "rwm");  // pts/*
   for (const auto& d : spec.linux.devices)
-    if (d.type == "c" || d.type == "b" || d.type == "u")
-      allow(d.type == "b" ? "b" : "c", d.major, d.minor, "rwm");
+    if (d.type == "c" || d.type == "b" || d.type == "u") allow(d.type == "b" ? "b" : "c", d.major, d.minor, "rwm");
 }
 
 UniqueFd connect_console(const std::string& path) {
@@ -102,9 +101,9 @@ void write_pid_file(const std::string& path, pid_t pid) {
   write_file_atomic(path, std::to_string(pid), "pid file", 0644);
 }
 
-const std::vector<std::string> kV1Controllers = {"cpu",     "cpuacct", "cpuset",     "memory",   "devices",
-                                                 "freezer", "blkio",   "pids",       "hugetlb",  "net_cls",
-                                                 "net_prio", "perf_event", "rdma",    "misc",     "name=systemd"};
+const std::vector<std::string> kV1Controllers = {"cpu",      "cpuacct",    "cpuset", "memory",  "devices",
+                                                 "freezer",  "blkio",      "pids",   "hugetlb", "net_cls",
+                                                 "net_prio", "perf_event", "rdma",   "misc",    "name=systemd"};
 
 struct Created {
   State st;
@@ -284,8 +283,7 @@ void start(const Store& store, const std::string& id) {
   Lock l = store.lock(id);
   State st = store.must_load(id);
   Status s = status_of(st);
-  if (s != Status::created)
-    fail("start", "container \"" + id + "\" is " + status_name(s) + ", not created");
+  if (s != Status::created) fail("start", "container \"" + id + "\" is " + status_name(s) + ", not created");
   std::string f = store.fifo(id);
   UniqueFd fifo(open(f.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC));
   if (!fifo) fail_errno("start", "open exec fifo " + f);

@@ -94,8 +94,8 @@ int exec(const Store& store, const ExecOptions& o) {
 
   launch::JoinRequest req;
   req.target = st.pid;
-  req.process = launch::build_process_plan(proc, spec, store.dir(o.id) + "/config.json",
-                                           store.root() + "/.seccomp-cache");
+  req.process =
+      launch::build_process_plan(proc, spec, store.dir(o.id) + "/config.json", store.root() + "/.seccomp-cache");
   req.preserve_fds = o.preserve_fds;
   req.state_json = hook_state(o.id, status_name(s), st.pid, st.bundle, st.annotations);
   UniqueFd console;
@@ -110,7 +110,8 @@ int exec(const Store& store, const ExecOptions& o) {
     seccomp::send_listener(spec.linux.seccomp->listener_path, fd,
                            seccomp::container_process_state(p, spec.linux.seccomp->listener_metadata, req.state_json));
   };
-  pid_t pid = launch::join_and_exec(req, [&](pid_t p) { cg->add_process(p); }, listener);
+  pid_t pid = launch::join_and_exec(
+      req, [&](pid_t p) { cg->add_process(p); }, listener);
   if (!o.pid_file.empty()) write_file_atomic(o.pid_file, std::to_string(pid), "pid file", 0644);
   if (o.detach) return 0;
 

@@ -68,14 +68,9 @@ Status status_of(const State& st) {
 
 nlohmann::json oci_state(const State& st) {
   Status s = status_of(st);
-  nlohmann::json j = {{"ociVersion", "1.2.0"},
-                      {"id", st.id},
-                      {"pid", s == Status::stopped ? 0 : st.pid},
-                      {"status", status_name(s)},
-                      {"bundle", st.bundle},
-                      {"rootfs", st.rootfs},
-                      {"created", st.created},
-                      {"owner", ""}};
+  nlohmann::json j = {{"ociVersion", "1.2.0"},    {"id", st.id},         {"pid", s == Status::stopped ? 0 : st.pid},
+                      {"status", status_name(s)}, {"bundle", st.bundle}, {"rootfs", st.rootfs},
+                      {"created", st.created},    {"owner", ""}};
   if (!st.annotations.empty()) j["annotations"] = st.annotations;
   return j;
 }
@@ -147,8 +142,7 @@ void remove(const Store& store, const std::string& id, bool force) {
   if (st.poststop_hooks) {
     try {
       oci::Spec spec = load_saved_spec(store, id);
-      launch::run_hooks(spec.hooks.poststop, hook_state(id, "stopped", 0, st.bundle, st.annotations),
-                        "poststop hook");
+      launch::run_hooks(spec.hooks.poststop, hook_state(id, "stopped", 0, st.bundle, st.annotations), "poststop hook");
     } catch (const Error& e) {
       log::warn(e.what());  // the spec: poststop failures are logged, delete goes on
     }

@@ -1,9 +1,8 @@
 // Reading a bundle's config.json and the state every hook receives.
 #pragma once
 
-#include <string>
-
 #include <nlohmann/json.hpp>
+#include <string>
 
 #include "oci/spec.h"
 #include "runtime/store.h"

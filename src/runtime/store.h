@@ -7,11 +7,10 @@
 
 #include <cstdint>
 #include <map>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "common/fd.h"
 
@@ -20,14 +19,14 @@ namespace nohype::runtime {
 struct State {
   std::string id;
   pid_t pid = 0;
-  uint64_t pid_start = 0;      // start time of pid, so a reused pid is never mistaken for ours
+  uint64_t pid_start = 0;  // start time of pid, so a reused pid is never mistaken for ours
   std::string bundle;
   std::string rootfs;
-  std::string created;         // RFC 3339
+  std::string created;  // RFC 3339
   uid_t owner = 0;
   std::map<std::string, std::string> annotations;
-  nlohmann::json cgroup;       // cgroups::Manager::save()
-  bool use_fifo = true;        // created by `create` (waits on exec.fifo) vs `run`
+  nlohmann::json cgroup;  // cgroups::Manager::save()
+  bool use_fifo = true;   // created by `create` (waits on exec.fifo) vs `run`
   bool started = false;
   bool oom_recorded = false;
   bool poststop_hooks = false;  // delete re-reads the spec only when there are some

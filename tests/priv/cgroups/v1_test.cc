@@ -40,12 +40,14 @@ TEST(CgroupsHost, ApplyJoinFreezeDestroy) {
   m->create();
   std::string mem = m->path_for("memory");
   ASSERT_FALSE(mem.empty());
-  Resources r = parse_resources({{"memory", {{"limit", 64 << 20}, {"swap", 64 << 20}}},
-                                 {"cpu", {{"shares", 256}, {"quota", 50000}, {"period", 100000}, {"cpus", "0"}, {"mems", "0"}}},
-                                 {"pids", {{"limit", 16}}},
-                                 {"devices", nlohmann::json::array({{{"allow", false}, {"access", "rwm"}},
-                                                                    {{"allow", true}, {"type", "c"}, {"major", 1}, {"minor", 3}, {"access", "rwm"}}})}},
-                                "test");
+  Resources r = parse_resources(
+      {{"memory", {{"limit", 64 << 20}, {"swap", 64 << 20}}},
+       {"cpu", {{"shares", 256}, {"quota", 50000}, {"period", 100000}, {"cpus", "0"}, {"mems", "0"}}},
+       {"pids", {{"limit", 16}}},
+       {"devices",
+        nlohmann::json::array({{{"allow", false}, {"access", "rwm"}},
+                               {{"allow", true}, {"type", "c"}, {"major", 1}, {"minor", 3}, {"access", "rwm"}}})}},
+      "test");
   m->apply(r);
   EXPECT_EQ(*try_read_file(mem + "/memory.limit_in_bytes"), std::to_string(64 << 20) + "\n");
   EXPECT_EQ(*try_read_file(m->path_for("cpu") + "/cpu.shares"), "256\n");

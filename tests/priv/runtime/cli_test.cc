@@ -49,7 +49,8 @@ TEST(Cli, GoStyleFlagsAndJsonLog) {
   std::string log = b.dir() + "/log.json";
   std::string id = nh.unique_id("go");
   // containerd's shim: global --log/--log-format json; Go-style single-dash long flags work too.
-  Result r = nh({"--log", log, "--log-format", "json", "create", "-bundle", b.dir(), "--pid-file=" + b.dir() + "/p", id});
+  Result r =
+      nh({"--log", log, "--log-format", "json", "create", "-bundle", b.dir(), "--pid-file=" + b.dir() + "/p", id});
   ASSERT_EQ(r.code, 0) << r.err;
   EXPECT_EQ(nh({"start", id}).code, 0);
   r = nh({"--log", log, "--log-format", "json", "kill", id + "-nope", "KILL"});

@@ -100,8 +100,8 @@ TEST(Config, CapabilitiesNoNewPrivsRlimitsOom) {
 TEST(Config, RootKeepsConfiguredCapsUnderNoNewPrivs) {
   Nohype nh;
   Bundle b;
-  b.config["process"]["capabilities"] = {{"bounding", {"CAP_KILL", "CAP_CHOWN"}}, {"effective", {"CAP_KILL"}},
-                                         {"permitted", {"CAP_KILL"}}};
+  b.config["process"]["capabilities"] = {
+      {"bounding", {"CAP_KILL", "CAP_CHOWN"}}, {"effective", {"CAP_KILL"}}, {"permitted", {"CAP_KILL"}}};
   // For uid 0, execve would fill permitted from the bounding set, but
   // no_new_privs (on in the default spec) keeps it to what was configured.
   Result r = sh(nh, b, "grep -E '^Cap(Bnd|Eff)' /proc/1/status | tr -d '\\t'");
@@ -120,8 +120,13 @@ TEST(Config, MountsDevicesAndReadonlyRoot) {
                                 {"type", "tmpfs"},
                                 {"source", "tmpfs"},
                                 {"options", {"size=1m", "mode=700", "noexec"}}});
-  b.config["linux"]["devices"] = json::array(
-      {{{"type", "c"}, {"path", "/dev/mynull"}, {"major", 1}, {"minor", 3}, {"fileMode", 0620}, {"uid", 0}, {"gid", 0}}});
+  b.config["linux"]["devices"] = json::array({{{"type", "c"},
+                                               {"path", "/dev/mynull"},
+                                               {"major", 1},
+                                               {"minor", 3},
+                                               {"fileMode", 0620},
+                                               {"uid", 0},
+                                               {"gid", 0}}});
   Result r = sh(nh, b,
                 "touch /x 2>/dev/null && echo root-writable || echo root-readonly; "
                 "echo data > /scratch/f && cat /scratch/f; stat -c '%a' /scratch; "
@@ -198,7 +203,9 @@ TEST(Config, SeccompDeniesWithErrno) {
       {"defaultAction", "SCMP_ACT_ALLOW"},
       {"syscalls", json::array({{{"names", {"mkdir", "mkdirat"}}, {"action", "SCMP_ACT_ERRNO"}, {"errnoRet", 1}},
                                 {{"names", {"getcwd"}}, {"action", "SCMP_ACT_ERRNO"}, {"errnoRet", 38}}})}};
-  Result r = sh(nh, b, "mkdir /tmp/d 2>&1; test -d /tmp/d && echo made || echo refused; grep Seccomp: /proc/self/status | tr -d '\\t'");
+  Result r = sh(
+      nh, b,
+      "mkdir /tmp/d 2>&1; test -d /tmp/d && echo made || echo refused; grep Seccomp: /proc/self/status | tr -d '\\t'");
   EXPECT_EQ(r.code, 0) << r.err;
   EXPECT_NE(r.out.find("Operation not permitted"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("refused\nSeccomp:2\n"), std::string::npos) << r.out;
@@ -238,9 +245,11 @@ TEST(Config, Hooks) {
   auto hook = [&](const std::string& name) {
     return json{{"path", "/bin/sh"}, {"args", {"sh", "-c", "cat > /dev/null; echo " + name + " >> " + log}}};
   };
-  b.config["hooks"] = {{"prestart", {hook("prestart")}},     {"createRuntime", {hook("createRuntime")}},
+  b.config["hooks"] = {{"prestart", {hook("prestart")}},
+                       {"createRuntime", {hook("createRuntime")}},
                        {"createContainer", {hook("createContainer")}},
-                       {"poststart", {hook("poststart")}}, {"poststop", {hook("poststop")}}};
+                       {"poststart", {hook("poststart")}},
+                       {"poststop", {hook("poststop")}}};
   // startContainer runs inside the container: its path resolves in the rootfs.
   b.config["hooks"]["startContainer"] = {
       {{"path", "/bin/sh"}, {"args", {"sh", "-c", "echo startContainer > /tmp/start-hook"}}}};

@@ -22,9 +22,10 @@ std::string file_text(const std::string& p) {
 // CVE-2024-21626 class: no runtime fd and no host cwd reach the container.
 TEST(Escape, NoLeakedFdsOrHostCwd) {
   Nohype nh;
-  Bundle b({"sh", "-c", "ls /proc/self/fd | tr '\\n' ' '; readlink /proc/self/cwd; "
-                        "for f in /proc/self/fd/*; do readlink $f; done | grep -v -e '^/dev/' -e '^pipe:' "
-                        "-e '^/proc/' || true"});
+  Bundle b({"sh", "-c",
+            "ls /proc/self/fd | tr '\\n' ' '; readlink /proc/self/cwd; "
+            "for f in /proc/self/fd/*; do readlink $f; done | grep -v -e '^/dev/' -e '^pipe:' "
+            "-e '^/proc/' || true"});
   Result r = nh.run_bundle(b);
   EXPECT_EQ(r.code, 0) << r.err;
   // 0-2 are stdio; 3 is the directory ls itself opened.
@@ -123,7 +124,9 @@ TEST(Escape, RuntimeBinaryCannotBeOverwritten) {
 
 TEST(Escape, StateDirUnreachableFromContainer) {
   Nohype nh;
-  Bundle b({"sh", "-c", "ls -d " + std::string("/tmp/nohype-root-*") + " 2>/dev/null | wc -l; find / -name state.json -xdev 2>/dev/null | wc -l"});
+  Bundle b({"sh", "-c",
+            "ls -d " + std::string("/tmp/nohype-root-*") +
+                " 2>/dev/null | wc -l; find / -name state.json -xdev 2>/dev/null | wc -l"});
   Result r = nh.run_bundle(b);
   EXPECT_EQ(r.code, 0) << r.err;
   EXPECT_EQ(r.out, "0\n0\n");

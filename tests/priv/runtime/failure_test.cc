@@ -55,8 +55,8 @@ TEST(Failure, MissingExecutable) {
 
 TEST(Failure, BadMountSource) {
   Bundle b;
-  b.config["mounts"].push_back({{"destination", "/mnt/x"}, {"type", "bind"}, {"source", "/no/such/dir"},
-                                {"options", {"bind"}}});
+  b.config["mounts"].push_back(
+      {{"destination", "/mnt/x"}, {"type", "bind"}, {"source", "/no/such/dir"}, {"options", {"bind"}}});
   expect_refused(b, "/no/such/dir");
 }
 

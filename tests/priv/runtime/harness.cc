@@ -1,10 +1,10 @@
 #include "harness.h"
 
 #include <fcntl.h>
-#include <sys/stat.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdlib.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>

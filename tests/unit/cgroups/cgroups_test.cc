@@ -65,8 +65,7 @@ TEST(Resources, ParsesAndValidates) {
   EXPECT_NE(err({{"memory", {{"limit", -5}}}}).find("linux.resources.memory.limit: must be -1"), std::string::npos);
   EXPECT_NE(err({{"memory", {{"limit", 100}, {"swap", 50}}}}).find("memory.swap"), std::string::npos);
   EXPECT_NE(err({{"cpu", {{"cpus", "0-x"}}}}).find("linux.resources.cpu.cpus: not a CPU list"), std::string::npos);
-  EXPECT_NE(err({{"blockIO", {{"weight", 5}}}}).find("blockIO.weight: must be between 10 and 1000"),
-            std::string::npos);
+  EXPECT_NE(err({{"blockIO", {{"weight", 5}}}}).find("blockIO.weight: must be between 10 and 1000"), std::string::npos);
   EXPECT_NE(err({{"devices", json::array({{{"allow", true}, {"access", "rwx"}}})}}).find("devices[0].access"),
             std::string::npos);
   EXPECT_NE(err({{"unified", {{"../x", "1"}}}}).find("is not a cgroup file name"), std::string::npos);
@@ -122,11 +121,12 @@ TEST_F(FakeTree, V1CreateApplyDestroyOnlyWhatItMade) {
   populate("/cg/memory/pre/c1", {"memory.limit_in_bytes", "memory.memsw.limit_in_bytes", "cgroup.procs"});
   populate("/cg/pids/pre/c1", {"pids.max", "cgroup.procs"});
   populate("/cg/devices/pre/c1", {"devices.allow", "devices.deny", "cgroup.procs"});
-  Resources r = parse_resources({{"memory", {{"limit", 1000}, {"swap", 2000}}},
-                                 {"pids", {{"limit", 7}}},
-                                 {"devices", json::array({{{"allow", false}, {"access", "rwm"}},
-                                                          {{"allow", true}, {"type", "c"}, {"major", 1}, {"minor", 3}, {"access", "rw"}}})}},
-                                "config.json");
+  Resources r = parse_resources(
+      {{"memory", {{"limit", 1000}, {"swap", 2000}}},
+       {"pids", {{"limit", 7}}},
+       {"devices", json::array({{{"allow", false}, {"access", "rwm"}},
+                                {{"allow", true}, {"type", "c"}, {"major", 1}, {"minor", 3}, {"access", "rw"}}})}},
+      "config.json");
   m->apply(r);
   EXPECT_EQ(read("/cg/memory/pre/c1/memory.limit_in_bytes"), "1000");
   EXPECT_EQ(read("/cg/memory/pre/c1/memory.memsw.limit_in_bytes"), "2000");

@@ -1,7 +1,8 @@
 // runc-compatible flag parsing.
+#include "cmd/flags.h"
+
 #include <gtest/gtest.h>
 
-#include "cmd/flags.h"
 #include "common/error.h"
 
 using namespace nohype::cmd;

@@ -7,9 +7,9 @@
 #include "oci/names.h"
 #include "oci/spec.h"
 
+using nlohmann::json;
 using nohype::Error;
 using nohype::oci::parse_spec;
-using nlohmann::json;
 
 namespace {
 
@@ -114,8 +114,7 @@ TEST(OciValidate, ProcessFields) {
   EXPECT_NE(error_of(j).find("process.env[2]: expected KEY=VALUE"), std::string::npos);
   j = base();
   j["process"]["capabilities"]["effective"].push_back("CAP_FLY");
-  EXPECT_NE(error_of(j).find("process.capabilities.effective[3]: unknown capability \"CAP_FLY\""),
-            std::string::npos);
+  EXPECT_NE(error_of(j).find("process.capabilities.effective[3]: unknown capability \"CAP_FLY\""), std::string::npos);
   j = base();
   j["process"]["rlimits"][0]["type"] = "RLIMIT_BOGUS";
   EXPECT_NE(error_of(j).find("process.rlimits[0].type: unknown rlimit"), std::string::npos);
@@ -172,11 +171,10 @@ TEST(OciParse, FullProcessAndSeccomp) {
       {"defaultErrnoRet", 38},
       {"architectures", {"SCMP_ARCH_X86_64"}},
       {"flags", {"SECCOMP_FILTER_FLAG_LOG"}},
-      {"syscalls",
-       json::array({{{"names", {"read", "write"}}, {"action", "SCMP_ACT_ALLOW"}},
-                    {{"names", {"personality"}},
-                     {"action", "SCMP_ACT_ALLOW"},
-                     {"args", json::array({{{"index", 0}, {"value", 8}, {"op", "SCMP_CMP_EQ"}}})}}})}};
+      {"syscalls", json::array({{{"names", {"read", "write"}}, {"action", "SCMP_ACT_ALLOW"}},
+                                {{"names", {"personality"}},
+                                 {"action", "SCMP_ACT_ALLOW"},
+                                 {"args", json::array({{{"index", 0}, {"value", 8}, {"op", "SCMP_CMP_EQ"}}})}}})}};
   j["linux"]["uidMappings"] = json::array({{{"containerID", 0}, {"hostID", 100000}, {"size", 65536}}});
   j["linux"]["gidMappings"] = json::array({{{"containerID", 0}, {"hostID", 100000}, {"size", 65536}}});
   j["linux"]["namespaces"].push_back({{"type", "user"}});

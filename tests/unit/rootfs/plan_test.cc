@@ -1,4 +1,6 @@
 // Mount options and the rootfs plan, without privileges.
+#include "rootfs/plan.h"
+
 #include <gtest/gtest.h>
 #include <sys/mount.h>
 #include <unistd.h>
@@ -7,7 +9,6 @@
 #include "oci/default_spec.h"
 #include "oci/spec.h"
 #include "rootfs/mount_api.h"
-#include "rootfs/plan.h"
 
 using namespace nohype;
 using namespace nohype::rootfs;
