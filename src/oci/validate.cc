@@ -105,14 +105,14 @@ void validate(const Spec& s, const std::string& where) {
     if (!n.path.empty() && !is_abs(n.path)) bad(where, p + ".path", "must be an absolute path");
     if (n.type == "user" && n.path.empty()) new_user = true;
     if (n.type == "mount") new_mount = true;
-    if (n.type == "uts" && n.path.empty()) new_uts = true;
+    if (n.type == "uts") new_uts = true;  // created or joined: either way not the host's
   }
   if (new_user && (s.linux.uid_mappings.empty() || s.linux.gid_mappings.empty()))
     bad(where, "linux.uidMappings", "a new user namespace needs uidMappings and gidMappings");
   if (!new_user && types.count("user") == 0 && (!s.linux.uid_mappings.empty() || !s.linux.gid_mappings.empty()))
     bad(where, "linux.uidMappings", "mappings given without a user namespace");
-  if (!s.hostname.empty() && !new_uts) bad(where, "hostname", "setting a hostname needs a new uts namespace");
-  if (!s.domainname.empty() && !new_uts) bad(where, "domainname", "setting a domainname needs a new uts namespace");
+  if (!s.hostname.empty() && !new_uts) bad(where, "hostname", "setting a hostname needs a uts namespace");
+  if (!s.domainname.empty() && !new_uts) bad(where, "domainname", "setting a domainname needs a uts namespace");
   if (!s.linux.time_offsets.empty() && !types.count("time"))
     bad(where, "linux.timeOffsets", "time offsets need a time namespace");
   (void)new_mount;

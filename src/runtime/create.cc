@@ -83,6 +83,13 @@ void add_default_device_rules(nlohmann::json& res, const oci::Spec& spec) {
     if (d.type == "c" || d.type == "b" || d.type == "u") allow(d.type == "b" ? "b" : "c", d.major, d.minor, "rwm");
 }
 
+// The host id that container id `id` maps to (the id itself if unmapped).
+uint32_t host_id(const std::vector<oci::IdMapping>& map, uint32_t id) {
+  for (const auto& m : map)
+    if (id >= m.container_id && id - m.container_id < m.size) return m.host_id + (id - m.container_id);
+  return id;
+}
+
 UniqueFd connect_console(const std::string& path) {
   UniqueFd fd(socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
   if (!fd) fail_errno("console", "socket");
@@ -149,6 +156,13 @@ Created do_create(const Store& store, const CreateOptions& o, bool use_fifo, Ste
   if (use_fifo) {
     std::string f = store.fifo(o.id);
     if (mkfifo(f.c_str(), 0600) != 0) fail_errno("exec fifo", "mkfifo " + f);
+    // In a user namespace the init reopens the fifo as the container's root,
+    // an unprivileged host uid: the fifo must be that uid's (runc does the same).
+    if (plan.new_userns) {
+      uid_t uid = host_id(plan.uid_map, 0);
+      gid_t gid = host_id(plan.gid_map, 0);
+      if (chown(f.c_str(), uid, gid) != 0) fail_errno("exec fifo", "chown " + f);
+    }
     fifo.reset(open(f.c_str(), O_PATH | O_CLOEXEC));
     if (!fifo) fail_errno("exec fifo", "open " + f);
     plan.exec_fifo_fd = fifo.get();

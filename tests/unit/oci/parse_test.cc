@@ -158,7 +158,7 @@ TEST(OciValidate, LinuxFields) {
   j.erase("hostname");
   j["hostname"] = "x";
   j["linux"]["namespaces"].erase(3);  // uts
-  EXPECT_NE(error_of(j).find("hostname: setting a hostname needs a new uts namespace"), std::string::npos);
+  EXPECT_NE(error_of(j).find("hostname: setting a hostname needs a uts namespace"), std::string::npos);
 }
 
 TEST(OciParse, FullProcessAndSeccomp) {
