@@ -75,8 +75,8 @@ ProcessPlan build_process_plan(const oci::Process& p, const oci::Spec& spec, con
 }
 
 InitPlan build_init_plan(const oci::Spec& spec, const BuildInput& in) {
-  if (!spec.has_process) fail("validate config", in.where + ": process: missing; nothing to run");
   InitPlan plan;
+  plan.has_process = spec.has_process;
   plan.id = in.id;
   bool new_cgroupns = false;
   for (const auto& ns : spec.linux.namespaces) {
@@ -125,7 +125,9 @@ InitPlan build_init_plan(const oci::Spec& spec, const BuildInput& in) {
   plan.sysctl = spec.linux.sysctl;
   plan.create_container_hooks = spec.hooks.create_container;
   plan.has_create_runtime_hooks = !spec.hooks.prestart.empty() || !spec.hooks.create_runtime.empty();
-  plan.process = build_process_plan(spec.process, spec, in.where, in.seccomp_cache_dir);
+  // Without a process the container can be created (and its namespaces
+  // used) but `start` refuses, as the runtime spec says.
+  if (spec.has_process) plan.process = build_process_plan(spec.process, spec, in.where, in.seccomp_cache_dir);
   plan.process.start_container_hooks = spec.hooks.start_container;
   return plan;
 }

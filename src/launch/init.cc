@@ -269,8 +269,11 @@ void cloexec_from(int first) {
       rootfs::finalize(*plan.rootfs);
       steps.done("finalize rootfs");
     }
-    apply_process_limits(plan.process);
-    std::string exe = find_executable(plan.process.args[0], plan.process.env);
+    std::string exe;
+    if (plan.has_process) {
+      apply_process_limits(plan.process);
+      exe = find_executable(plan.process.args[0], plan.process.env);
+    }
     std::string fifo;
     if (plan.exec_fifo_fd >= 0) {
       fifo = "/proc/self/fd/" + std::to_string(plan.exec_fifo_fd);
@@ -292,6 +295,7 @@ void cloexec_from(int first) {
       expect_msg(sync, MsgType::start, "wait for start");
     }
     close(sync);
+    if (!plan.has_process) _exit(127);  // `start` refuses such a container; nothing to become
     become_process(process, exe, plan.state_json);
   } catch (const Error& e) {
     if (!reported_ready) {

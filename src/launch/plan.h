@@ -65,6 +65,7 @@ struct InitPlan {
   std::vector<oci::Hook> create_container_hooks;
   bool has_create_runtime_hooks = false;  // the parent runs prestart + createRuntime on hooks_request
 
+  bool has_process = true;
   ProcessPlan process;
   int console_socket_fd = -1;  // connected by the parent; the pty master goes there
   int exec_fifo_fd = -1;       // O_PATH fd of the state dir's exec.fifo; -1 for `run`

@@ -140,6 +140,7 @@ Created do_create(const Store& store, const CreateOptions& o, bool use_fifo, Ste
     if (!p.empty()) in.cgroup_v1_dirs[c] = p;
   }
   t.done("parse");
+  if (!spec.has_process && !use_fifo) fail("validate config", where + ": process: missing; `run` has nothing to run");
   launch::InitPlan plan = launch::build_init_plan(spec, in);
   t.done("plan");
   plan.preserve_fds = o.preserve_fds;
@@ -298,6 +299,12 @@ void start(const Store& store, const std::string& id) {
   State st = store.must_load(id);
   Status s = status_of(st);
   if (s != Status::created) fail("start", "container \"" + id + "\" is " + status_name(s) + ", not created");
+  oci::Spec spec = load_saved_spec(store, id);
+  if (!spec.has_process) {
+    // Nothing to run: end the waiting init so the container is stopped.
+    ::kill(st.pid, SIGKILL);
+    fail("start", "container \"" + id + "\" has no process in its config.json");
+  }
   std::string f = store.fifo(id);
   UniqueFd fifo(open(f.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC));
   if (!fifo) fail_errno("start", "open exec fifo " + f);
@@ -316,7 +323,6 @@ void start(const Store& store, const std::string& id) {
   unlink(f.c_str());
   st.started = true;
   store.save(st);
-  oci::Spec spec = load_saved_spec(store, id);
   run_poststart(st, spec);
 }
 
