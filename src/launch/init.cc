@@ -233,17 +233,23 @@ void cloexec_from(int first) {
       // that cannot write the runtime binary.
       if (prctl(PR_SET_DUMPABLE, 1, 0, 0, 0) != 0) fail_errno("init", "PR_SET_DUMPABLE");
     }
-    if (plan.unshare_flags & CLONE_NEWCGROUP) {
+    bool placed = false;
+    auto wait_placed = [&] {
+      if (placed) return;
+      expect_msg(sync, MsgType::placed, "wait for the cgroup");
+      placed = true;
       // After the parent placed us in the container's cgroup, so that cgroup
       // becomes the namespace root.
-      if (unshare(CLONE_NEWCGROUP) != 0) fail_errno("cgroup namespace", "unshare");
-    }
+      if ((plan.unshare_flags & CLONE_NEWCGROUP) && unshare(CLONE_NEWCGROUP) != 0)
+        fail_errno("cgroup namespace", "unshare");
+    };
     if (plan.process.terminal && setsid() < 0) fail_errno("console", "setsid");
     if (plan.rootfs) {
       rootfs::prepare(*plan.rootfs);
-      rootfs::mount_all(*plan.rootfs);
+      rootfs::mount_all(*plan.rootfs, wait_placed);
       steps.done("mounts");
     }
+    wait_placed();
     if (plan.has_create_runtime_hooks) {
       send_msg(sync, {MsgType::hooks_request});
       expect_msg(sync, MsgType::hooks_done, "createRuntime hook");

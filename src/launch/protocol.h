@@ -10,7 +10,8 @@
 namespace nohype::launch {
 
 enum class MsgType : uint32_t {
-  go = 1,         // parent -> init: mappings written, cgroup joined; continue
+  go = 1,         // parent -> init: id mappings written; set up mounts
+  placed,         // parent -> init: now in the container's cgroup (before any cgroup mount)
   child_pid,      // stage child -> parent: pid of the real init (two-stage path)
   map_request,    // stage child -> parent: write uid/gid maps for `value` pid now
   hooks_request,  // init -> parent: namespaces and mounts exist; run createRuntime hooks

@@ -162,11 +162,16 @@ void prepare(const Plan& p) {
     fail_errno(kMount, "make the rootfs " + p.rootfs + " private");
 }
 
-void mount_all(const Plan& p) {
+void mount_all(const Plan& p, const std::function<void()>& before_cgroups) {
   UniqueFd root(open(p.rootfs.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
   if (!root) fail_errno(kMount, "open rootfs " + p.rootfs);
   bool pts = false;
+  bool called = false;
   for (const auto& m : p.mounts) {
+    if (m.cgroup && !called && before_cgroups) {
+      before_cgroups();
+      called = true;
+    }
     mount_one(m, root.get(), p);
     if (m.dest == "/dev/pts") pts = true;
   }

@@ -2,6 +2,8 @@
 // namespace. Call in this order: prepare, mount_all, pivot, finalize.
 #pragma once
 
+#include <functional>
+
 #include "rootfs/plan.h"
 
 namespace nohype::rootfs {
@@ -10,7 +12,9 @@ namespace nohype::rootfs {
 // parent private (pivot_root requires it), the rootfs a mount of its own.
 void prepare(const Plan& p);
 // Every spec mount, symlink-safe; then devices, /dev symlinks, /dev/ptmx.
-void mount_all(const Plan& p);
+// before_cgroups runs once, just before the first cgroup mount (the caller
+// waits there until it is in its cgroup).
+void mount_all(const Plan& p, const std::function<void()>& before_cgroups = {});
 // pivot_root into the rootfs (or MS_MOVE + chroot with no_pivot); chdir("/").
 void pivot(const Plan& p);
 // Masked paths, read-only paths, read-only root.

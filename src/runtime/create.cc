@@ -175,11 +175,7 @@ Created do_create(const Store& store, const CreateOptions& o, bool use_fifo, Ste
   }
 
   rb.cg = cg.get();
-  rb.cg_created = true;
   t.done("state dir");
-  cg->create();
-  cg->apply(resources);
-  t.done("cgroup");
 
   State st;
   st.id = o.id;
@@ -195,8 +191,12 @@ Created do_create(const Store& store, const CreateOptions& o, bool use_fifo, Ste
   plan.state_json = hook_state(o.id, "created", 0, bundle, spec.annotations);
 
   launch::SpawnHooks hooks;
+  // Runs while the init sets up its mounts (see launch::spawn).
   hooks.place = [&](pid_t pid) {
     rb.pid = pid;
+    rb.cg_created = true;
+    cg->create();
+    cg->apply(resources);
     cg->add_process(pid);
   };
   hooks.create_runtime_hooks = [&](pid_t pid) {
