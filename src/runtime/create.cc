@@ -200,9 +200,12 @@ Created do_create(const Store& store, const CreateOptions& o, bool use_fifo, Ste
     cg->add_process(pid);
   };
   hooks.create_runtime_hooks = [&](pid_t pid) {
-    std::string s = hook_state(o.id, "creating", pid, bundle, spec.annotations);
-    launch::run_hooks(spec.hooks.prestart, s, "prestart hook");
-    launch::run_hooks(spec.hooks.create_runtime, s, "createRuntime hook");
+    // prestart predates the "creating" state; its users (and runtime-tools)
+    // expect the environment to be reported as created.
+    launch::run_hooks(spec.hooks.prestart, hook_state(o.id, "created", pid, bundle, spec.annotations),
+                      "prestart hook");
+    launch::run_hooks(spec.hooks.create_runtime, hook_state(o.id, "creating", pid, bundle, spec.annotations),
+                      "createRuntime hook");
   };
   hooks.seccomp_listener = [&](pid_t pid, int fd) {
     std::string state = hook_state(o.id, "creating", pid, bundle, spec.annotations);
