@@ -4,6 +4,7 @@
 #include <sys/personality.h>
 
 #include "common/error.h"
+#include "common/log.h"
 #include "oci/names.h"
 #include "seccomp/cache.h"
 
@@ -118,6 +119,12 @@ InitPlan build_init_plan(const oci::Spec& spec, const BuildInput& in) {
     ri.where = in.where;
     plan.rootfs = rootfs::build_plan(ri);
   }
+  // SELinux is not enabled on cells: labels cannot be applied. The spec
+  // lets a runtime ignore them; say so instead of dropping them silently.
+  if (!spec.linux.mount_label.empty())
+    log::warn(in.where + ": linux.mountLabel ignored: SELinux is not enabled on this host");
+  if (!spec.process.selinux_label.empty())
+    log::warn(in.where + ": process.selinuxLabel ignored: SELinux is not enabled on this host");
   plan.hostname = spec.hostname;
   plan.domainname = spec.domainname;
   plan.set_hostname = !spec.hostname.empty();
