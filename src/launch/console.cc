@@ -5,6 +5,7 @@
 #include <sys/mount.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <termios.h>
 #include <unistd.h>
 
@@ -12,23 +13,20 @@
 
 #include "common/error.h"
 #include "common/fd.h"
+#include "launch/protocol.h"
 
 namespace nohype::launch {
 
-void send_fd(int socket, int fd, const std::string& name) {
-  msghdr msg{};
-  iovec iov{const_cast<char*>(name.data()), name.size()};
-  char cbuf[CMSG_SPACE(sizeof(int))] = {};
-  msg.msg_iov = &iov;
-  msg.msg_iovlen = 1;
-  msg.msg_control = cbuf;
-  msg.msg_controllen = sizeof cbuf;
-  cmsghdr* c = CMSG_FIRSTHDR(&msg);
-  c->cmsg_level = SOL_SOCKET;
-  c->cmsg_type = SCM_RIGHTS;
-  c->cmsg_len = CMSG_LEN(sizeof(int));
-  std::memcpy(CMSG_DATA(c), &fd, sizeof fd);
-  if (sendmsg(socket, &msg, MSG_NOSIGNAL) < 0) fail_errno("console", "send the pty master to the console socket");
+UniqueFd connect_console_socket(const std::string& path) {
+  UniqueFd fd(socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
+  if (!fd) fail_errno("console", "socket");
+  sockaddr_un addr{};
+  addr.sun_family = AF_UNIX;
+  if (path.size() >= sizeof addr.sun_path) fail("console", "console socket path too long: " + path);
+  std::memcpy(addr.sun_path, path.c_str(), path.size());
+  if (connect(fd.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0)
+    fail_errno("console", "connect to console socket " + path);
+  return fd;
 }
 
 void setup_console(int console_socket, const std::optional<oci::ConsoleSize>& size, bool mount_dev_console) {
@@ -53,7 +51,7 @@ void setup_console(int console_socket, const std::optional<oci::ConsoleSize>& si
     if (mount(name, "/dev/console", nullptr, MS_BIND, nullptr) != 0)
       fail_errno("console", std::string("bind ") + name + " on /dev/console");
   }
-  send_fd(console_socket, master.get(), name);
+  send_fd_msg(console_socket, master.get(), name);
   for (int i = 0; i < 3; ++i)
     if (dup2(slave.get(), i) < 0) fail_errno("console", "dup pty to stdio");
   if (ioctl(0, TIOCSCTTY, 0) != 0) fail_errno("console", "make the pty the controlling terminal");

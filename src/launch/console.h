@@ -5,13 +5,14 @@
 
 #include <optional>
 
+#include "common/fd.h"
 #include "oci/spec.h"
 
 namespace nohype::launch {
 
 // Called in the init (or exec'd process) after pivot_root.
 void setup_console(int console_socket, const std::optional<oci::ConsoleSize>& size, bool mount_dev_console);
-// Sends fd over a unix socket with SCM_RIGHTS and `name` as payload.
-void send_fd(int socket, int fd, const std::string& name);
+// Connects to the caller's --console-socket (before clone, on the host).
+UniqueFd connect_console_socket(const std::string& path);
 
 }  // namespace nohype::launch

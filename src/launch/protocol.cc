@@ -64,9 +64,8 @@ Msg expect_msg(int fd, MsgType type, const std::string& step) {
   return m;
 }
 
-void send_fd_msg(int sock, int fd) {
-  char byte = 'F';
-  iovec iov{&byte, 1};
+void send_fd_msg(int sock, int fd, const std::string& payload) {
+  iovec iov{const_cast<char*>(payload.data()), payload.size()};
   char cbuf[CMSG_SPACE(sizeof(int))] = {};
   msghdr msg{};
   msg.msg_iov = &iov;

@@ -35,8 +35,9 @@ void send_msg(int fd, const Msg& m);
 Msg recv_msg(int fd, const std::string& step);
 // Receives and checks the type; an Error message from the peer is rethrown as nohype::Error.
 Msg expect_msg(int fd, MsgType type, const std::string& step);
-// An fd passed with SCM_RIGHTS (after a seccomp_fd message).
-void send_fd_msg(int sock, int fd);
+// An fd passed with SCM_RIGHTS (after a seccomp_fd message; also the
+// console's pty master, whose payload is the pty's name).
+void send_fd_msg(int sock, int fd, const std::string& payload = "F");
 int recv_fd_msg(int sock, const std::string& step);
 
 }  // namespace nohype::launch

@@ -18,6 +18,7 @@
 #include "common/log.h"
 #include "common/timing.h"
 #include "launch/build.h"
+#include "launch/console.h"
 #include "launch/hooks.h"
 #include "launch/spawn.h"
 #include "linux/proc.h"
@@ -90,18 +91,6 @@ uint32_t host_id(const std::vector<oci::IdMapping>& map, uint32_t id) {
   return id;
 }
 
-UniqueFd connect_console(const std::string& path) {
-  UniqueFd fd(socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
-  if (!fd) fail_errno("console", "socket");
-  sockaddr_un addr{};
-  addr.sun_family = AF_UNIX;
-  if (path.size() >= sizeof addr.sun_path) fail("console", "console socket path too long: " + path);
-  std::memcpy(addr.sun_path, path.c_str(), path.size());
-  if (connect(fd.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0)
-    fail_errno("console", "connect to console socket " + path);
-  return fd;
-}
-
 void write_pid_file(const std::string& path, pid_t pid) {
   if (path.empty()) return;
   // Next to the target and renamed over it, so readers never see a partial pid.
@@ -170,7 +159,7 @@ Created do_create(const Store& store, const CreateOptions& o, bool use_fifo, Ste
   }
   UniqueFd console;
   if (plan.process.terminal) {
-    console = connect_console(o.console_socket);
+    console = launch::connect_console_socket(o.console_socket);
     plan.console_socket_fd = console.get();
   }
 
@@ -202,8 +191,7 @@ Created do_create(const Store& store, const CreateOptions& o, bool use_fifo, Ste
   hooks.create_runtime_hooks = [&](pid_t pid) {
     // prestart predates the "creating" state; its users (and runtime-tools)
     // expect the environment to be reported as created.
-    launch::run_hooks(spec.hooks.prestart, hook_state(o.id, "created", pid, bundle, spec.annotations),
-                      "prestart hook");
+    launch::run_hooks(spec.hooks.prestart, hook_state(o.id, "created", pid, bundle, spec.annotations), "prestart hook");
     launch::run_hooks(spec.hooks.create_runtime, hook_state(o.id, "creating", pid, bundle, spec.annotations),
                       "createRuntime hook");
   };

@@ -14,6 +14,7 @@
 #include "common/file.h"
 #include "common/strings.h"
 #include "launch/build.h"
+#include "launch/console.h"
 #include "launch/join.h"
 #include "oci/validate.h"
 #include "runtime/container.h"
@@ -72,16 +73,6 @@ oci::Process process_for(const ExecOptions& o, const oci::Spec& spec) {
   return p;
 }
 
-UniqueFd connect_socket(const std::string& path) {
-  UniqueFd fd(socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
-  sockaddr_un addr{};
-  addr.sun_family = AF_UNIX;
-  if (!fd || path.size() >= sizeof addr.sun_path) fail("console", "console socket " + path);
-  std::memcpy(addr.sun_path, path.c_str(), path.size());
-  if (connect(fd.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0)
-    fail_errno("console", "connect to console socket " + path);
-  return fd;
-}
 }  // namespace
 
 int exec(const Store& store, const ExecOptions& o) {
@@ -101,7 +92,7 @@ int exec(const Store& store, const ExecOptions& o) {
   UniqueFd console;
   if (proc.terminal) {
     if (o.console_socket.empty()) fail("exec", "--tty needs --console-socket");
-    console = connect_socket(o.console_socket);
+    console = launch::connect_console_socket(o.console_socket);
     req.console_socket_fd = console.get();
   }
   if (!o.detach) prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
