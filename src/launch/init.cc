@@ -3,6 +3,9 @@
 #include "launch/init.h"
 
 #include <fcntl.h>
+#include <net/if.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
 #include <sched.h>
 #include <signal.h>
 #include <sys/personality.h>
@@ -67,6 +70,18 @@ void set_sysctls(const std::map<std::string, std::string>& sysctl) {
       if (path[i] == '.') path[i] = '/';
     if (int e = write_existing(path, v)) fail_errno("sysctl", "set " + k + "=" + v, e);
   }
+}
+
+// A new network namespace starts with loopback down; services in a cell
+// expect 127.0.0.1 to work (bwrap and podman bring it up too).
+void loopback_up() {
+  UniqueFd sock(socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0));
+  if (!sock) fail_errno("network namespace", "socket for loopback");
+  ifreq ifr{};
+  std::strncpy(ifr.ifr_name, "lo", IFNAMSIZ - 1);
+  if (ioctl(sock.get(), SIOCGIFFLAGS, &ifr) != 0) fail_errno("network namespace", "read loopback flags");
+  ifr.ifr_flags |= IFF_UP;
+  if (ioctl(sock.get(), SIOCSIFFLAGS, &ifr) != 0) fail_errno("network namespace", "bring loopback up");
 }
 
 }  // namespace
@@ -244,6 +259,7 @@ void cloexec_from(int first) {
         fail_errno("cgroup namespace", "unshare");
     };
     if (plan.process.terminal && setsid() < 0) fail_errno("console", "setsid");
+    if (plan.clone_flags & CLONE_NEWNET) loopback_up();
     if (plan.rootfs) {
       rootfs::prepare(*plan.rootfs);
       rootfs::mount_all(*plan.rootfs, wait_placed);

@@ -58,8 +58,8 @@ TEST(Config, NamespacesDifferFromHost) {
     ASSERT_GT(len, 0);
     EXPECT_NE(line, std::string(host)) << n << " namespace is shared with the host";
   }
-  r = sh(nh, b, "ls /sys/class/net");
-  EXPECT_EQ(r.out, "lo\n");
+  r = sh(nh, b, "ls /sys/class/net; cat /sys/class/net/lo/flags");
+  EXPECT_EQ(r.out, "lo\n0x9\n") << "only loopback, and it is up (IFF_UP|IFF_LOOPBACK)";
 }
 
 TEST(Config, EnvCwdUserUmask) {
