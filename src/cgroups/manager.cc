@@ -8,7 +8,8 @@
 namespace nohype::cgroups {
 
 std::unique_ptr<Manager> make_manager(const std::string& cgroups_path, const std::string& id, const Env& env) {
-  std::string path = cgroups_path.empty() ? "/nohype/" + id : cgroups_path;
+  bool default_path = cgroups_path.empty();
+  std::string path = default_path ? "/nohype/" + id : cgroups_path;
   if (path.find(':') != std::string::npos)
     fail("validate config", "linux.cgroupsPath \"" + path +
                                 "\": the systemd cgroup driver (slice:prefix:name) is not supported; use a path");
@@ -23,9 +24,19 @@ std::unique_ptr<Manager> make_manager(const std::string& cgroups_path, const std
       if (h.key.rfind("name=", 0) == 0) continue;
       dirs.push_back({h.key, cgroup_dir(h.mount, h.own, path)});
     }
-    return make_v1(std::move(dirs));
+    // The shared default parent is nohype's own: whichever container is
+    // deleted last removes it (destroy skips it while others are inside).
+    std::vector<std::string> owned;
+    if (default_path)
+      for (const auto& d : dirs) owned.push_back(d.dir.substr(0, d.dir.rfind('/')));
+    return make_v1(std::move(dirs), std::move(owned));
   }
-  if (l.has_v2) return make_v2(l.v2_mount, cgroup_dir(l.v2_mount, l.v2_own, path));
+  if (l.has_v2) {
+    std::string dir = cgroup_dir(l.v2_mount, l.v2_own, path);
+    std::vector<std::string> owned;
+    if (default_path) owned.push_back(dir.substr(0, dir.rfind('/')));
+    return make_v2(l.v2_mount, dir, std::move(owned));
+  }
   fail("cgroup create", "no cgroup filesystem is mounted");
 }
 

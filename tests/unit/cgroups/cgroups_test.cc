@@ -107,6 +107,21 @@ TEST_F(FakeTree, DiscoversHybridLayoutAndJoinsPaths) {
   EXPECT_THROW(make_manager("system.slice:nohype:c1", "c1", env), Error);
 }
 
+TEST_F(FakeTree, DefaultParentGoesWithTheLastContainer) {
+  file("/mountinfo", "32 30 0:28 / /cg/memory rw - cgroup cgroup rw,memory\n");
+  file("/self", "");
+  Env env{root + "/mountinfo", root + "/self", root};
+  auto a = make_manager("", "a", env);
+  a->create();
+  auto b = make_manager("", "b", env);
+  b->create();
+  struct stat st;
+  a->destroy();
+  EXPECT_EQ(stat((root + "/cg/memory/nohype").c_str(), &st), 0) << "b still lives in it";
+  b->destroy();
+  EXPECT_NE(stat((root + "/cg/memory/nohype").c_str(), &st), 0) << "the last one out removes the parent";
+}
+
 TEST_F(FakeTree, V1CreateApplyDestroyOnlyWhatItMade) {
   file("/mountinfo",
        "32 30 0:28 / /cg/memory rw - cgroup cgroup rw,memory\n"
