@@ -28,7 +28,7 @@ class Manager {
   virtual bool frozen() const = 0;
   // runc's `events --stats` data object.
   virtual nlohmann::json stats() const = 0;
-  virtual bool oom_killed() const = 0;
+  virtual uint64_t oom_kills() const = 0;  // kills by the memory limit so far
   // Removes the directories create() made, deepest first.
   virtual void destroy() = 0;
   virtual nlohmann::json save() const = 0;

@@ -102,11 +102,11 @@ class V1 : public Manager {
     return !d.empty() && read_cg(d, "freezer.state").value_or("") == "FROZEN";
   }
 
-  bool oom_killed() const override {
+  uint64_t oom_kills() const override {
     std::string d = path_for("memory");
-    if (d.empty()) return false;
+    if (d.empty() || !path_exists(d)) return 0;
     auto kv = read_kv(d, "memory.oom_control");
-    return kv.count("oom_kill") && kv["oom_kill"] > 0;
+    return kv.count("oom_kill") ? kv["oom_kill"] : 0;
   }
 
   nlohmann::json stats() const override;

@@ -113,7 +113,10 @@ class V2 : public Manager {
   }
   void thaw() override { write_cg(dir_, "cgroup.freeze", "0", "cgroup thaw"); }
   bool frozen() const override { return read_cg(dir_, "cgroup.freeze").value_or("0") == "1"; }
-  bool oom_killed() const override { return read_kv(dir_, "memory.events")["oom_kill"] > 0; }
+  uint64_t oom_kills() const override {
+    if (!path_exists(dir_)) return 0;
+    return read_kv(dir_, "memory.events")["oom_kill"];
+  }
 
   nlohmann::json stats() const override {
     auto cpu = read_kv(dir_, "cpu.stat");

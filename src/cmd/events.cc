@@ -3,7 +3,9 @@
 #include "cmd/verb.h"
 #include "common/error.h"
 #include "common/strings.h"
+#include "runtime/cell.h"
 #include "runtime/container.h"
+#include "runtime/event_log.h"
 
 namespace nohype::cmd {
 
@@ -32,7 +34,8 @@ Verb verb_events() {
           "[command options] <container-id>",
           "print container stats and OOM events",
           {{{"stats"}, false, "print stats once and exit"},
-           {{"interval"}, true, "time between stats reports (default 5s)", "DURATION"}},
+           {{"interval"}, true, "time between stats reports (default 5s)", "DURATION"},
+           {{"history"}, false, "print the cell's recorded security events (OOM kills, ...) and exit"}},
           [](const Parsed& p, const Globals& g) {
             auto store = store_of(g);
             const std::string id = p.args[0];
@@ -42,16 +45,22 @@ Verb verb_events() {
               print_json(e.dump());
               std::fflush(stdout);
             };
+            if (p.on("history")) {
+              store.must_load(id);
+              runtime::record_ooms(store, id);
+              for (const auto& e : runtime::read_events(store, id)) print_json(e.dump());
+              return 0;
+            }
             if (p.on("stats")) {
               emit("stats", runtime::stats(store, id));
               return 0;
             }
             int ms = interval_ms(p.get("interval", "5s"));
-            bool oom_seen = runtime::oom_killed(store, id);
+            uint64_t oom_seen = runtime::record_ooms(store, id);
             for (int elapsed = 0;; elapsed += 100) {
               if (!store.load(id)) return 0;
-              bool oom = runtime::oom_killed(store, id);
-              if (oom && !oom_seen) emit("oom", nullptr);
+              uint64_t oom = runtime::record_ooms(store, id);
+              if (oom > oom_seen) emit("oom", nullptr);
               oom_seen = oom;
               if (elapsed % ms == 0) emit("stats", runtime::stats(store, id));
               timespec ts{0, 100 * 1000000L};

@@ -1,4 +1,5 @@
 #include "cmd/verb.h"
+#include "runtime/cell.h"
 #include "runtime/container.h"
 
 namespace nohype::cmd {
@@ -9,7 +10,9 @@ Verb verb_state() {
           "print the OCI state of a container",
           {},
           [](const Parsed& p, const Globals& g) {
-            auto st = store_of(g).must_load(p.args[0]);
+            auto store = store_of(g);
+            runtime::record_ooms(store, p.args[0]);
+            auto st = store.must_load(p.args[0]);
             print_json(runtime::oci_state(st).dump(2));
             return 0;
           },

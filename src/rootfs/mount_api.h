@@ -64,3 +64,19 @@ inline int openat2(int dfd, const char* path, OpenHow* how) {
 }
 
 }  // namespace nohype::rootfs
+
+namespace nohype::rootfs {
+
+inline int fsopen(const char* fs, unsigned flags) { return static_cast<int>(syscall(SYS_fsopen, fs, flags)); }
+inline int fsconfig(int fd, unsigned cmd, const char* key, const void* value, int aux) {
+  return static_cast<int>(syscall(SYS_fsconfig, fd, cmd, key, value, aux));
+}
+inline int fsmount(int fd, unsigned flags, unsigned attrs) { return static_cast<int>(syscall(SYS_fsmount, fd, flags, attrs)); }
+inline int open_tree(int dfd, const char* path, unsigned flags) {
+  return static_cast<int>(syscall(SYS_open_tree, dfd, path, flags));
+}
+inline int move_mount(int from_dfd, const char* from, int to_dfd, const char* to, unsigned flags) {
+  return static_cast<int>(syscall(SYS_move_mount, from_dfd, from, to_dfd, to, flags));
+}
+
+}  // namespace nohype::rootfs

@@ -38,6 +38,13 @@ struct DeviceNode {
   gid_t gid = 0;
 };
 
+// A file the init writes into a private tmpfs and binds read-only over
+// `dest` (the cell's static system view, cells/view.h).
+struct StaticFile {
+  std::string dest;  // absolute, on procfs or sysfs inside the container
+  std::string content;
+};
+
 struct Plan {
   std::string rootfs;  // absolute host path
   bool readonly = false;
@@ -52,6 +59,7 @@ struct Plan {
   bool cgroupns = false;
   std::map<std::string, std::string> cgroup_v1_dirs;  // controller -> host dir
   bool sysfs_fallback_bind = false;                   // user namespace without its own network namespace
+  std::vector<StaticFile> static_files;
 };
 
 struct PlanInput {

@@ -1,4 +1,5 @@
 #include "rootfs/setup.h"
+#include "rootfs/static_view.h"
 
 #include <fcntl.h>
 #include <sys/mount.h>
@@ -201,6 +202,7 @@ void pivot(const Plan& p) {
 }
 
 void finalize(const Plan& p) {
+  mount_static_files(p);
   for (const auto& path : p.readonly_paths) {
     if (mount(path.c_str(), path.c_str(), nullptr, MS_BIND | MS_REC, nullptr) != 0) {
       if (errno == ENOENT) continue;

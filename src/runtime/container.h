@@ -39,8 +39,6 @@ std::vector<pid_t> pids(const Store& store, const std::string& id);
 // `update`: resources given as an OCI linux.resources object.
 void update(const Store& store, const std::string& id, const nlohmann::json& resources, const std::string& where);
 nlohmann::json stats(const Store& store, const std::string& id);
-// True once the container's memory limit killed something (recorded in state).
-bool oom_killed(const Store& store, const std::string& id);
 
 struct ExecOptions {
   std::string id;

@@ -22,6 +22,8 @@
 #include "launch/hooks.h"
 #include "launch/spawn.h"
 #include "linux/proc.h"
+#include "cells/cpulist.h"
+#include "runtime/cell.h"
 #include "runtime/container.h"
 #include "runtime/spec_file.h"
 #include "seccomp/listener.h"
@@ -38,6 +40,7 @@ struct Rollback {
   cgroups::Manager* cg = nullptr;
   bool cg_created = false;
   pid_t pid = -1;
+  bool cell = false;  // holds a reservation in the partition table
   bool committed = false;
 
   ~Rollback() {
@@ -51,6 +54,11 @@ struct Rollback {
         for (pid_t p : cg->pids()) ::kill(p, SIGKILL);
         cg->destroy();
       }
+    } catch (const Error& e) {
+      log::warn(std::string("cleanup: ") + e.what());
+    }
+    try {
+      if (cell) release_cell(store, id);
     } catch (const Error& e) {
       log::warn(std::string("cleanup: ") + e.what());
     }
@@ -117,6 +125,7 @@ Created do_create(const Store& store, const CreateOptions& o, bool use_fifo, Ste
   add_default_device_rules(res, spec);
   cgroups::Resources resources = cgroups::parse_resources(res, where);
   auto cg = cgroups::make_manager(spec.linux.cgroups_path, o.id);
+  cells::Request request = cells::request_of(spec, where);
 
   launch::BuildInput in;
   in.id = o.id;
@@ -165,6 +174,11 @@ Created do_create(const Store& store, const CreateOptions& o, bool use_fifo, Ste
 
   rb.cg = cg.get();
   t.done("state dir");
+  // Admission: after the directory exists (the id is ours), before anything
+  // costly; the reservation sizes the cgroup and the static view.
+  cells::Holder cell = admit_cell(store, o.id, request, resources, *cg, plan.rootfs ? &*plan.rootfs : nullptr);
+  rb.cell = true;
+  t.done("admission");
 
   State st;
   st.id = o.id;
@@ -177,6 +191,8 @@ Created do_create(const Store& store, const CreateOptions& o, bool use_fifo, Ste
   st.poststop_hooks = !spec.hooks.poststop.empty();
   // `run` releases the init right after this; saving "started" now spares a second state write.
   st.started = !use_fifo;
+  st.cores = cells::format_cpu_list(cell.cores);
+  st.memory = cell.memory;
   plan.state_json = hook_state(o.id, "created", 0, bundle, spec.annotations);
 
   launch::SpawnHooks hooks;
@@ -211,6 +227,7 @@ Created do_create(const Store& store, const CreateOptions& o, bool use_fifo, Ste
   st.pid_start = *start;
   st.cgroup = cg->save();
   store.save(st);
+  bind_cell(store, st);
   write_pid_file(o.pid_file, sp.pid);
   t.done("state write");
   rb.committed = true;

@@ -10,6 +10,7 @@
 #include "common/log.h"
 #include "launch/hooks.h"
 #include "linux/proc.h"
+#include "runtime/cell.h"
 #include "runtime/container.h"
 #include "runtime/spec_file.h"
 
@@ -72,6 +73,8 @@ nlohmann::json oci_state(const State& st) {
                       {"status", status_name(s)}, {"bundle", st.bundle}, {"rootfs", st.rootfs},
                       {"created", st.created},    {"owner", ""}};
   if (!st.annotations.empty()) j["annotations"] = st.annotations;
+  // nohype's extension (consumers ignore unknown fields): the cell's partition.
+  j["cell"] = {{"cores", st.cores.empty() ? "shared" : st.cores}, {"memory", st.memory}, {"oomKills", st.oom_kills}};
   return j;
 }
 
@@ -120,6 +123,7 @@ void remove(const Store& store, const std::string& id, bool force) {
   if (!maybe) {
     // Never finished creating (its creator died): only the directory is left.
     store.remove(id);
+    release_cell(store, id);
     return;
   }
   State st = *maybe;
@@ -147,8 +151,10 @@ void remove(const Store& store, const std::string& id, bool force) {
       log::warn(e.what());  // the spec: poststop failures are logged, delete goes on
     }
   }
+  record_ooms_locked(store, st);
   cg->destroy();
   store.remove(id);
+  release_cell(store, id);
 }
 
 void pause(const Store& store, const std::string& id) {
@@ -184,11 +190,6 @@ nlohmann::json stats(const Store& store, const std::string& id) {
   State st = store.must_load(id);
   if (status_of(st) == Status::stopped) fail("events", "container \"" + id + "\" is stopped");
   return manager_of(st)->stats();
-}
-
-bool oom_killed(const Store& store, const std::string& id) {
-  State st = store.must_load(id);
-  return manager_of(st)->oom_killed();
 }
 
 }  // namespace nohype::runtime

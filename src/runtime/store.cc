@@ -141,8 +141,10 @@ nlohmann::json to_json(const State& s) {
           {"cgroup", s.cgroup},
           {"use_fifo", s.use_fifo},
           {"started", s.started},
-          {"oom_recorded", s.oom_recorded},
-          {"poststop_hooks", s.poststop_hooks}};
+          {"poststop_hooks", s.poststop_hooks},
+          {"cores", s.cores},
+          {"memory", s.memory},
+          {"oom_kills", s.oom_kills}};
 }
 
 State state_from_json(const nlohmann::json& j) {
@@ -158,8 +160,10 @@ State state_from_json(const nlohmann::json& j) {
   s.cgroup = j.value("cgroup", nlohmann::json());
   s.use_fifo = j.value("use_fifo", true);
   s.started = j.value("started", false);
-  s.oom_recorded = j.value("oom_recorded", false);
   s.poststop_hooks = j.value("poststop_hooks", true);
+  s.cores = j.value("cores", "");
+  s.memory = j.value("memory", uint64_t{0});
+  s.oom_kills = j.value("oom_kills", uint64_t{0});
   return s;
 }
 

@@ -28,8 +28,10 @@ struct State {
   nlohmann::json cgroup;  // cgroups::Manager::save()
   bool use_fifo = true;   // created by `create` (waits on exec.fifo) vs `run`
   bool started = false;
-  bool oom_recorded = false;
   bool poststop_hooks = false;  // delete re-reads the spec only when there are some
+  std::string cores;            // dedicated cores (cpu list); empty: the shared pool
+  uint64_t memory = 0;          // memory reservation in bytes; 0: none
+  uint64_t oom_kills = 0;       // OOM kills already written to the event log
 };
 
 enum class Status { creating, created, running, paused, stopped };

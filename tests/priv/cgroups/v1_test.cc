@@ -69,7 +69,7 @@ TEST(CgroupsHost, ApplyJoinFreezeDestroy) {
   EXPECT_EQ(st["memory"]["usage"]["limit"], 64 << 20);
   kill(p, SIGKILL);
   waitpid(p, nullptr, 0);
-  EXPECT_FALSE(m->oom_killed());
+  EXPECT_EQ(m->oom_kills(), 0u);
   m->destroy();
   struct stat s;
   EXPECT_NE(stat(mem.c_str(), &s), 0) << "cgroup left: " << mem;
@@ -97,7 +97,7 @@ TEST(CgroupsHost, OomIsRecorded) {
   int status = 0;
   waitpid(p, &status, 0);
   EXPECT_TRUE(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);
-  EXPECT_TRUE(m->oom_killed());
+  EXPECT_GT(m->oom_kills(), 0u);
   m->destroy();
 }
 

@@ -198,7 +198,7 @@ TEST_F(FakeTree, V2UnifiedApply) {
   EXPECT_EQ(read(d + "/memory.low"), "2048") << "unified entries are written verbatim, last";
   EXPECT_EQ(read("/sys/fs/cgroup/cgroup.subtree_control"), "+io") << "controllers delegated (last write shown)";
   std::ofstream(root + d + "/memory.events") << "low 0\noom 1\noom_kill 2\n";
-  EXPECT_TRUE(m->oom_killed());
+  EXPECT_GT(m->oom_kills(), 0u);
   std::ofstream(root + d + "/cgroup.procs") << "12\n13\n";
   EXPECT_EQ(m->pids(), (std::vector<pid_t>{12, 13}));
   EXPECT_THROW(m->apply(parse_resources({{"cpu", {{"realtimeRuntime", 5}}}}, "x")), Error);

@@ -1,0 +1,83 @@
+#include "cells/partition.h"
+
+#include <fcntl.h>
+#include <sys/file.h>
+#include <unistd.h>
+
+#include "common/error.h"
+#include "common/fd.h"
+#include "common/file.h"
+#include "common/log.h"
+#include "linux/proc.h"
+
+namespace nohype::cells {
+
+Partition::Partition(std::string root, PoolHook on_pool_change)
+    : root_(std::move(root)), on_pool_change_(std::move(on_pool_change)) {}
+
+HostConfig Partition::host() const { return load_host_config(root_); }
+
+Table Partition::update(const std::function<bool(Table&, const HostConfig&)>& fn) const {
+  HostConfig host = load_host_config(root_);
+  mkdir_p(root_, 0700, "partition table");
+  std::string lock_path = root_ + "/.partition.lock";
+  UniqueFd lock(open(lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600));
+  if (!lock) fail_errno("partition table", "open " + lock_path);
+  while (flock(lock.get(), LOCK_EX) != 0)
+    if (errno != EINTR) fail_errno("partition table", "lock " + lock_path);
+
+  std::string path = root_ + "/.partition.json";
+  Table t;
+  if (auto text = try_read_file(path)) {
+    try {
+      t = table_from_json(nlohmann::json::parse(*text));
+    } catch (const std::exception& e) {
+      fail("partition table", path + ": corrupt (" + e.what() + "); remove it to rebuild from running cells");
+    }
+  }
+  auto gone = reclaim(t, [](const Holder& h) { return linux::alive(h.pid, h.pid_start); });
+  for (const auto& id : gone) log::debug("partition table: reclaimed the cores and memory of \"" + id + "\" (its process is gone)");
+  bool changed = fn(t, host) || !gone.empty();
+  auto pool = shared_pool(t, host);
+  if (pool != t.pool) {
+    t.pool = pool;
+    changed = true;
+    if (on_pool_change_) on_pool_change_(t, pool);
+  }
+  if (changed) write_file_atomic(path, to_json(t).dump(), "partition table", 0600);
+  return t;
+}
+
+Holder Partition::reserve(const std::string& id, const Request& r, pid_t pid, uint64_t pid_start) const {
+  Holder got;
+  update([&](Table& t, const HostConfig& h) {
+    got = admit(t, h, id, r);
+    got.pid = pid;
+    got.pid_start = pid_start;
+    t.cells.push_back(got);
+    return true;
+  });
+  return got;
+}
+
+void Partition::bind(const std::string& id, pid_t pid, uint64_t pid_start) const {
+  update([&](Table& t, const HostConfig&) {
+    for (auto& c : t.cells)
+      if (c.id == id) {
+        c.pid = pid;
+        c.pid_start = pid_start;
+        return true;
+      }
+    return false;
+  });
+}
+
+void Partition::release(const std::string& id) const {
+  update([&](Table& t, const HostConfig&) { return std::erase_if(t.cells, [&](const Holder& c) { return c.id == id; }) > 0; });
+}
+
+Table Partition::snapshot() const {
+  return update([](Table&, const HostConfig&) { return false; });
+}
+
+}  // namespace nohype::cells

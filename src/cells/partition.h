@@ -1,0 +1,36 @@
+// The partition table on disk: ROOT/.partition.json, changed only under an
+// flock on ROOT/.partition.lock, so concurrent creates never hand out the
+// same core or overcommit memory. Holders whose process died (a cell killed
+// without delete, a create that crashed) are reclaimed on every access.
+#pragma once
+
+#include <functional>
+#include <string>
+
+#include "cells/host.h"
+#include "cells/table.h"
+
+namespace nohype::cells {
+
+class Partition {
+ public:
+  // Runs under the table's lock when the shared pool changed (cores were
+  // dedicated or freed), so shared containers are re-pinned in order.
+  using PoolHook = std::function<void(const Table&, const std::vector<int>& pool)>;
+  explicit Partition(std::string root, PoolHook on_pool_change = {});
+  // Locks, loads, reclaims, runs fn, saves if fn (or the reclaim) changed it.
+  // fn returns true when it changed the table. Returns what fn saw.
+  Table update(const std::function<bool(Table&, const HostConfig&)>& fn) const;
+  // Admits `id` with holder pid (the creator until bind() names the init).
+  Holder reserve(const std::string& id, const Request& r, pid_t pid, uint64_t pid_start) const;
+  void bind(const std::string& id, pid_t pid, uint64_t pid_start) const;
+  void release(const std::string& id) const;
+  Table snapshot() const;
+  HostConfig host() const;
+
+ private:
+  std::string root_;
+  PoolHook on_pool_change_;
+};
+
+}  // namespace nohype::cells

@@ -1,0 +1,53 @@
+#include "cells/request.h"
+
+#include "cells/cpulist.h"
+#include "common/error.h"
+#include "common/strings.h"
+
+namespace nohype::cells {
+
+namespace {
+const nlohmann::json* field(const nlohmann::json& j, const char* a, const char* b) {
+  if (!j.is_object() || !j.contains(a) || !j[a].is_object() || !j[a].contains(b)) return nullptr;
+  return &j[a][b];
+}
+}  // namespace
+
+Request request_of(const oci::Spec& spec, const std::string& where) {
+  Request r;
+  const auto& res = spec.linux.resources;
+  if (auto it = spec.annotations.find(kCoresAnnotation); it != spec.annotations.end()) {
+    auto n = parse_u64(it->second);
+    if (!n || *n == 0 || *n > 4096)
+      fail("validate config", where + ": annotations[\"" + kCoresAnnotation + "\"]: \"" + it->second +
+                                  "\" is not a whole number of cores (1 or more)");
+    r.cores = static_cast<unsigned>(*n);
+    r.cores_from = std::string("annotation ") + kCoresAnnotation;
+  } else if (const auto* cpus = field(res, "cpu", "cpus"); cpus && cpus->is_string() && !cpus->get<std::string>().empty()) {
+    auto list = parse_cpu_list(cpus->get<std::string>());
+    if (!list || list->empty())
+      fail("validate config", where + ": linux.resources.cpu.cpus: \"" + cpus->get<std::string>() + "\" is not a cpu list");
+    r.exact = *list;
+    r.cores = static_cast<unsigned>(list->size());
+    r.cores_from = "linux.resources.cpu.cpus";
+  } else if (const auto* q = field(res, "cpu", "quota"); q && q->is_number_integer() && q->get<int64_t>() > 0) {
+    const auto* p = field(res, "cpu", "period");
+    int64_t period = p && p->is_number_integer() && p->get<int64_t>() > 0 ? p->get<int64_t>() : 100000;
+    r.cores = static_cast<unsigned>((q->get<int64_t>() + period - 1) / period);
+    r.cores_from = "linux.resources.cpu.quota";
+  }
+  if (auto it = spec.annotations.find(kMemoryAnnotation); it != spec.annotations.end()) {
+    auto n = parse_size(it->second);
+    if (!n || *n < (4ULL << 20))
+      fail("validate config", where + ": annotations[\"" + kMemoryAnnotation + "\"]: \"" + it->second +
+                                  "\" is not a memory size of at least 4M (like 512M or 2G)");
+    r.memory = *n;
+    r.memory_from = std::string("annotation ") + kMemoryAnnotation;
+  } else if (const auto* l = field(res, "memory", "limit"); l && l->is_number_integer() && l->get<int64_t>() > 0) {
+    r.memory = static_cast<uint64_t>(l->get<int64_t>());
+    r.memory_from = "linux.resources.memory.limit";
+  }
+  return r;
+}
+
+}  // namespace nohype::cells

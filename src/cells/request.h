@@ -1,0 +1,30 @@
+// What a cell asks for: dedicated cores and a memory reservation, from
+// nohype's annotations or from the OCI resources the spec already carries.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "oci/spec.h"
+
+namespace nohype::cells {
+
+inline constexpr const char* kCoresAnnotation = "org.nohype.cores";
+inline constexpr const char* kMemoryAnnotation = "org.nohype.memory";
+
+struct Request {
+  unsigned cores = 0;          // how many dedicated cores; 0: the shared pool
+  std::vector<int> exact;      // specific cores (linux.resources.cpu.cpus); empty: any
+  uint64_t memory = 0;         // reservation in bytes; 0: none
+  std::string cores_from;      // where the request came from, for messages
+  std::string memory_from;
+  bool dedicated() const { return cores > 0; }
+};
+
+// org.nohype.cores=N wins over cpu.cpus (exact cores), which wins over
+// cpu.quota/period (rounded up to whole cores). org.nohype.memory wins over
+// memory.limit. Throws Error("validate config", "<where>: annotations...").
+Request request_of(const oci::Spec& spec, const std::string& where);
+
+}  // namespace nohype::cells

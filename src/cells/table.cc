@@ -1,0 +1,142 @@
+#include "cells/table.h"
+
+#include <algorithm>
+#include <map>
+
+#include "cells/cpulist.h"
+#include "common/error.h"
+
+namespace nohype::cells {
+
+const Holder* Table::find(const std::string& id) const {
+  for (const auto& c : cells)
+    if (c.id == id) return &c;
+  return nullptr;
+}
+
+nlohmann::json to_json(const Table& t) {
+  nlohmann::json cells = nlohmann::json::array();
+  for (const auto& c : t.cells)
+    cells.push_back({{"id", c.id},
+                     {"cores", format_cpu_list(c.cores)},
+                     {"memory", c.memory},
+                     {"pid", c.pid},
+                     {"pidStart", c.pid_start}});
+  return {{"cells", cells}, {"pool", format_cpu_list(t.pool)}};
+}
+
+Table table_from_json(const nlohmann::json& j) {
+  Table t;
+  if (!j.is_object() || !j.contains("cells")) return t;
+  t.pool = parse_cpu_list(j.value("pool", "")).value_or(std::vector<int>{});
+  for (const auto& c : j["cells"]) {
+    Holder h;
+    h.id = c.at("id").get<std::string>();
+    h.cores = parse_cpu_list(c.at("cores").get<std::string>()).value_or(std::vector<int>{});
+    h.memory = c.at("memory").get<uint64_t>();
+    h.pid = c.at("pid").get<pid_t>();
+    h.pid_start = c.at("pidStart").get<uint64_t>();
+    t.cells.push_back(std::move(h));
+  }
+  return t;
+}
+
+namespace {
+std::map<int, std::string> core_owners(const Table& t) {
+  std::map<int, std::string> owner;
+  for (const auto& c : t.cells)
+    for (int core : c.cores) owner[core] = c.id;
+  return owner;
+}
+
+std::string holders_text(const std::map<int, std::string>& owner, const std::vector<int>& cores) {
+  std::string s;
+  for (int c : cores) {
+    auto it = owner.find(c);
+    if (it == owner.end()) continue;
+    s += (s.empty() ? "" : ", ") + std::string("core ") + std::to_string(c) + " held by " + it->second;
+  }
+  return s;
+}
+}  // namespace
+
+Holder admit(const Table& t, const HostConfig& h, const std::string& id, const Request& r) {
+  if (t.find(id)) fail("admission", "cell \"" + id + "\" already holds resources");
+  Holder out;
+  out.id = id;
+  auto owner = core_owners(t);
+  if (r.dedicated()) {
+    if (!r.exact.empty()) {
+      for (int c : r.exact) {
+        if (!std::binary_search(h.cores.begin(), h.cores.end(), c))
+          fail("admission", "cell \"" + id + "\" asks for core " + std::to_string(c) + " (" + r.cores_from +
+                                ") but the host does not allocate it (allocatable: " + format_cpu_list(h.cores) +
+                                ", from " + h.source + ")");
+        if (owner.count(c))
+          fail("admission", "cell \"" + id + "\" asks for core " + std::to_string(c) + " (" + r.cores_from +
+                                ") but it is held by " + owner[c]);
+      }
+      out.cores = r.exact;
+    } else {
+      for (int c : h.cores)
+        if (!owner.count(c) && out.cores.size() < r.cores) out.cores.push_back(c);
+      if (out.cores.size() < r.cores) {
+        std::string held = holders_text(owner, h.cores);
+        fail("admission", "cell \"" + id + "\" needs " + std::to_string(r.cores) + " dedicated core" +
+                              (r.cores > 1 ? "s" : "") + " (" + r.cores_from + ") but only " +
+                              std::to_string(out.cores.size()) + " of " + std::to_string(h.cores.size()) +
+                              " allocatable are free" + (held.empty() ? "" : " (" + held + ")"));
+      }
+    }
+  }
+  if (r.dedicated()) {
+    // Shared-pool containers must keep at least one core to run on.
+    std::vector<int> left;
+    for (int c : h.online)
+      if (!owner.count(c) && std::find(out.cores.begin(), out.cores.end(), c) == out.cores.end()) left.push_back(c);
+    std::string shared;
+    for (const auto& c : t.cells)
+      if (c.cores.empty()) shared += (shared.empty() ? "" : ", ") + c.id;
+    if (left.empty() && !shared.empty())
+      fail("admission", "cell \"" + id + "\" would take the last core of the shared pool, where " + shared + " run" +
+                            (shared.find(',') == std::string::npos ? "s" : ""));
+  } else if (shared_pool(t, h).empty()) {
+    fail("admission", "container \"" + id + "\" asks for no dedicated core and the shared pool is empty (" +
+                          holders_text(owner, h.online) + ")");
+  }
+  if (r.memory) {
+    uint64_t used = 0;
+    std::string who;
+    for (const auto& c : t.cells) {
+      used += c.memory;
+      if (c.memory) who += (who.empty() ? "" : ", ") + c.id + " holds " + human_bytes(c.memory);
+    }
+    uint64_t free = h.memory > used ? h.memory - used : 0;
+    if (r.memory > free)
+      fail("admission", "cell \"" + id + "\" needs " + human_bytes(r.memory) + " of memory (" + r.memory_from +
+                            ") but only " + human_bytes(free) + " of " + human_bytes(h.memory) + " is unreserved" +
+                            (who.empty() ? "" : " (" + who + ")"));
+    out.memory = r.memory;
+  }
+  return out;
+}
+
+std::vector<int> shared_pool(const Table& t, const HostConfig& h) {
+  auto owner = core_owners(t);
+  std::vector<int> pool;
+  for (int c : h.online)
+    if (!owner.count(c)) pool.push_back(c);
+  return pool;
+}
+
+std::vector<std::string> reclaim(Table& t, const std::function<bool(const Holder&)>& alive) {
+  std::vector<std::string> gone;
+  std::erase_if(t.cells, [&](const Holder& c) {
+    if (alive(c)) return false;
+    gone.push_back(c.id);
+    return true;
+  });
+  return gone;
+}
+
+}  // namespace nohype::cells

@@ -1,0 +1,44 @@
+// The host partition table, as pure arithmetic: who holds which cores and
+// how much memory, and admission of a new cell against it. No two cells
+// share a core; reservations never sum past the host's memory.
+#pragma once
+
+#include <sys/types.h>
+
+#include <cstdint>
+#include <functional>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "cells/host.h"
+#include "cells/request.h"
+
+namespace nohype::cells {
+
+struct Holder {
+  std::string id;
+  std::vector<int> cores;  // dedicated; empty: the shared pool
+  uint64_t memory = 0;
+  pid_t pid = 0;  // the cell's init, or its creator until the init exists
+  uint64_t pid_start = 0;
+};
+
+struct Table {
+  std::vector<Holder> cells;
+  std::vector<int> pool;  // the cores shared-pool containers were last pinned to
+  const Holder* find(const std::string& id) const;
+};
+
+nlohmann::json to_json(const Table& t);
+Table table_from_json(const nlohmann::json& j);
+
+// Cores and memory for `id`, or Error("admission", ...) naming what is
+// missing and who holds it. Lowest free cores first.
+Holder admit(const Table& t, const HostConfig& h, const std::string& id, const Request& r);
+// Every online core no cell holds: where shared-pool containers run.
+std::vector<int> shared_pool(const Table& t, const HostConfig& h);
+// Drops holders for which alive() is false; returns their ids.
+std::vector<std::string> reclaim(Table& t, const std::function<bool(const Holder&)>& alive);
+
+}  // namespace nohype::cells

@@ -1,0 +1,110 @@
+#include "runtime/cell.h"
+
+#include <unistd.h>
+
+#include "cells/cpulist.h"
+#include "cells/view.h"
+#include "common/error.h"
+#include "common/file.h"
+#include "common/log.h"
+#include "linux/proc.h"
+#include "runtime/event_log.h"
+
+namespace nohype::runtime {
+
+namespace {
+void pin(const Store& store, const std::string& id, const std::vector<int>& pool) {
+  auto st = store.load(id);
+  if (!st || st->cgroup.is_null()) return;  // still being created: it pins itself in bind_cell
+  cgroups::Resources r;
+  r.cpu.cpus = cells::format_cpu_list(pool);
+  try {
+    cgroups::load_manager(st->cgroup)->apply(r);
+  } catch (const Error& e) {
+    log::warn("shared pool: could not re-pin \"" + id + "\": " + e.what());
+  }
+}
+
+// Swap accounting: v1 only has memory.memsw.* when the kernel counts swap.
+bool can_limit_swap(const cgroups::Manager& cg) {
+  std::string d = cg.path_for("memory");
+  if (d.empty()) return true;  // v2: memory.swap.max
+  while (!d.empty() && !path_exists(d)) d = d.substr(0, d.rfind('/'));
+  return !d.empty() && path_exists(d + "/memory.memsw.limit_in_bytes");
+}
+}  // namespace
+
+cells::Partition partition_of(const Store& store) {
+  return cells::Partition(store.root(), [&store](const cells::Table& t, const std::vector<int>& pool) {
+    for (const auto& h : t.cells)
+      if (h.cores.empty()) pin(store, h.id, pool);
+  });
+}
+
+cells::Holder admit_cell(const Store& store, const std::string& id, const cells::Request& req,
+                         cgroups::Resources& res, const cgroups::Manager& cg, rootfs::Plan* view) {
+  auto self = linux::start_time(getpid());
+  cells::Holder h;
+  std::vector<int> pool;
+  partition_of(store).update([&](cells::Table& t, const cells::HostConfig& host) {
+    h = cells::admit(t, host, id, req);
+    h.pid = getpid();
+    h.pid_start = self.value_or(0);
+    t.cells.push_back(h);
+    pool = cells::shared_pool(t, host);
+    return true;
+  });
+  res.cpu.cpus = cells::format_cpu_list(h.cores.empty() ? pool : h.cores);
+  if (h.memory) {
+    // Pre-allocated memory: the limit is the reservation, and nothing swaps.
+    res.memory.limit = static_cast<int64_t>(h.memory);
+    if (can_limit_swap(cg)) res.memory.swap = static_cast<int64_t>(h.memory);
+    if (!cg.path_for("memory").empty()) res.memory.swappiness = 0;
+  }
+  if (view) {
+    for (auto& f : cells::build_view(h.cores, h.memory)) view->static_files.push_back({f.path, std::move(f.content)});
+  }
+  return h;
+}
+
+void bind_cell(const Store& store, const State& st) {
+  partition_of(store).update([&](cells::Table& t, const cells::HostConfig& host) {
+    for (auto& c : t.cells)
+      if (c.id == st.id) {
+        c.pid = st.pid;
+        c.pid_start = st.pid_start;
+        // The pool may have changed since admission; pin under the lock.
+        if (c.cores.empty()) pin(store, st.id, cells::shared_pool(t, host));
+        return true;
+      }
+    return false;
+  });
+}
+
+void release_cell(const Store& store, const std::string& id) { partition_of(store).release(id); }
+
+uint64_t record_ooms_locked(const Store& store, State& st) {
+  uint64_t n = 0;
+  try {
+    n = cgroups::load_manager(st.cgroup)->oom_kills();
+  } catch (const Error&) {
+    return st.oom_kills;
+  }
+  if (n <= st.oom_kills) return st.oom_kills;
+  append_event(store, st.id,
+               {{"type", "oom"},
+                {"kills", n - st.oom_kills},
+                {"memoryLimit", st.memory},
+                {"detail", "the memory limit killed " + std::to_string(n - st.oom_kills) + " process(es)"}});
+  st.oom_kills = n;
+  store.save(st);
+  return n;
+}
+
+uint64_t record_ooms(const Store& store, const std::string& id) {
+  Lock l = store.lock(id);
+  State st = store.must_load(id);
+  return record_ooms_locked(store, st);
+}
+
+}  // namespace nohype::runtime

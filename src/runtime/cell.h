@@ -1,0 +1,36 @@
+// The NoHype layer wired into the lifecycle: admission against the host
+// partition table at create, dedicated cpuset and memory = reservation in
+// the cgroup, the static discovery view in the init's plan, release at
+// delete, and shared-pool containers kept off every dedicated core.
+#pragma once
+
+#include <sys/types.h>
+
+#include "cells/partition.h"
+#include "cells/request.h"
+#include "cgroups/manager.h"
+#include "cgroups/resources.h"
+#include "rootfs/plan.h"
+#include "runtime/store.h"
+
+namespace nohype::runtime {
+
+// The store's partition table, with shared-pool containers re-pinned inside
+// its lock whenever the pool changes.
+cells::Partition partition_of(const Store& store);
+
+// Reserves for `id` (held by the calling process until bind_cell), then sets
+// the cgroup's cpuset and memory and the plan's static view to match.
+cells::Holder admit_cell(const Store& store, const std::string& id, const cells::Request& req,
+                         cgroups::Resources& res, const cgroups::Manager& cg, rootfs::Plan* view);
+// The init exists: it holds the reservation from now on. Re-pins a shared
+// container whose pool changed since admission.
+void bind_cell(const Store& store, const State& st);
+void release_cell(const Store& store, const std::string& id);
+
+// Appends any OOM kill not yet in the cell's event log; returns the count.
+uint64_t record_ooms(const Store& store, const std::string& id);
+// The same, for a caller that holds the container's lock.
+uint64_t record_ooms_locked(const Store& store, State& st);
+
+}  // namespace nohype::runtime
