@@ -30,11 +30,6 @@ Request request_of(const oci::Spec& spec, const std::string& where) {
     r.exact = *list;
     r.cores = static_cast<unsigned>(list->size());
     r.cores_from = "linux.resources.cpu.cpus";
-  } else if (const auto* q = field(res, "cpu", "quota"); q && q->is_number_integer() && q->get<int64_t>() > 0) {
-    const auto* p = field(res, "cpu", "period");
-    int64_t period = p && p->is_number_integer() && p->get<int64_t>() > 0 ? p->get<int64_t>() : 100000;
-    r.cores = static_cast<unsigned>((q->get<int64_t>() + period - 1) / period);
-    r.cores_from = "linux.resources.cpu.quota";
   }
   if (auto it = spec.annotations.find(kMemoryAnnotation); it != spec.annotations.end()) {
     auto n = parse_size(it->second);

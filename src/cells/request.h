@@ -22,9 +22,10 @@ struct Request {
   bool dedicated() const { return cores > 0; }
 };
 
-// org.nohype.cores=N wins over cpu.cpus (exact cores), which wins over
-// cpu.quota/period (rounded up to whole cores). org.nohype.memory wins over
-// memory.limit. Throws Error("validate config", "<where>: annotations...").
+// org.nohype.cores=N wins over linux.resources.cpu.cpus (exact cores: dedicated
+// when the host allocates them all, else a pinned shared container). A CFS
+// quota is a time share, not cores: it asks for none. org.nohype.memory wins
+// over memory.limit. Throws Error("validate config", "<where>: annotations...").
 Request request_of(const oci::Spec& spec, const std::string& where);
 
 }  // namespace nohype::cells

@@ -19,6 +19,7 @@ nlohmann::json to_json(const Table& t) {
   for (const auto& c : t.cells)
     cells.push_back({{"id", c.id},
                      {"cores", format_cpu_list(c.cores)},
+                     {"pinned", format_cpu_list(c.pinned)},
                      {"memory", c.memory},
                      {"pid", c.pid},
                      {"pidStart", c.pid_start}});
@@ -33,6 +34,7 @@ Table table_from_json(const nlohmann::json& j) {
     Holder h;
     h.id = c.at("id").get<std::string>();
     h.cores = parse_cpu_list(c.at("cores").get<std::string>()).value_or(std::vector<int>{});
+    h.pinned = parse_cpu_list(c.value("pinned", "")).value_or(std::vector<int>{});
     h.memory = c.at("memory").get<uint64_t>();
     h.pid = c.at("pid").get<pid_t>();
     h.pid_start = c.at("pidStart").get<uint64_t>();
@@ -42,11 +44,21 @@ Table table_from_json(const nlohmann::json& j) {
 }
 
 namespace {
+// Dedicated cores, and the allocatable cores pinned shared containers use:
+// neither may be dedicated to anyone else.
 std::map<int, std::string> core_owners(const Table& t) {
   std::map<int, std::string> owner;
-  for (const auto& c : t.cells)
+  for (const auto& c : t.cells) {
     for (int core : c.cores) owner[core] = c.id;
+    for (int core : c.pinned) owner.emplace(core, c.id);
+  }
   return owner;
+}
+
+bool pinned_only(const Table& t, int core) {
+  for (const auto& c : t.cells)
+    if (std::find(c.cores.begin(), c.cores.end(), core) != c.cores.end()) return false;
+  return true;
 }
 
 std::string holders_text(const std::map<int, std::string>& owner, const std::vector<int>& cores) {
@@ -66,17 +78,18 @@ Holder admit(const Table& t, const HostConfig& h, const std::string& id, const R
   out.id = id;
   auto owner = core_owners(t);
   if (r.dedicated()) {
+    bool all_allocatable = std::all_of(r.exact.begin(), r.exact.end(),
+                                       [&](int c) { return std::binary_search(h.cores.begin(), h.cores.end(), c); });
     if (!r.exact.empty()) {
       for (int c : r.exact) {
-        if (!std::binary_search(h.cores.begin(), h.cores.end(), c))
-          fail("admission", "cell \"" + id + "\" asks for core " + std::to_string(c) + " (" + r.cores_from +
-                                ") but the host does not allocate it (allocatable: " + format_cpu_list(h.cores) +
-                                ", from " + h.source + ")");
         if (owner.count(c))
           fail("admission", "cell \"" + id + "\" asks for core " + std::to_string(c) + " (" + r.cores_from +
-                                ") but it is held by " + owner[c]);
+                                ") but it is " + (pinned_only(t, c) ? "pinned by " : "held by ") + owner[c]);
       }
-      out.cores = r.exact;
+      if (all_allocatable)
+        out.cores = r.exact;
+      else
+        out.pinned = r.exact;  // includes cores the host keeps: shared, pinned where asked
     } else {
       for (int c : h.cores)
         if (!owner.count(c) && out.cores.size() < r.cores) out.cores.push_back(c);
@@ -89,18 +102,18 @@ Holder admit(const Table& t, const HostConfig& h, const std::string& id, const R
       }
     }
   }
-  if (r.dedicated()) {
+  if (!out.cores.empty()) {
     // Shared-pool containers must keep at least one core to run on.
     std::vector<int> left;
     for (int c : h.online)
       if (!owner.count(c) && std::find(out.cores.begin(), out.cores.end(), c) == out.cores.end()) left.push_back(c);
     std::string shared;
     for (const auto& c : t.cells)
-      if (c.cores.empty()) shared += (shared.empty() ? "" : ", ") + c.id;
+      if (c.cores.empty() && c.pinned.empty()) shared += (shared.empty() ? "" : ", ") + c.id;
     if (left.empty() && !shared.empty())
       fail("admission", "cell \"" + id + "\" would take the last core of the shared pool, where " + shared + " run" +
                             (shared.find(',') == std::string::npos ? "s" : ""));
-  } else if (shared_pool(t, h).empty()) {
+  } else if (out.pinned.empty() && shared_pool(t, h).empty()) {
     fail("admission", "container \"" + id + "\" asks for no dedicated core and the shared pool is empty (" +
                           holders_text(owner, h.online) + ")");
   }
@@ -122,10 +135,11 @@ Holder admit(const Table& t, const HostConfig& h, const std::string& id, const R
 }
 
 std::vector<int> shared_pool(const Table& t, const HostConfig& h) {
-  auto owner = core_owners(t);
+  std::vector<int> dedicated;
+  for (const auto& c : t.cells) dedicated.insert(dedicated.end(), c.cores.begin(), c.cores.end());
   std::vector<int> pool;
   for (int c : h.online)
-    if (!owner.count(c)) pool.push_back(c);
+    if (std::find(dedicated.begin(), dedicated.end(), c) == dedicated.end()) pool.push_back(c);
   return pool;
 }
 

@@ -18,7 +18,8 @@ namespace nohype::cells {
 
 struct Holder {
   std::string id;
-  std::vector<int> cores;  // dedicated; empty: the shared pool
+  std::vector<int> cores;   // dedicated; empty: the shared pool
+  std::vector<int> pinned;  // a shared container's own cpu.cpus (never re-pinned); empty: follows the pool
   uint64_t memory = 0;
   pid_t pid = 0;  // the cell's init, or its creator until the init exists
   uint64_t pid_start = 0;
@@ -34,7 +35,9 @@ nlohmann::json to_json(const Table& t);
 Table table_from_json(const nlohmann::json& j);
 
 // Cores and memory for `id`, or Error("admission", ...) naming what is
-// missing and who holds it. Lowest free cores first.
+// missing and who holds it. Lowest free cores first. Exact cores that are not
+// all allocatable give a shared container pinned to them (`pinned`), which
+// may not touch a dedicated core.
 Holder admit(const Table& t, const HostConfig& h, const std::string& id, const Request& r);
 // Every online core no cell holds: where shared-pool containers run.
 std::vector<int> shared_pool(const Table& t, const HostConfig& h);

@@ -18,7 +18,7 @@ namespace nohype::cmd {
 const std::vector<Verb>& verbs() {
   static const std::vector<Verb> v = {verb_create(), verb_start(),  verb_run(),    verb_state(), verb_kill(),
                                       verb_delete(), verb_exec(),   verb_list(),   verb_ps(),    verb_pause(),
-                                      verb_resume(), verb_events(), verb_update(), verb_spec(),  verb_features()};
+                                      verb_resume(), verb_events(), verb_update(), verb_spec(),  verb_features(), verb_inspect(), verb_host()};
   return v;
 }
 

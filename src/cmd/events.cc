@@ -1,5 +1,7 @@
 #include <time.h>
 
+#include "cmd/flags.h"
+
 #include "cmd/verb.h"
 #include "common/error.h"
 #include "common/strings.h"
@@ -9,25 +11,6 @@
 
 namespace nohype::cmd {
 
-namespace {
-// Go-style durations as runc takes them: "5s", "500ms", "1m".
-int interval_ms(const std::string& s) {
-  std::string v = s;
-  int mult = 1000;
-  if (v.size() > 2 && v.substr(v.size() - 2) == "ms") {
-    mult = 1;
-    v.resize(v.size() - 2);
-  } else if (!v.empty() && v.back() == 's') {
-    v.pop_back();
-  } else if (!v.empty() && v.back() == 'm') {
-    mult = 60000;
-    v.pop_back();
-  }
-  auto n = parse_u64(v);
-  if (!n || *n == 0) fail("usage", "nohype events: --interval must be a duration like 5s or 500ms");
-  return static_cast<int>(*n) * mult;
-}
-}  // namespace
 
 Verb verb_events() {
   return {"events",
@@ -55,7 +38,7 @@ Verb verb_events() {
               emit("stats", runtime::stats(store, id));
               return 0;
             }
-            int ms = interval_ms(p.get("interval", "5s"));
+            int ms = duration_ms(p.get("interval", "5s"), "nohype events: --interval");
             uint64_t oom_seen = runtime::record_ooms(store, id);
             for (int elapsed = 0;; elapsed += 100) {
               if (!store.load(id)) return 0;

@@ -1,6 +1,7 @@
 #include "cmd/flags.h"
 
 #include "common/error.h"
+#include "common/strings.h"
 
 namespace nohype::cmd {
 
@@ -72,6 +73,24 @@ std::string flags_help(const std::vector<Flag>& flags) {
     out += std::string(names.size() < 34 ? 34 - names.size() : 1, ' ') + f.help + "\n";
   }
   return out;
+}
+
+int duration_ms(const std::string& s, const std::string& what, bool allow_zero) {
+  std::string v = s;
+  int mult = 1000;
+  if (v.size() > 2 && v.substr(v.size() - 2) == "ms") {
+    mult = 1;
+    v.resize(v.size() - 2);
+  } else if (!v.empty() && v.back() == 's') {
+    v.pop_back();
+  } else if (!v.empty() && v.back() == 'm') {
+    mult = 60000;
+    v.pop_back();
+  }
+  auto n = parse_u64(v);
+  if (!n || (*n == 0 && !allow_zero) || *n > 86400000ULL / static_cast<uint64_t>(mult))
+    fail("usage", what + " must be a duration like 5s or 500ms, not \"" + s + "\"");
+  return static_cast<int>(*n) * mult;
 }
 
 }  // namespace nohype::cmd

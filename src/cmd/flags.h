@@ -31,5 +31,8 @@ struct Parsed {
 // Throws Error("usage", "nohype VERB: unknown flag --x") on bad input.
 Parsed parse_flags(const std::vector<std::string>& argv, const std::vector<Flag>& flags, const std::string& verb);
 std::string flags_help(const std::vector<Flag>& flags);
+// Go-style durations as runc takes them: "5s", "500ms", "1m"; 0 allowed when
+// allow_zero. Throws Error("usage", "<what> must be a duration ...").
+int duration_ms(const std::string& s, const std::string& what, bool allow_zero = false);
 
 }  // namespace nohype::cmd

@@ -45,6 +45,8 @@ Verb verb_events();
 Verb verb_update();
 Verb verb_spec();
 Verb verb_features();
+Verb verb_inspect();
+Verb verb_host();
 
 inline runtime::Store store_of(const Globals& g) { return runtime::Store(g.root); }
 // Prints JSON like runc (two-space indent) to stdout.

@@ -3,12 +3,15 @@
 #include <unistd.h>
 
 #include "cells/cpulist.h"
+#include "cells/inspect.h"
 #include "cells/view.h"
 #include "common/error.h"
 #include "common/file.h"
 #include "common/log.h"
+#include "common/strings.h"
 #include "linux/proc.h"
 #include "runtime/event_log.h"
+#include "runtime/spec_file.h"
 
 namespace nohype::runtime {
 
@@ -37,7 +40,7 @@ bool can_limit_swap(const cgroups::Manager& cg) {
 cells::Partition partition_of(const Store& store) {
   return cells::Partition(store.root(), [&store](const cells::Table& t, const std::vector<int>& pool) {
     for (const auto& h : t.cells)
-      if (h.cores.empty()) pin(store, h.id, pool);
+      if (h.cores.empty() && h.pinned.empty()) pin(store, h.id, pool);
   });
 }
 
@@ -54,7 +57,7 @@ cells::Holder admit_cell(const Store& store, const std::string& id, const cells:
     pool = cells::shared_pool(t, host);
     return true;
   });
-  res.cpu.cpus = cells::format_cpu_list(h.cores.empty() ? pool : h.cores);
+  res.cpu.cpus = cells::format_cpu_list(!h.cores.empty() ? h.cores : !h.pinned.empty() ? h.pinned : pool);
   if (h.memory) {
     // Pre-allocated memory: the limit is the reservation, and nothing swaps.
     res.memory.limit = static_cast<int64_t>(h.memory);
@@ -74,7 +77,7 @@ void bind_cell(const Store& store, const State& st) {
         c.pid = st.pid;
         c.pid_start = st.pid_start;
         // The pool may have changed since admission; pin under the lock.
-        if (c.cores.empty()) pin(store, st.id, cells::shared_pool(t, host));
+        if (c.cores.empty() && c.pinned.empty()) pin(store, st.id, cells::shared_pool(t, host));
         return true;
       }
     return false;
@@ -105,6 +108,42 @@ uint64_t record_ooms(const Store& store, const std::string& id) {
   Lock l = store.lock(id);
   State st = store.must_load(id);
   return record_ooms_locked(store, st);
+}
+
+nlohmann::json inspect_cell(const Store& store, const std::string& id) {
+  State st = store.must_load(id);
+  if (!linux::alive(st.pid, st.pid_start)) fail("inspect", "container \"" + id + "\" is not running");
+  oci::Spec spec = load_saved_spec(store, id);
+  cells::InspectInput in;
+  in.id = id;
+  in.pid = st.pid;
+  in.cores = st.cores;
+  in.memory = st.memory;
+  in.seccomp = spec.linux.seccomp ? &*spec.linux.seccomp : nullptr;
+  auto cg = cgroups::load_manager(st.cgroup);
+  if (auto d = cg->path_for("cpuset"); !d.empty())
+    in.cpuset = std::string(trim(try_read_file(d + "/cpuset.cpus").value_or("")));
+  if (auto d = cg->path_for("memory"); !d.empty()) {
+    auto v = parse_u64(trim(try_read_file(d + "/memory.limit_in_bytes").value_or("")));
+    // v1 reports "no limit" as a huge page-aligned number.
+    if (v && *v < (1ULL << 62)) in.memory_limit = static_cast<int64_t>(*v);
+  }
+  return cells::inspect(in);
+}
+
+nlohmann::json host_report(const Store& store) {
+  auto p = partition_of(store);
+  cells::HostConfig h = p.host();
+  cells::Table t = p.snapshot();
+  uint64_t reserved = 0;
+  for (const auto& c : t.cells) reserved += c.memory;
+  nlohmann::json j = to_json(t);
+  j["config"] = h.source;
+  j["cores"] = cells::format_cpu_list(h.cores);
+  j["memory"] = h.memory;
+  j["memoryReserved"] = reserved;
+  j["pool"] = cells::format_cpu_list(cells::shared_pool(t, h));
+  return j;
 }
 
 }  // namespace nohype::runtime

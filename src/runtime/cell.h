@@ -33,4 +33,10 @@ uint64_t record_ooms(const Store& store, const std::string& id);
 // The same, for a caller that holds the container's lock.
 uint64_t record_ooms_locked(const Store& store, State& st);
 
+// `nohype inspect`: what the running cell can reach (cells/inspect.h).
+nlohmann::json inspect_cell(const Store& store, const std::string& id);
+// `nohype host`: the allocatable cores and memory, the shared pool, and
+// which cell holds what.
+nlohmann::json host_report(const Store& store);
+
 }  // namespace nohype::runtime

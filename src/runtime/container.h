@@ -31,7 +31,11 @@ void start(const Store& store, const std::string& id);
 Status status_of(const State& st);
 // The OCI state object printed by `state`.
 nlohmann::json oci_state(const State& st);
-void kill(const Store& store, const std::string& id, int sig, bool all);
+// Sends sig (to every process with `all`; SIGKILL always reaches every
+// process of the cgroup). With grace_ms >= 0, then waits that long for the
+// cell to end and, if it did not, freezes it and kills all that is left:
+// a `kill` that always ends the cell, fork bombs included.
+void kill(const Store& store, const std::string& id, int sig, bool all, int grace_ms = -1);
 void remove(const Store& store, const std::string& id, bool force);
 void pause(const Store& store, const std::string& id);
 void resume(const Store& store, const std::string& id);

@@ -100,16 +100,53 @@ int parse_signal(const std::string& s) {
   fail("kill", "unknown signal \"" + s + "\"");
 }
 
-void kill(const Store& store, const std::string& id, int sig, bool all) {
+namespace {
+bool cgroup_empty(const cgroups::Manager& cg) {
+  try {
+    return cg.pids().empty();
+  } catch (const Error&) {
+    return true;  // the cgroup is gone: nothing left in it
+  }
+}
+
+// Freeze, SIGKILL every member, thaw, until the cgroup is empty: a frozen
+// task cannot fork, so each round strictly shrinks what is left.
+void end_everything(const State& st) {
+  auto cg = manager_of(st);
+  for (int round = 0; round < 500 && !cgroup_empty(*cg); ++round) {
+    signal_all(st, SIGKILL);
+    sleep_ms(10);
+  }
+  if (!cgroup_empty(*cg)) fail("kill", "container \"" + st.id + "\" still has processes after SIGKILL to its cgroup");
+}
+}  // namespace
+
+void kill(const Store& store, const std::string& id, int sig, bool all, int grace_ms) {
   Lock l = store.lock(id);
   State st = store.must_load(id);
   Status s = status_of(st);
-  if (s == Status::stopped) fail("kill", "container \"" + id + "\" is not running");
-  if (all) {
-    signal_all(st, sig);
+  auto cg = manager_of(st);
+  if (s == Status::stopped && (cgroup_empty(*cg) || (grace_ms < 0 && sig != SIGKILL)))
+    fail("kill", "container \"" + id + "\" is not running");
+  if (sig == SIGKILL) {
+    end_everything(st);
     return;
   }
-  signal_init(st, sig);
+  if (s != Status::stopped) {
+    if (all)
+      signal_all(st, sig);
+    else
+      signal_init(st, sig);
+  }
+  if (grace_ms < 0) return;
+  // A paused cell cannot handle the signal: let it run during the grace.
+  if (s == Status::paused) cg->thaw();
+  for (int waited = 0; waited < grace_ms; waited += 10) {
+    if (!linux::alive(st.pid, st.pid_start) && cgroup_empty(*cg)) return;
+    sleep_ms(10);
+  }
+  log::debug("kill: \"" + id + "\" outlived its grace period; killing everything in its cgroup");
+  end_everything(st);
 }
 
 void remove(const Store& store, const std::string& id, bool force) {

@@ -1,0 +1,42 @@
+#include "cells/inspect.h"
+#include "cmd/verb.h"
+#include "common/error.h"
+#include "runtime/cell.h"
+
+namespace nohype::cmd {
+
+Verb verb_inspect() {
+  return {"inspect",
+          "[command options] <container-id>",
+          "list everything a running cell can reach: devices, writable mounts, capabilities, namespaces shared "
+          "with the host, allowed syscalls, its cores and memory",
+          {{{"format", "f"}, true, "text or json (default text)", "FORMAT"}},
+          [](const Parsed& p, const Globals& g) {
+            auto j = runtime::inspect_cell(store_of(g), p.args[0]);
+            std::string f = p.get("format", "text");
+            if (f == "json")
+              print_json(j.dump(2));
+            else if (f == "text")
+              std::fputs(cells::inspect_text(j).c_str(), stdout);
+            else
+              fail("usage", "nohype inspect: --format must be text or json, not \"" + f + "\"");
+            return 0;
+          },
+          1,
+          1};
+}
+
+Verb verb_host() {
+  return {"host",
+          "",
+          "print the host partition table: allocatable cores and memory, the shared pool, who holds what",
+          {},
+          [](const Parsed&, const Globals& g) {
+            print_json(runtime::host_report(store_of(g)).dump(2));
+            return 0;
+          },
+          0,
+          0};
+}
+
+}  // namespace nohype::cmd

@@ -1,0 +1,317 @@
+// NoHype cells on the real kernel: the host partition table (allocation,
+// refusal, release, reclaim, concurrent creates), memory = reservation with
+// OOM kills recorded, and kill that ends any cell.
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <fstream>
+#include <set>
+#include <thread>
+
+#include "harness.h"
+
+using nlohmann::json;
+using namespace nohype::test;
+
+namespace {
+
+std::string read(const std::string& path) {
+  std::ifstream f(path);
+  std::string s((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
+  return trim_nl(s);
+}
+
+std::string cpuset_of(const std::string& id) { return read("/sys/fs/cgroup/cpuset/nohype/" + id + "/cpuset.cpus"); }
+std::string mem_limit_of(const std::string& id) {
+  return read("/sys/fs/cgroup/memory/nohype/" + id + "/memory.limit_in_bytes");
+}
+
+// The host's allocatable set for this test's --root: both cores of this
+// 2-core machine, or only core 1 (core 0 kept for the shared pool).
+void host_json(const Nohype& nh, const std::string& cores, const std::string& memory) {
+  std::ofstream(nh.root() + "/host.json") << json{{"cores", cores}, {"memory", memory}}.dump();
+}
+
+json host(const Nohype& nh) {
+  Result r = nh({"host"});
+  EXPECT_EQ(r.code, 0) << r.err;
+  return r.code == 0 ? json::parse(r.out) : json();
+}
+
+json state(const Nohype& nh, const std::string& id) {
+  Result r = nh({"state", id});
+  EXPECT_EQ(r.code, 0) << r.err;
+  return r.code == 0 ? json::parse(r.out) : json();
+}
+
+void ask(Bundle& b, const std::string& cores, const std::string& memory) {
+  b.config["annotations"] = json::object();
+  if (!cores.empty()) b.config["annotations"]["org.nohype.cores"] = cores;
+  if (!memory.empty()) b.config["annotations"]["org.nohype.memory"] = memory;
+  b.write();
+}
+
+void wait_stopped(const Nohype& nh, const std::string& id) {
+  for (int i = 0; i < 300; ++i) {
+    if (state(nh, id)["status"] == "stopped") return;
+    usleep(10000);
+  }
+  ADD_FAILURE() << id << " never stopped";
+}
+
+TEST(Cells, DedicatedCoreAndMemoryReservation) {
+  Nohype nh;
+  host_json(nh, "1", "1G");
+  Bundle b({"sleep", "1000"});
+  ask(b, "1", "256M");
+  std::string id = nh.unique_id("cell");
+  Result r = nh({"create", "--bundle", b.dir(), id});
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(cpuset_of(id), "1");
+  EXPECT_EQ(mem_limit_of(id), std::to_string(256 << 20));
+  // No swap: memory+swap is capped at the same reservation.
+  EXPECT_EQ(read("/sys/fs/cgroup/memory/nohype/" + id + "/memory.memsw.limit_in_bytes"), std::to_string(256 << 20));
+  json st = state(nh, id);
+  EXPECT_EQ(st["cell"]["cores"], "1");
+  EXPECT_EQ(st["cell"]["memory"], 256 << 20);
+  json h = host(nh);
+  ASSERT_EQ(h["cells"].size(), 1u);
+  EXPECT_EQ(h["cells"][0]["id"], id);
+  EXPECT_EQ(h["cells"][0]["pid"], st["pid"]);  // the init holds it, not the create command
+  EXPECT_EQ(h["pool"], "0");
+  EXPECT_EQ(h["memoryReserved"], 256 << 20);
+  ASSERT_EQ(nh({"delete", "--force", id}).code, 0);
+  h = host(nh);
+  EXPECT_TRUE(h["cells"].empty()) << h.dump();
+  EXPECT_EQ(h["pool"], "0-1");
+}
+
+TEST(Cells, RefusalNamesWhatIsMissingAndWhoHoldsIt) {
+  Nohype nh;
+  host_json(nh, "1", "1G");
+  Bundle b({"sleep", "1000"});
+  ask(b, "1", "700M");
+  std::string first = nh.unique_id("holder");
+  ASSERT_EQ(nh({"create", "--bundle", b.dir(), first}).code, 0);
+
+  Bundle c({"true"});
+  ask(c, "1", "");
+  std::string second = nh.unique_id("late");
+  Result r = nh({"create", "--bundle", c.dir(), second});
+  EXPECT_NE(r.code, 0);
+  EXPECT_NE(r.err.find("admission"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("core 1 held by " + first), std::string::npos) << r.err;
+  EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << "one line: " << r.err;
+  // Nothing left behind by the refused create.
+  EXPECT_NE(access((nh.root() + "/" + second).c_str(), F_OK), 0);
+  EXPECT_TRUE(cgroups_named(second).empty());
+
+  ask(c, "", "400M");  // memory only: 700M of 1G is held
+  r = nh({"create", "--bundle", c.dir(), second});
+  EXPECT_NE(r.code, 0);
+  EXPECT_NE(r.err.find("needs 400 MiB"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find(first + " holds 700 MiB"), std::string::npos) << r.err;
+  EXPECT_TRUE(cgroups_named(second).empty());
+
+  ask(c, "two", "");
+  r = nh({"create", "--bundle", c.dir(), second});
+  EXPECT_NE(r.code, 0);
+  EXPECT_NE(r.err.find("org.nohype.cores"), std::string::npos) << r.err;
+  EXPECT_EQ(host(nh)["cells"].size(), 1u);
+
+  // Released on delete: the same request now fits.
+  ASSERT_EQ(nh({"delete", "--force", first}).code, 0);
+  ask(c, "1", "400M");
+  r = nh({"create", "--bundle", c.dir(), second});
+  EXPECT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(cpuset_of(second), "1");
+  nh({"delete", "--force", second});
+}
+
+TEST(Cells, SharedPoolNeverRunsOnADedicatedCore) {
+  Nohype nh;
+  host_json(nh, "1", "1G");
+  Bundle shared({"sleep", "1000"});
+  std::string s = nh.unique_id("shared");
+  ASSERT_EQ(nh({"create", "--bundle", shared.dir(), s}).code, 0);
+  EXPECT_EQ(cpuset_of(s), "0-1");  // nothing dedicated yet: the pool is every core
+
+  Bundle cell({"sleep", "1000"});
+  ask(cell, "1", "");
+  std::string c = nh.unique_id("cell");
+  ASSERT_EQ(nh({"create", "--bundle", cell.dir(), c}).code, 0);
+  EXPECT_EQ(cpuset_of(c), "1");
+  EXPECT_EQ(cpuset_of(s), "0") << "the shared container was not moved off the dedicated core";
+
+  // A spec's own cpu.cpus may not reach into a dedicated core either.
+  Bundle pinned({"true"});
+  pinned.config["linux"]["resources"]["cpu"] = {{"cpus", "0-1"}};
+  pinned.write();
+  std::string p = nh.unique_id("pinned");
+  Result r = nh({"create", "--bundle", pinned.dir(), p});
+  EXPECT_NE(r.code, 0);
+  EXPECT_NE(r.err.find("core 1"), std::string::npos) << r.err;
+
+  ASSERT_EQ(nh({"delete", "--force", c}).code, 0);
+  EXPECT_EQ(cpuset_of(s), "0-1") << "the freed core did not return to the pool";
+  nh({"delete", "--force", s});
+}
+
+TEST(Cells, ReclaimedWhenTheCellDiesWithoutDelete) {
+  Nohype nh;
+  host_json(nh, "1", "1G");
+  Bundle b({"sleep", "1000"});
+  ask(b, "1", "600M");
+  std::string dead = nh.unique_id("dead");
+  ASSERT_EQ(nh({"create", "--bundle", b.dir(), dead}).code, 0);
+  int pid = state(nh, dead)["pid"];
+  // Killed behind nohype's back (an OOM, an admin's kill -9): no delete runs.
+  ASSERT_EQ(::kill(pid, SIGKILL), 0);
+  wait_stopped(nh, dead);
+
+  std::string next = nh.unique_id("next");
+  Result r = nh({"create", "--bundle", b.dir(), next});
+  EXPECT_EQ(r.code, 0) << "the dead cell's core and memory were not reclaimed: " << r.err;
+  json h = host(nh);
+  ASSERT_EQ(h["cells"].size(), 1u);
+  EXPECT_EQ(h["cells"][0]["id"], next);
+  nh({"delete", "--force", next});
+  EXPECT_EQ(nh({"delete", dead}).code, 0);  // deleting the stopped one later still works
+}
+
+TEST(Cells, ReclaimedWhenTheCreatorCrashed) {
+  Nohype nh;
+  host_json(nh, "1", "1G");
+  // A create that died after admission, before its init existed: its entry
+  // names the creator, a process that is gone.
+  pid_t child = fork();
+  if (child == 0) _exit(0);
+  ASSERT_GT(child, 0);
+  waitpid(child, nullptr, 0);
+  std::ofstream(nh.root() + "/.partition.json")
+      << json{{"cells", {{{"id", "crashed"}, {"cores", "1"}, {"pinned", ""}, {"memory", 1 << 30}, {"pid", child}, {"pidStart", 1}}}},
+              {"pool", "0"}}
+             .dump();
+  Bundle b({"true"});
+  ask(b, "1", "512M");
+  std::string id = nh.unique_id("after");
+  Result r = nh({"run", "--bundle", b.dir(), id});
+  EXPECT_EQ(r.code, 0) << r.err;
+  EXPECT_TRUE(host(nh)["cells"].empty());
+}
+
+// 20 creates at once competing for 2 cores and 1 GiB: every admitted cell
+// has its own cores, reservations never pass the host's memory, every
+// refusal is a clean admission error.
+TEST(Cells, TwentyConcurrentCreatesNeverShareACoreOrOvercommit) {
+  Nohype nh;
+  host_json(nh, "0-1", "1G");
+  std::vector<std::unique_ptr<Bundle>> bundles;
+  for (int i = 0; i < 20; ++i) {
+    bundles.push_back(std::make_unique<Bundle>(std::vector<std::string>{"sleep", "1000"}));
+    // Half ask for a core and 200M, half for 300M in the shared pool.
+    if (i % 2 == 0)
+      ask(*bundles.back(), "1", "200M");
+    else
+      ask(*bundles.back(), "", "300M");
+  }
+  std::vector<Result> results(20);
+  std::vector<std::string> ids(20);
+  std::vector<std::thread> threads;
+  for (int i = 0; i < 20; ++i) {
+    ids[i] = nh.unique_id("race");
+    threads.emplace_back([&, i] { results[i] = nh({"create", "--bundle", bundles[i]->dir(), ids[i]}); });
+  }
+  for (auto& t : threads) t.join();
+
+  std::set<std::string> cores_seen;
+  uint64_t memory = 0;
+  int admitted = 0, dedicated = 0;
+  for (int i = 0; i < 20; ++i) {
+    if (results[i].code != 0) {
+      EXPECT_NE(results[i].err.find("admission"), std::string::npos) << results[i].err;
+      EXPECT_NE(access((nh.root() + "/" + ids[i]).c_str(), F_OK), 0) << ids[i] << " left its state behind";
+      continue;
+    }
+    ++admitted;
+    json st = state(nh, ids[i]);
+    memory += st["cell"]["memory"].get<uint64_t>();
+    std::string cpus = cpuset_of(ids[i]);
+    if (i % 2 == 0) {
+      ++dedicated;
+      EXPECT_TRUE(cores_seen.insert(cpus).second) << "core " << cpus << " given twice";
+      EXPECT_EQ(st["cell"]["cores"], cpus);
+    }
+  }
+  // Shared containers never sit on a dedicated core (checked after all ran).
+  for (int i = 1; i < 20; i += 2)
+    if (results[i].code == 0)
+      for (const auto& c : cores_seen) EXPECT_EQ(cpuset_of(ids[i]).find(c), std::string::npos);
+  EXPECT_LE(memory, 1ULL << 30);
+  EXPECT_GE(admitted, 3);  // 1 GiB fits at least 3 of them whatever the order
+  EXPECT_LE(dedicated, 2);
+  json h = host(nh);
+  EXPECT_EQ(static_cast<int>(h["cells"].size()), admitted);
+  EXPECT_LE(h["memoryReserved"].get<uint64_t>(), 1ULL << 30);
+  for (int i = 0; i < 20; ++i)
+    if (results[i].code == 0) nh({"delete", "--force", ids[i]});
+  EXPECT_TRUE(host(nh)["cells"].empty());
+}
+
+TEST(Cells, OomKillIsRecordedInStateAndEvents) {
+  Nohype nh;
+  Bundle b({"sh", "-c", "tail /dev/zero; sleep 1000"});  // tail buffers a line that never ends
+  ask(b, "", "16M");
+  std::string id = nh.unique_id("oom");
+  ASSERT_EQ(nh({"run", "-d", "--bundle", b.dir(), id}).code, 0);
+  json st;
+  for (int i = 0; i < 500; ++i) {
+    st = state(nh, id);
+    if (st["cell"]["oomKills"].get<int>() > 0) break;
+    usleep(10000);
+  }
+  EXPECT_GE(st["cell"]["oomKills"].get<int>(), 1) << st.dump();
+  Result r = nh({"events", "--history", id});
+  ASSERT_EQ(r.code, 0) << r.err;
+  json e = json::parse(r.out.substr(0, r.out.find('\n')));
+  EXPECT_EQ(e["type"], "oom");
+  EXPECT_EQ(e["id"], id);
+  EXPECT_EQ(e["memoryLimit"], 16 << 20);
+  EXPECT_TRUE(e.contains("time"));
+  nh({"delete", "--force", id});
+}
+
+// A fork bomb that ignores SIGTERM, without a pid namespace (so killing the
+// init alone would leave its children running): kill --timeout ends it all.
+TEST(Cells, KillEndsAForkBomb) {
+  Nohype nh;
+  Bundle b({"sh", "-c", "trap '' TERM; b() { b & b & wait; }; b 2>/dev/null"});
+  auto& ns = b.config["linux"]["namespaces"];
+  for (size_t i = 0; i < ns.size(); ++i)
+    if (ns[i]["type"] == "pid") ns.erase(i--);
+  b.config["linux"]["resources"]["pids"] = {{"limit", 300}};
+  ask(b, "", "128M");
+  std::string id = nh.unique_id("bomb");
+  ASSERT_EQ(nh({"run", "-d", "--bundle", b.dir(), id}).code, 0);
+  std::string procs = "/sys/fs/cgroup/pids/nohype/" + id + "/pids.current";
+  for (int i = 0; i < 300 && std::stoi("0" + read(procs)) < 100; ++i) usleep(10000);
+  EXPECT_GE(std::stoi("0" + read(procs)), 100) << "the bomb did not fork";
+
+  Result r = nh({"kill", "--timeout", "300ms", id, "TERM"});
+  EXPECT_EQ(r.code, 0) << r.err;
+  // Killed tasks leave cgroup.procs at exit (pids.current still counts the
+  // zombies until their new parent reaps them).
+  EXPECT_EQ(read("/sys/fs/cgroup/pids/nohype/" + id + "/cgroup.procs"), "") << "processes survived kill";
+  EXPECT_EQ(state(nh, id)["status"], "stopped");
+  EXPECT_EQ(nh({"delete", id}).code, 0);
+}
+
+TEST(Cells, KillTimeoutIsValidated) {
+  Nohype nh;
+  Result r = nh({"kill", "--timeout", "soon", "nobody", "TERM"});
+  EXPECT_NE(r.code, 0);
+  EXPECT_NE(r.err.find("--timeout"), std::string::npos) << r.err;
+}
+
+}  // namespace
