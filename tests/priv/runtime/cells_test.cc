@@ -307,6 +307,43 @@ TEST(Cells, KillEndsAForkBomb) {
   EXPECT_EQ(nh({"delete", id}).code, 0);
 }
 
+// Only virtualized I/O: what inspect reports is read from the live cell.
+TEST(Cells, InspectListsWhatTheCellCanReach) {
+  Nohype nh;
+  host_json(nh, "1", "1G");
+  Bundle b({"sleep", "1000"});
+  b.config["linux"]["seccomp"] = {
+      {"defaultAction", "SCMP_ACT_ALLOW"},
+      {"syscalls", {{{"names", {"ptrace", "kexec_load"}}, {"action", "SCMP_ACT_ERRNO"}}}}};
+  ask(b, "1", "64M");
+  std::string id = nh.unique_id("insp");
+  ASSERT_EQ(nh({"run", "-d", "--bundle", b.dir(), id}).code, 0);
+  Result r = nh({"inspect", "--format", "json", id});
+  ASSERT_EQ(r.code, 0) << r.err;
+  json j = json::parse(r.out);
+  EXPECT_EQ(j["cores"], "1");
+  EXPECT_EQ(j["cpuset"], "1");
+  EXPECT_EQ(j["memoryReserved"], 64 << 20);
+  EXPECT_EQ(j["memoryLimit"], 64 << 20);
+  std::set<std::string> devices;
+  for (const auto& d : j["devices"]) devices.insert(d["path"].get<std::string>());
+  EXPECT_EQ(devices, (std::set<std::string>{"/dev/full", "/dev/null", "/dev/pts/ptmx", "/dev/random", "/dev/tty",
+                                            "/dev/urandom", "/dev/zero"}));
+  EXPECT_EQ(j["network"], json::array({"lo"}));  // its own network namespace, nothing else
+  EXPECT_EQ(j["seccomp"]["mode"], "filter");
+  EXPECT_EQ(j["seccomp"]["denied"], 2);
+  EXPECT_TRUE(j["noNewPrivileges"].get<bool>());
+  std::set<std::string> shared;
+  for (const auto& n : j["sharedNamespaces"]) shared.insert(n);
+  EXPECT_EQ(shared.count("mount") + shared.count("pid") + shared.count("network") + shared.count("ipc"), 0u) << j.dump();
+  EXPECT_EQ(shared.count("user"), 1u);  // the default spec has no user namespace: inspect says so
+  for (const auto& cap : j["capabilities"]["effective"]) EXPECT_NE(cap, "CAP_SYS_ADMIN");
+  r = nh({"inspect", id});
+  EXPECT_NE(r.out.find("64 MiB reserved"), std::string::npos) << r.out;
+  nh({"delete", "--force", id});
+  EXPECT_NE(nh({"inspect", id}).code, 0);
+}
+
 TEST(Cells, KillTimeoutIsValidated) {
   Nohype nh;
   Result r = nh({"kill", "--timeout", "soon", "nobody", "TERM"});
