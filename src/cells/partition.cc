@@ -20,11 +20,11 @@ HostConfig Partition::host() const { return load_host_config(root_); }
 Table Partition::update(const std::function<bool(Table&, const HostConfig&)>& fn) const {
   HostConfig host = load_host_config(root_);
   mkdir_p(root_, 0700, "partition table");
-  std::string lock_path = root_ + "/.partition.lock";
-  UniqueFd lock(open(lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600));
-  if (!lock) fail_errno("partition table", "open " + lock_path);
+  // The lock is the root directory itself: no lock file to leave behind.
+  UniqueFd lock(open(root_.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  if (!lock) fail_errno("partition table", "open " + root_);
   while (flock(lock.get(), LOCK_EX) != 0)
-    if (errno != EINTR) fail_errno("partition table", "lock " + lock_path);
+    if (errno != EINTR) fail_errno("partition table", "lock " + root_);
 
   std::string path = root_ + "/.partition.json";
   Table t;
@@ -44,7 +44,14 @@ Table Partition::update(const std::function<bool(Table&, const HostConfig&)>& fn
     changed = true;
     if (on_pool_change_) on_pool_change_(t, pool);
   }
-  if (changed) write_file_atomic(path, to_json(t).dump(), "partition table", 0600);
+  if (changed) {
+    // An empty table is no file: nothing stays behind once the last cell goes.
+    if (t.cells.empty()) {
+      if (unlink(path.c_str()) != 0 && errno != ENOENT) fail_errno("partition table", "remove " + path);
+    } else {
+      write_file_atomic(path, to_json(t).dump(), "partition table", 0600);
+    }
+  }
   return t;
 }
 

@@ -1,5 +1,5 @@
-// The partition table on disk: ROOT/.partition.json, changed only under an
-// flock on ROOT/.partition.lock, so concurrent creates never hand out the
+// The partition table on disk: ROOT/.partition.json (absent when empty),
+// changed only under an flock on the ROOT directory, so concurrent creates never hand out the
 // same core or overcommit memory. Holders whose process died (a cell killed
 // without delete, a create that crashed) are reclaimed on every access.
 #pragma once

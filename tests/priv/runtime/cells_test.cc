@@ -249,7 +249,7 @@ TEST(Cells, TwentyConcurrentCreatesNeverShareACoreOrOvercommit) {
     if (results[i].code == 0)
       for (const auto& c : cores_seen) EXPECT_EQ(cpuset_of(ids[i]).find(c), std::string::npos);
   EXPECT_LE(memory, 1ULL << 30);
-  EXPECT_GE(admitted, 3);  // 1 GiB fits at least 3 of them whatever the order
+  EXPECT_GE(admitted, 2);  // whatever the order, the second always fits beside the first
   EXPECT_LE(dedicated, 2);
   json h = host(nh);
   EXPECT_EQ(static_cast<int>(h["cells"].size()), admitted);
