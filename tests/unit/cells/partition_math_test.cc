@@ -1,0 +1,231 @@
+// The partition arithmetic and the static view, without privileges: cpu
+// lists, requests from a spec, host config, admission and its refusals, the
+// shared pool, reclaim, and the view files' contents.
+#include <gtest/gtest.h>
+
+#include "cells/cpulist.h"
+#include "cells/host.h"
+#include "cells/request.h"
+#include "cells/table.h"
+#include "cells/view.h"
+#include "common/error.h"
+
+using namespace nohype;
+using namespace nohype::cells;
+
+namespace {
+
+std::string error_of(const std::function<void()>& f) {
+  try {
+    f();
+  } catch (const Error& e) {
+    return e.what();
+  }
+  return "";
+}
+
+HostConfig host(const std::string& cores, const std::string& memory, std::vector<int> online = {0, 1, 2, 3}) {
+  HostFacts f{online, 8ULL << 30};
+  return host_config({{"cores", cores}, {"memory", memory}}, f, "host.json");
+}
+
+Request want(unsigned cores, uint64_t memory) {
+  Request r;
+  r.cores = cores;
+  r.memory = memory;
+  r.cores_from = "annotation org.nohype.cores";
+  r.memory_from = "annotation org.nohype.memory";
+  return r;
+}
+
+TEST(CpuList, ParsesAndFormatsKernelLists) {
+  EXPECT_EQ(parse_cpu_list("0-3,8,10-11").value(), (std::vector<int>{0, 1, 2, 3, 8, 10, 11}));
+  EXPECT_EQ(parse_cpu_list(" 3,1,1 ").value(), (std::vector<int>{1, 3}));
+  EXPECT_TRUE(parse_cpu_list("").value().empty());
+  EXPECT_FALSE(parse_cpu_list("3-1"));
+  EXPECT_FALSE(parse_cpu_list("a"));
+  EXPECT_FALSE(parse_cpu_list("1,,2"));
+  EXPECT_EQ(format_cpu_list({0, 1, 2, 3, 8, 10, 11}), "0-3,8,10-11");
+  EXPECT_EQ(format_cpu_list({}), "");
+  EXPECT_EQ(human_bytes(512ULL << 20), "512 MiB");
+  EXPECT_EQ(human_bytes(1536ULL << 20), "1.5 GiB");
+}
+
+TEST(Request, FromAnnotationsThenOciResources) {
+  oci::Spec s;
+  s.annotations = {{"org.nohype.cores", "2"}, {"org.nohype.memory", "512M"}};
+  s.linux.resources = {{"cpu", {{"cpus", "0-3"}}}, {"memory", {{"limit", 1 << 30}}}};
+  Request r = request_of(s, "config.json");
+  EXPECT_EQ(r.cores, 2u);
+  EXPECT_TRUE(r.exact.empty());
+  EXPECT_EQ(r.memory, 512ULL << 20);
+
+  s.annotations.clear();
+  r = request_of(s, "config.json");
+  EXPECT_EQ(r.exact, (std::vector<int>{0, 1, 2, 3}));
+  EXPECT_EQ(r.memory, 1ULL << 30);
+  EXPECT_EQ(r.memory_from, "linux.resources.memory.limit");
+
+  // A CFS quota is time, not cores.
+  s.linux.resources = {{"cpu", {{"quota", 50000}, {"period", 100000}}}};
+  r = request_of(s, "config.json");
+  EXPECT_FALSE(r.dedicated());
+  EXPECT_EQ(r.memory, 0u);
+}
+
+TEST(Request, BadAnnotationsNameTheKey) {
+  oci::Spec s;
+  for (const char* bad : {"0", "two", "-1", ""}) {
+    s.annotations = {{"org.nohype.cores", bad}};
+    EXPECT_NE(error_of([&] { request_of(s, "b/config.json"); }).find("b/config.json: annotations[\"org.nohype.cores\"]"),
+              std::string::npos)
+        << bad;
+  }
+  s.annotations = {{"org.nohype.memory", "1K"}};
+  EXPECT_NE(error_of([&] { request_of(s, "c.json"); }).find("org.nohype.memory"), std::string::npos);
+  s.annotations.clear();
+  s.linux.resources = {{"cpu", {{"cpus", "x"}}}};
+  EXPECT_NE(error_of([&] { request_of(s, "c.json"); }).find("linux.resources.cpu.cpus"), std::string::npos);
+}
+
+TEST(HostConfig, DefaultsKeepCoreZeroAndAReserve) {
+  HostFacts f{{0, 1, 2, 3}, 8ULL << 30};
+  HostConfig h = host_config(nullptr, f, "host.json");
+  EXPECT_EQ(h.cores, (std::vector<int>{1, 2, 3}));
+  EXPECT_EQ(h.memory, 7ULL << 30);
+  EXPECT_EQ(h.source, "defaults");
+  h = host_config({{"reservedCores", "0-1"}, {"reserve", "2G"}}, f, "host.json");
+  EXPECT_EQ(h.cores, (std::vector<int>{2, 3}));
+  EXPECT_EQ(h.memory, 6ULL << 30);
+}
+
+TEST(HostConfig, RefusesWhatTheHostDoesNotHave) {
+  HostFacts f{{0, 1}, 4ULL << 30};
+  EXPECT_NE(error_of([&] { host_config({{"cores", "1-5"}}, f, "h.json"); }).find("core 2 is not online"),
+            std::string::npos);
+  EXPECT_NE(error_of([&] { host_config({{"memory", "8G"}}, f, "h.json"); }).find("more than the host has"),
+            std::string::npos);
+  EXPECT_NE(error_of([&] { host_config({{"cpus", "1"}}, f, "h.json"); }).find("h.json: cpus: unknown field"),
+            std::string::npos);
+  EXPECT_NE(error_of([&] { host_config({{"memory", "lots"}}, f, "h.json"); }).find("h.json: memory"),
+            std::string::npos);
+}
+
+TEST(Admission, DedicatedCoresLowestFirstAndNeverShared) {
+  HostConfig h = host("1-3", "4G");
+  Table t;
+  Holder a = admit(t, h, "a", want(2, 1ULL << 30));
+  EXPECT_EQ(a.cores, (std::vector<int>{1, 2}));
+  t.cells.push_back(a);
+  Holder b = admit(t, h, "b", want(1, 0));
+  EXPECT_EQ(b.cores, (std::vector<int>{3}));
+  t.cells.push_back(b);
+  EXPECT_EQ(shared_pool(t, h), (std::vector<int>{0}));
+  std::string e = error_of([&] { admit(t, h, "c", want(1, 0)); });
+  EXPECT_NE(e.find("admission"), std::string::npos);
+  EXPECT_NE(e.find("needs 1 dedicated core"), std::string::npos) << e;
+  EXPECT_NE(e.find("only 0 of 3 allocatable are free"), std::string::npos) << e;
+  EXPECT_NE(e.find("core 1 held by a, core 2 held by a, core 3 held by b"), std::string::npos) << e;
+  EXPECT_NE(error_of([&] { admit(t, h, "a", want(0, 0)); }).find("already holds"), std::string::npos);
+}
+
+TEST(Admission, MemoryIsNeverOvercommitted) {
+  HostConfig h = host("1-3", "1G");
+  Table t;
+  t.cells.push_back(admit(t, h, "db", want(0, 768ULL << 20)));
+  std::string e = error_of([&] { admit(t, h, "web", want(0, 512ULL << 20)); });
+  EXPECT_NE(e.find("needs 512 MiB of memory"), std::string::npos) << e;
+  EXPECT_NE(e.find("only 256 MiB of 1 GiB is unreserved (db holds 768 MiB)"), std::string::npos) << e;
+  EXPECT_EQ(admit(t, h, "web", want(0, 256ULL << 20)).memory, 256ULL << 20);
+}
+
+TEST(Admission, ExactCores) {
+  HostConfig h = host("1-3", "1G");
+  Table t;
+  Request r = want(2, 0);
+  r.exact = {2, 3};
+  r.cores_from = "linux.resources.cpu.cpus";
+  Holder a = admit(t, h, "a", r);
+  EXPECT_EQ(a.cores, (std::vector<int>{2, 3}));  // all allocatable: dedicated
+  t.cells.push_back(a);
+  r.exact = {0, 1};  // core 0 is the host's: a shared container pinned there
+  Holder p = admit(t, h, "p", r);
+  EXPECT_TRUE(p.cores.empty());
+  EXPECT_EQ(p.pinned, (std::vector<int>{0, 1}));
+  t.cells.push_back(p);
+  EXPECT_NE(error_of([&] { admit(t, h, "x", want(1, 0)); }).find("core 1 held by p"), std::string::npos);
+  r.exact = {3};
+  EXPECT_NE(error_of([&] { admit(t, h, "y", r); }).find("core 3 (linux.resources.cpu.cpus) but it is held by a"),
+            std::string::npos);
+  EXPECT_EQ(shared_pool(t, h), (std::vector<int>{0, 1}));  // pinning does not take a core from the pool
+}
+
+TEST(Admission, SharedPoolKeepsACoreWhileItHasMembers) {
+  HostConfig h = host("0-1", "1G", {0, 1});
+  Table t;
+  t.cells.push_back(admit(t, h, "shared", want(0, 0)));
+  t.cells.push_back(admit(t, h, "a", want(1, 0)));
+  std::string e = error_of([&] { admit(t, h, "b", want(1, 0)); });
+  EXPECT_NE(e.find("last core of the shared pool, where shared runs"), std::string::npos) << e;
+  // Without shared members every core may be dedicated; then a new shared one is refused.
+  Table u;
+  u.cells.push_back(admit(u, h, "a", want(2, 0)));
+  EXPECT_NE(error_of([&] { admit(u, h, "s", want(0, 0)); }).find("shared pool is empty"), std::string::npos);
+}
+
+TEST(Table, ReclaimAndJsonRoundTrip) {
+  Table t;
+  t.cells = {{"live", {1}, {}, 1 << 20, 10, 100}, {"dead", {2}, {}, 2 << 20, 11, 101}, {"pin", {}, {0, 3}, 0, 12, 102}};
+  t.pool = {0, 3};
+  Table back = table_from_json(to_json(t));
+  ASSERT_EQ(back.cells.size(), 3u);
+  EXPECT_EQ(back.cells[1].id, "dead");
+  EXPECT_EQ(back.cells[1].cores, (std::vector<int>{2}));
+  EXPECT_EQ(back.cells[2].pinned, (std::vector<int>{0, 3}));
+  EXPECT_EQ(back.cells[0].pid_start, 100u);
+  EXPECT_EQ(back.pool, (std::vector<int>{0, 3}));
+  auto gone = reclaim(back, [](const Holder& h) { return h.id != "dead"; });
+  EXPECT_EQ(gone, (std::vector<std::string>{"dead"}));
+  EXPECT_EQ(back.cells.size(), 2u);
+  EXPECT_FALSE(back.find("dead"));
+}
+
+const char* kCpuinfo =
+    "processor\t: 0\nvendor_id\t: GenuineIntel\nphysical id\t: 0\nsiblings\t: 3\ncore id\t\t: 0\ncpu cores\t: 3\n"
+    "apicid\t\t: 0\n\n"
+    "processor\t: 1\nvendor_id\t: GenuineIntel\nphysical id\t: 0\nsiblings\t: 3\ncore id\t\t: 1\ncpu cores\t: 3\n"
+    "apicid\t\t: 2\n\n"
+    "processor\t: 2\nvendor_id\t: GenuineIntel\nphysical id\t: 0\nsiblings\t: 3\ncore id\t\t: 2\ncpu cores\t: 3\n"
+    "apicid\t\t: 4\n\n";
+
+TEST(View, CpuinfoKeepsOnlyTheCellsCoresRenumbered) {
+  std::string v = cpuinfo_view(kCpuinfo, {1, 2});
+  EXPECT_EQ(v,
+            "processor\t: 0\nvendor_id\t: GenuineIntel\nphysical id\t: 0\nsiblings\t: 2\ncore id\t\t: 0\ncpu cores\t: 2\n"
+            "apicid\t\t: 0\n\n"
+            "processor\t: 1\nvendor_id\t: GenuineIntel\nphysical id\t: 0\nsiblings\t: 2\ncore id\t\t: 1\ncpu cores\t: 2\n"
+            "apicid\t\t: 1\n\n");
+  EXPECT_EQ(cpuinfo_view(kCpuinfo, {7}), "");
+}
+
+TEST(View, StatSumsTheCellsCpusAndKeepsTheRest) {
+  std::string host =
+      "cpu  60 0 6 600 0 0 0 0 0 0\ncpu0 10 0 1 100 0 0 0 0 0 0\ncpu1 20 0 2 200 0 0 0 0 0 0\n"
+      "cpu2 30 0 3 300 0 0 0 0 0 0\nintr 5 1 2\nbtime 1700000000\nprocesses 42\n";
+  EXPECT_EQ(stat_view(host, {0, 2}),
+            "cpu  40 0 4 400 0 0 0 0 0 0\ncpu0 10 0 1 100 0 0 0 0 0 0\ncpu1 30 0 3 300 0 0 0 0 0 0\n"
+            "intr 5 1 2\nbtime 1700000000\nprocesses 42\n");
+}
+
+TEST(View, MeminfoShowsTheReservation) {
+  std::string host =
+      "MemTotal:       24567000 kB\nMemFree:        20000000 kB\nMemAvailable:   22000000 kB\nBuffers:           1000 kB\n"
+      "SwapTotal:       4000000 kB\nSwapFree:        4000000 kB\nHugePages_Total:       0\nHugepagesize:       2048 kB\n";
+  std::string v = meminfo_view(host, 512ULL << 20);
+  EXPECT_EQ(v,
+            "MemTotal:         524288 kB\nMemFree:          524288 kB\nMemAvailable:     524288 kB\n"
+            "Buffers:               0 kB\nSwapTotal:             0 kB\nSwapFree:              0 kB\n"
+            "HugePages_Total:       0\nHugepagesize:       2048 kB\n");
+}
+
+}  // namespace
