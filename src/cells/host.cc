@@ -35,8 +35,8 @@ std::vector<int> cpus_field(const std::string& v, const char* k, const HostFacts
   if (!list) fail("host config", where + ": " + k + ": \"" + v + "\" is not a cpu list (like \"1-3,6\")");
   for (int c : *list)
     if (!std::binary_search(f.online.begin(), f.online.end(), c))
-      fail("host config", where + ": " + k + ": core " + std::to_string(c) + " is not online (online: " +
-                              format_cpu_list(f.online) + ")");
+      fail("host config", where + ": " + k + ": core " + std::to_string(c) +
+                              " is not online (online: " + format_cpu_list(f.online) + ")");
   return *list;
 }
 

@@ -23,7 +23,8 @@ std::map<std::string, std::string> status_of(pid_t pid) {
   std::map<std::string, std::string> kv;
   for (const auto& line : split(try_read_file(proc(pid, "status")).value_or(""), '\n')) {
     auto colon = line.find(':');
-    if (colon != std::string::npos) kv[line.substr(0, colon)] = std::string(trim(std::string_view(line).substr(colon + 1)));
+    if (colon != std::string::npos)
+      kv[line.substr(0, colon)] = std::string(trim(std::string_view(line).substr(colon + 1)));
   }
   return kv;
 }
@@ -177,7 +178,8 @@ std::string inspect_text(const nlohmann::json& j) {
   const auto& s = j["seccomp"];
   std::string sc = s["mode"].get<std::string>();
   if (s["filter"].get<bool>()) {
-    sc += ", " + (s["allowed"].is_string() ? s["allowed"].get<std::string>() : std::to_string(s["allowed"].get<int>())) +
+    sc += ", " +
+          (s["allowed"].is_string() ? s["allowed"].get<std::string>() : std::to_string(s["allowed"].get<int>())) +
           " syscalls allowed (default action " + s["defaultAction"].get<std::string>() + ")";
   } else {
     sc += ", every syscall allowed (no profile)";

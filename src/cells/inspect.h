@@ -14,11 +14,11 @@ namespace nohype::cells {
 
 struct InspectInput {
   std::string id;
-  pid_t pid = 0;           // the cell's init
-  std::string cores;       // dedicated cores, "" for the shared pool
-  std::string cpuset;      // the cpuset it runs on (from its cgroup)
-  uint64_t memory = 0;     // reservation
-  int64_t memory_limit = -1;  // from its cgroup; -1 none
+  pid_t pid = 0;                          // the cell's init
+  std::string cores;                      // dedicated cores, "" for the shared pool
+  std::string cpuset;                     // the cpuset it runs on (from its cgroup)
+  uint64_t memory = 0;                    // reservation
+  int64_t memory_limit = -1;              // from its cgroup; -1 none
   const oci::Seccomp* seccomp = nullptr;  // the profile it was given
 };
 

@@ -36,7 +36,8 @@ Table Partition::update(const std::function<bool(Table&, const HostConfig&)>& fn
     }
   }
   auto gone = reclaim(t, [](const Holder& h) { return linux::alive(h.pid, h.pid_start); });
-  for (const auto& id : gone) log::debug("partition table: reclaimed the cores and memory of \"" + id + "\" (its process is gone)");
+  for (const auto& id : gone)
+    log::debug("partition table: reclaimed the cores and memory of \"" + id + "\" (its process is gone)");
   bool changed = fn(t, host) || !gone.empty();
   auto pool = shared_pool(t, host);
   if (pool != t.pool) {
@@ -80,7 +81,9 @@ void Partition::bind(const std::string& id, pid_t pid, uint64_t pid_start) const
 }
 
 void Partition::release(const std::string& id) const {
-  update([&](Table& t, const HostConfig&) { return std::erase_if(t.cells, [&](const Holder& c) { return c.id == id; }) > 0; });
+  update([&](Table& t, const HostConfig&) {
+    return std::erase_if(t.cells, [&](const Holder& c) { return c.id == id; }) > 0;
+  });
 }
 
 Table Partition::snapshot() const {

@@ -23,10 +23,12 @@ Request request_of(const oci::Spec& spec, const std::string& where) {
                                   "\" is not a whole number of cores (1 or more)");
     r.cores = static_cast<unsigned>(*n);
     r.cores_from = std::string("annotation ") + kCoresAnnotation;
-  } else if (const auto* cpus = field(res, "cpu", "cpus"); cpus && cpus->is_string() && !cpus->get<std::string>().empty()) {
+  } else if (const auto* cpus = field(res, "cpu", "cpus");
+             cpus && cpus->is_string() && !cpus->get<std::string>().empty()) {
     auto list = parse_cpu_list(cpus->get<std::string>());
     if (!list || list->empty())
-      fail("validate config", where + ": linux.resources.cpu.cpus: \"" + cpus->get<std::string>() + "\" is not a cpu list");
+      fail("validate config",
+           where + ": linux.resources.cpu.cpus: \"" + cpus->get<std::string>() + "\" is not a cpu list");
     r.exact = *list;
     r.cores = static_cast<unsigned>(list->size());
     r.cores_from = "linux.resources.cpu.cpus";

@@ -14,10 +14,10 @@ inline constexpr const char* kCoresAnnotation = "org.nohype.cores";
 inline constexpr const char* kMemoryAnnotation = "org.nohype.memory";
 
 struct Request {
-  unsigned cores = 0;          // how many dedicated cores; 0: the shared pool
-  std::vector<int> exact;      // specific cores (linux.resources.cpu.cpus); empty: any
-  uint64_t memory = 0;         // reservation in bytes; 0: none
-  std::string cores_from;      // where the request came from, for messages
+  unsigned cores = 0;      // how many dedicated cores; 0: the shared pool
+  std::vector<int> exact;  // specific cores (linux.resources.cpu.cpus); empty: any
+  uint64_t memory = 0;     // reservation in bytes; 0: none
+  std::string cores_from;  // where the request came from, for messages
   std::string memory_from;
   bool dedicated() const { return cores > 0; }
 };

@@ -30,7 +30,8 @@ std::string cpuinfo_view(const std::string& host_cpuinfo, const std::vector<int>
       current = -1;
       continue;
     }
-    if (key_of(line) == "processor") current = static_cast<int>(parse_u64(trim(line.substr(line.find(':') + 1))).value_or(0));
+    if (key_of(line) == "processor")
+      current = static_cast<int>(parse_u64(trim(line.substr(line.find(':') + 1))).value_or(0));
     if (current >= 0) blocks[current].push_back(line);
   }
   std::string out;
@@ -123,10 +124,11 @@ std::vector<ViewFile> build_view(const std::vector<int>& cores, uint64_t memory)
   std::vector<ViewFile> v;
   if (!cores.empty()) {
     std::string list = format_cpu_list([&] {
-      std::vector<int> r(cores.size());
-      for (size_t i = 0; i < r.size(); ++i) r[i] = static_cast<int>(i);
-      return r;
-    }()) + "\n";
+                         std::vector<int> r(cores.size());
+                         for (size_t i = 0; i < r.size(); ++i) r[i] = static_cast<int>(i);
+                         return r;
+                       }()) +
+                       "\n";
     v.push_back({"/proc/cpuinfo", cpuinfo_view(read_file("/proc/cpuinfo", "static view"), cores)});
     v.push_back({"/proc/stat", stat_view(read_file("/proc/stat", "static view"), cores)});
     for (const char* f : {"online", "possible", "present"})

@@ -16,9 +16,11 @@
 namespace nohype::cmd {
 
 const std::vector<Verb>& verbs() {
-  static const std::vector<Verb> v = {verb_create(), verb_start(),  verb_run(),    verb_state(), verb_kill(),
-                                      verb_delete(), verb_exec(),   verb_list(),   verb_ps(),    verb_pause(),
-                                      verb_resume(), verb_events(), verb_update(), verb_spec(),  verb_features(), verb_inspect(), verb_host()};
+  static const std::vector<Verb> v = {verb_create(), verb_start(),         verb_run(),         verb_state(),
+                                      verb_kill(),   verb_delete(),        verb_exec(),        verb_list(),
+                                      verb_ps(),     verb_pause(),         verb_resume(),      verb_events(),
+                                      verb_update(), verb_spec(),          verb_features(),    verb_inspect(),
+                                      verb_host(),   verb_profile_learn(), verb_profile_show()};
   return v;
 }
 
@@ -83,10 +85,18 @@ int main(int argc, char** argv) {
       fail("usage",
            "--systemd-cgroup is not supported: nohype manages cgroups through cgroupfs "
            "(use the cgroupfs cgroup manager, e.g. podman --cgroup-manager cgroupfs)");
-    const std::string& name = gp.args[0];
+    std::string name = gp.args[0];
+    size_t skip = 1;
+    // Two-word verbs ("profile learn"): the second word is part of the name.
+    if (gp.args.size() > 1)
+      for (const auto& v : verbs())
+        if (v.name == name + " " + gp.args[1]) {
+          name = v.name;
+          skip = 2;
+        }
     for (const auto& v : verbs()) {
       if (v.name != name) continue;
-      Parsed p = parse_flags({gp.args.begin() + 1, gp.args.end()}, v.flags, v.name);
+      Parsed p = parse_flags({gp.args.begin() + static_cast<long>(skip), gp.args.end()}, v.flags, v.name);
       if (p.help) {
         verb_usage(v);
         return 0;

@@ -1,7 +1,6 @@
 #include <time.h>
 
 #include "cmd/flags.h"
-
 #include "cmd/verb.h"
 #include "common/error.h"
 #include "common/strings.h"
@@ -10,7 +9,6 @@
 #include "runtime/event_log.h"
 
 namespace nohype::cmd {
-
 
 Verb verb_events() {
   return {"events",

@@ -1,4 +1,5 @@
 #include "cells/inspect.h"
+
 #include "cmd/verb.h"
 #include "common/error.h"
 #include "runtime/cell.h"

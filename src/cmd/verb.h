@@ -47,6 +47,8 @@ Verb verb_spec();
 Verb verb_features();
 Verb verb_inspect();
 Verb verb_host();
+Verb verb_profile_learn();
+Verb verb_profile_show();
 
 inline runtime::Store store_of(const Globals& g) { return runtime::Store(g.root); }
 // Prints JSON like runc (two-space indent) to stdout.

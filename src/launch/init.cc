@@ -4,13 +4,13 @@
 
 #include <fcntl.h>
 #include <net/if.h>
-#include <sys/ioctl.h>
-#include <sys/socket.h>
 #include <sched.h>
 #include <signal.h>
+#include <sys/ioctl.h>
 #include <sys/personality.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -31,6 +31,7 @@
 #include "linux/user.h"
 #include "rootfs/setup.h"
 #include "seccomp/compile.h"
+#include "seccomp/learn.h"
 
 #ifndef CLOSE_RANGE_CLOEXEC
 #define CLOSE_RANGE_CLOEXEC (1U << 2)
@@ -87,7 +88,7 @@ void loopback_up() {
 }  // namespace
 
 void install_notify_filter(ProcessPlan& p, int sync) {
-  if (!p.seccomp || !p.seccomp->uses_notify) return;
+  if (!p.seccomp || !p.seccomp->uses_notify || p.learn) return;
   // A notifying filter loads before `ready` so its listener fd can travel to
   // the parent, which hands it to listenerPath on the host (that path is not
   // reachable from here, and the filter may forbid connect).
@@ -157,16 +158,25 @@ std::string find_executable(const std::string& name, const std::vector<std::stri
   fail_errno("exec", "executable \"" + name + "\" not found in $PATH", first_err);
 }
 
+// In learn mode the listener goes to the parent at once: every later call
+// of ours waits for it. Its copy here is close-on-exec.
+void load_filter(const ProcessPlan& p) {
+  int lfd = seccomp::install(*p.seccomp);
+  if (!p.learn) {
+    if (lfd >= 0) close(lfd);
+    return;
+  }
+  send_msg(seccomp::kLearnSyncFd, {MsgType::seccomp_fd});
+  send_fd_msg(seccomp::kLearnSyncFd, lfd);
+}
+
 // Shared by the container init and `exec`: everything from "ready to become
 // the user process" to execve. Order binds: limits need caps; seccomp without
 // no_new_privs needs CAP_SYS_ADMIN, so it loads before the caps drop; with
 // no_new_privs it loads last so the filter sees only the user program.
 [[noreturn]] void become_process(const ProcessPlan& p, const std::string& exe, const std::string& state_json) {
   (void)state_json;
-  if (p.seccomp && !p.no_new_privs) {
-    int lfd = seccomp::install(*p.seccomp);
-    if (lfd >= 0) close(lfd);
-  }
+  if (p.seccomp && !p.no_new_privs) load_filter(p);
   if (p.has_caps) linux::drop_bounding(p.cap_bounding);
   bool setgroups_ok = true;
   if (auto s = try_read_file("/proc/self/setgroups")) setgroups_ok = s->rfind("deny", 0) != 0;
@@ -183,10 +193,7 @@ std::string find_executable(const std::string& name, const std::vector<std::stri
   if (chdir(p.cwd.c_str()) != 0) fail_errno("cwd", "chdir to " + p.cwd);
   if (!p.start_container_hooks.empty()) run_hooks(p.start_container_hooks, state_json, "startContainer hook");
   if (p.no_new_privs && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) fail_errno("no_new_privs", "prctl");
-  if (p.seccomp && p.no_new_privs) {
-    int lfd = seccomp::install(*p.seccomp);
-    if (lfd >= 0) close(lfd);
-  }
+  if (p.seccomp && p.no_new_privs) load_filter(p);
   std::vector<char*> argv, envp;
   for (const auto& a : p.args) argv.push_back(const_cast<char*>(a.c_str()));
   argv.push_back(nullptr);
@@ -316,6 +323,10 @@ void cloexec_from(int first) {
     } else {
       expect_msg(sync, MsgType::start, "wait for start");
     }
+    // Learn mode: the recording filter lets only sends on this fd through
+    // unrecorded (seccomp/learn.h); everything else waits for the parent.
+    if (process.learn && dup3(sync, seccomp::kLearnSyncFd, O_CLOEXEC) < 0)
+      fail_errno("learn mode", "move the sync socket to fd " + std::to_string(seccomp::kLearnSyncFd));
     close(sync);
     if (!plan.has_process) _exit(127);  // `start` refuses such a container; nothing to become
     become_process(process, exe, plan.state_json);

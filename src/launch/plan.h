@@ -37,6 +37,7 @@ struct ProcessPlan {
   bool no_new_privs = false;
   std::optional<int> oom_score_adj;
   std::optional<seccomp::Filter> seccomp;
+  bool learn = false;  // seccomp is the recording filter: its listener fd goes to the parent
   std::string seccomp_listener_path;
   std::string seccomp_listener_metadata;
   std::optional<unsigned long> personality;

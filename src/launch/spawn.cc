@@ -118,4 +118,14 @@ void release(Spawned& s) {
   s.sync.reset();
 }
 
+UniqueFd release_learning(Spawned& s) {
+  send_msg(s.sync.get(), {MsgType::start});
+  Msg m = recv_msg(s.sync.get(), "learn mode");
+  if (m.type == MsgType::error) throw Error(m.step, m.text, m.err);
+  if (m.type != MsgType::seccomp_fd) fail("learn mode", "the init sent no listener fd");
+  UniqueFd fd(recv_fd_msg(s.sync.get(), "learn mode"));
+  s.sync.reset();
+  return fd;
+}
+
 }  // namespace nohype::launch

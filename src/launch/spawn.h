@@ -28,6 +28,9 @@ struct Spawned {
 Spawned spawn(const InitPlan& plan, const SpawnHooks& hooks);
 // `run`: release an init that is waiting for start on the sync socket.
 void release(Spawned& s);
+// Learn mode's `run`: release, then receive the recording filter's listener
+// fd, which the init sends right after loading it, before execve.
+UniqueFd release_learning(Spawned& s);
 void write_id_maps(pid_t pid, const InitPlan& plan);
 
 }  // namespace nohype::launch

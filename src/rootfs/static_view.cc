@@ -62,7 +62,8 @@ void mount_static_files(const Plan& p) {
     UniqueFd tree(open_tree(mnt.get(), name.c_str(), OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC));
     if (!tree) fail_errno("static view", "clone the file for " + f.dest);
     MountAttr attr{MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC, 0, 0, 0};
-    if (mount_setattr(tree.get(), "", AT_EMPTY_PATH, &attr) != 0) fail_errno("static view", "make " + f.dest + " read-only");
+    if (mount_setattr(tree.get(), "", AT_EMPTY_PATH, &attr) != 0)
+      fail_errno("static view", "make " + f.dest + " read-only");
     if (move_mount(tree.get(), "", target.get(), "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) != 0)
       fail_errno("static view", "bind over " + f.dest);
   }

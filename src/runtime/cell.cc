@@ -44,8 +44,8 @@ cells::Partition partition_of(const Store& store) {
   });
 }
 
-cells::Holder admit_cell(const Store& store, const std::string& id, const cells::Request& req,
-                         cgroups::Resources& res, const cgroups::Manager& cg, rootfs::Plan* view) {
+cells::Holder admit_cell(const Store& store, const std::string& id, const cells::Request& req, cgroups::Resources& res,
+                         const cgroups::Manager& cg, rootfs::Plan* view) {
   auto self = linux::start_time(getpid());
   cells::Holder h;
   std::vector<int> pool;

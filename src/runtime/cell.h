@@ -21,8 +21,8 @@ cells::Partition partition_of(const Store& store);
 
 // Reserves for `id` (held by the calling process until bind_cell), then sets
 // the cgroup's cpuset and memory and the plan's static view to match.
-cells::Holder admit_cell(const Store& store, const std::string& id, const cells::Request& req,
-                         cgroups::Resources& res, const cgroups::Manager& cg, rootfs::Plan* view);
+cells::Holder admit_cell(const Store& store, const std::string& id, const cells::Request& req, cgroups::Resources& res,
+                         const cgroups::Manager& cg, rootfs::Plan* view);
 // The init exists: it holds the reservation from now on. Re-pins a shared
 // container whose pool changed since admission.
 void bind_cell(const Store& store, const State& st);

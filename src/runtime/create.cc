@@ -12,6 +12,7 @@
 
 #include <cstring>
 
+#include "cells/cpulist.h"
 #include "cgroups/manager.h"
 #include "common/error.h"
 #include "common/file.h"
@@ -22,9 +23,9 @@
 #include "launch/hooks.h"
 #include "launch/spawn.h"
 #include "linux/proc.h"
-#include "cells/cpulist.h"
 #include "runtime/cell.h"
 #include "runtime/container.h"
+#include "runtime/create_impl.h"
 #include "runtime/spec_file.h"
 #include "seccomp/listener.h"
 
@@ -109,13 +110,10 @@ const std::vector<std::string> kV1Controllers = {"cpu",      "cpuacct",    "cpus
                                                  "freezer",  "blkio",      "pids",   "hugetlb", "net_cls",
                                                  "net_prio", "perf_event", "rdma",   "misc",    "name=systemd"};
 
-struct Created {
-  State st;
-  oci::Spec spec;
-  launch::Spawned spawned;
-};
+}  // namespace
 
-Created do_create(const Store& store, const CreateOptions& o, bool use_fifo, StepTimer& t) {
+Created do_create(const Store& store, const CreateOptions& o, bool use_fifo, StepTimer& t,
+                  const std::function<void(launch::InitPlan&)>& adjust) {
   Store::check_id(o.id);
   std::string bundle = resolve_bundle(o.bundle);
   oci::Spec spec = load_spec(bundle);
@@ -140,6 +138,7 @@ Created do_create(const Store& store, const CreateOptions& o, bool use_fifo, Ste
   t.done("parse");
   if (!spec.has_process && !use_fifo) fail("validate config", where + ": process: missing; `run` has nothing to run");
   launch::InitPlan plan = launch::build_init_plan(spec, in);
+  if (adjust) adjust(plan);
   t.done("plan");
   plan.preserve_fds = o.preserve_fds;
   if (plan.process.terminal && o.console_socket.empty())
@@ -234,6 +233,8 @@ Created do_create(const Store& store, const CreateOptions& o, bool use_fifo, Ste
   return {std::move(st), std::move(spec), std::move(sp)};
 }
 
+namespace {
+
 void run_poststart(const State& st, const oci::Spec& spec) {
   if (spec.hooks.poststart.empty()) return;
   try {
@@ -252,7 +253,7 @@ void on_signal(int sig) { forwarded_signal = sig; }
 
 void create(const Store& store, const CreateOptions& o) {
   StepTimer t;
-  do_create(store, o, true, t);
+  do_create(store, o, true, t, {});
   log::debug("create steps (us): " + t.text());
 }
 
@@ -260,7 +261,7 @@ int run(const Store& store, const CreateOptions& o) {
   // A two-stage init is our grandchild: be its subreaper so we can wait for it.
   prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
   StepTimer t;
-  Created c = do_create(store, o, false, t);
+  Created c = do_create(store, o, false, t, {});
   pid_t pid = c.st.pid;
   if (!o.detach) {
     struct sigaction sa {};

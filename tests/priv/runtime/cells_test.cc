@@ -189,10 +189,10 @@ TEST(Cells, ReclaimedWhenTheCreatorCrashed) {
   if (child == 0) _exit(0);
   ASSERT_GT(child, 0);
   waitpid(child, nullptr, 0);
-  std::ofstream(nh.root() + "/.partition.json")
-      << json{{"cells", {{{"id", "crashed"}, {"cores", "1"}, {"pinned", ""}, {"memory", 1 << 30}, {"pid", child}, {"pidStart", 1}}}},
-              {"pool", "0"}}
-             .dump();
+  std::ofstream(nh.root() + "/.partition.json") << json{
+      {"cells",
+       {{{"id", "crashed"}, {"cores", "1"}, {"pinned", ""}, {"memory", 1 << 30}, {"pid", child}, {"pidStart", 1}}}},
+      {"pool", "0"}}.dump();
   Bundle b({"true"});
   ask(b, "1", "512M");
   std::string id = nh.unique_id("after");
@@ -245,9 +245,10 @@ TEST(Cells, TwentyConcurrentCreatesNeverShareACoreOrOvercommit) {
     }
   }
   // Shared containers never sit on a dedicated core (checked after all ran).
-  for (int i = 1; i < 20; i += 2)
-    if (results[i].code == 0)
-      for (const auto& c : cores_seen) EXPECT_EQ(cpuset_of(ids[i]).find(c), std::string::npos);
+  for (int i = 1; i < 20; i += 2) {
+    if (results[i].code != 0) continue;
+    for (const auto& c : cores_seen) EXPECT_EQ(cpuset_of(ids[i]).find(c), std::string::npos);
+  }
   EXPECT_LE(memory, 1ULL << 30);
   EXPECT_GE(admitted, 2);  // whatever the order, the second always fits beside the first
   EXPECT_LE(dedicated, 2);
@@ -312,9 +313,8 @@ TEST(Cells, InspectListsWhatTheCellCanReach) {
   Nohype nh;
   host_json(nh, "1", "1G");
   Bundle b({"sleep", "1000"});
-  b.config["linux"]["seccomp"] = {
-      {"defaultAction", "SCMP_ACT_ALLOW"},
-      {"syscalls", {{{"names", {"ptrace", "kexec_load"}}, {"action", "SCMP_ACT_ERRNO"}}}}};
+  b.config["linux"]["seccomp"] = {{"defaultAction", "SCMP_ACT_ALLOW"},
+                                  {"syscalls", {{{"names", {"ptrace", "kexec_load"}}, {"action", "SCMP_ACT_ERRNO"}}}}};
   ask(b, "1", "64M");
   std::string id = nh.unique_id("insp");
   ASSERT_EQ(nh({"run", "-d", "--bundle", b.dir(), id}).code, 0);
@@ -335,7 +335,8 @@ TEST(Cells, InspectListsWhatTheCellCanReach) {
   EXPECT_TRUE(j["noNewPrivileges"].get<bool>());
   std::set<std::string> shared;
   for (const auto& n : j["sharedNamespaces"]) shared.insert(n);
-  EXPECT_EQ(shared.count("mount") + shared.count("pid") + shared.count("network") + shared.count("ipc"), 0u) << j.dump();
+  EXPECT_EQ(shared.count("mount") + shared.count("pid") + shared.count("network") + shared.count("ipc"), 0u)
+      << j.dump();
   EXPECT_EQ(shared.count("user"), 1u);  // the default spec has no user namespace: inspect says so
   for (const auto& cap : j["capabilities"]["effective"]) EXPECT_NE(cap, "CAP_SYS_ADMIN");
   r = nh({"inspect", id});

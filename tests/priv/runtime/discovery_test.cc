@@ -21,15 +21,16 @@ bool exists(const std::string& p) { return access(p.c_str(), X_OK) == 0; }
 // A rootfs of the host's /usr (Debian 12 is merged-/usr) and /etc, read-only.
 void host_tools_rootfs(Bundle& b) {
   std::string root = b.dir() + "/hostroot";
-  for (const char* d : {"", "/usr", "/etc", "/proc", "/sys", "/dev", "/tmp", "/work"})
-    mkdir((root + d).c_str(), 0755);
-  for (const char* l : {"bin", "lib", "lib64", "sbin"}) symlink((std::string("usr/") + l).c_str(), (root + "/" + l).c_str());
+  for (const char* d : {"", "/usr", "/etc", "/proc", "/sys", "/dev", "/tmp", "/work"}) mkdir((root + d).c_str(), 0755);
+  for (const char* l : {"bin", "lib", "lib64", "sbin"})
+    symlink((std::string("usr/") + l).c_str(), (root + "/" + l).c_str());
   b.config["root"] = {{"path", "hostroot"}, {"readonly", true}};
   for (const char* d : {"/usr", "/etc"})
     b.config["mounts"].push_back({{"destination", d}, {"type", "bind"}, {"source", d}, {"options", {"rbind", "ro"}}});
   b.config["mounts"].push_back(
       {{"destination", "/work"}, {"type", "bind"}, {"source", b.dir() + "/work"}, {"options", {"bind", "ro"}}});
-  b.config["mounts"].push_back({{"destination", "/tmp"}, {"type", "tmpfs"}, {"source", "tmpfs"}, {"options", {"nosuid"}}});
+  b.config["mounts"].push_back(
+      {{"destination", "/tmp"}, {"type", "tmpfs"}, {"source", "tmpfs"}, {"options", {"nosuid"}}});
   b.config["process"]["env"] = {"PATH=/usr/bin:/usr/sbin:/bin", "HOME=/tmp"};
 }
 

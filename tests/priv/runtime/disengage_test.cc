@@ -68,7 +68,8 @@ TEST(Disengage, NothingOfTheRuntimeRemainsAfterStart) {
   for (int pid : all_pids()) {
     struct stat exe;
     if (stat(("/proc/" + std::to_string(pid) + "/exe").c_str(), &exe) != 0) continue;
-    EXPECT_FALSE(exe.st_ino == bin.st_ino && exe.st_dev == bin.st_dev) << "nohype process " << pid << " is still running";
+    EXPECT_FALSE(exe.st_ino == bin.st_ino && exe.st_dev == bin.st_dev)
+        << "nohype process " << pid << " is still running";
   }
 
   json st = json::parse(nh({"state", id}).out);
@@ -103,8 +104,9 @@ TEST(Disengage, NothingOfTheRuntimeRemainsAfterStart) {
   // a runtime process that stayed behind.
   int ppid = std::stoi(status_field(st["pid"], "PPid"));
   struct stat pexe;
-  if (stat(("/proc/" + std::to_string(ppid) + "/exe").c_str(), &pexe) == 0)
+  if (stat(("/proc/" + std::to_string(ppid) + "/exe").c_str(), &pexe) == 0) {
     EXPECT_FALSE(pexe.st_ino == bin.st_ino && pexe.st_dev == bin.st_dev);
+  }
 
   // 6. From inside, the state directory does not exist (not a permission
   //    error: it is simply not in the cell's mount namespace).

@@ -77,8 +77,9 @@ TEST(Request, BadAnnotationsNameTheKey) {
   oci::Spec s;
   for (const char* bad : {"0", "two", "-1", ""}) {
     s.annotations = {{"org.nohype.cores", bad}};
-    EXPECT_NE(error_of([&] { request_of(s, "b/config.json"); }).find("b/config.json: annotations[\"org.nohype.cores\"]"),
-              std::string::npos)
+    EXPECT_NE(
+        error_of([&] { request_of(s, "b/config.json"); }).find("b/config.json: annotations[\"org.nohype.cores\"]"),
+        std::string::npos)
         << bad;
   }
   s.annotations = {{"org.nohype.memory", "1K"}};
@@ -101,13 +102,21 @@ TEST(HostConfig, DefaultsKeepCoreZeroAndAReserve) {
 
 TEST(HostConfig, RefusesWhatTheHostDoesNotHave) {
   HostFacts f{{0, 1}, 4ULL << 30};
-  EXPECT_NE(error_of([&] { host_config({{"cores", "1-5"}}, f, "h.json"); }).find("core 2 is not online"),
+  EXPECT_NE(error_of([&] {
+              host_config({{"cores", "1-5"}}, f, "h.json");
+            }).find("core 2 is not online"),
             std::string::npos);
-  EXPECT_NE(error_of([&] { host_config({{"memory", "8G"}}, f, "h.json"); }).find("more than the host has"),
+  EXPECT_NE(error_of([&] {
+              host_config({{"memory", "8G"}}, f, "h.json");
+            }).find("more than the host has"),
             std::string::npos);
-  EXPECT_NE(error_of([&] { host_config({{"cpus", "1"}}, f, "h.json"); }).find("h.json: cpus: unknown field"),
+  EXPECT_NE(error_of([&] {
+              host_config({{"cpus", "1"}}, f, "h.json");
+            }).find("h.json: cpus: unknown field"),
             std::string::npos);
-  EXPECT_NE(error_of([&] { host_config({{"memory", "lots"}}, f, "h.json"); }).find("h.json: memory"),
+  EXPECT_NE(error_of([&] {
+              host_config({{"memory", "lots"}}, f, "h.json");
+            }).find("h.json: memory"),
             std::string::npos);
 }
 
@@ -200,11 +209,12 @@ const char* kCpuinfo =
 
 TEST(View, CpuinfoKeepsOnlyTheCellsCoresRenumbered) {
   std::string v = cpuinfo_view(kCpuinfo, {1, 2});
-  EXPECT_EQ(v,
-            "processor\t: 0\nvendor_id\t: GenuineIntel\nphysical id\t: 0\nsiblings\t: 2\ncore id\t\t: 0\ncpu cores\t: 2\n"
-            "apicid\t\t: 0\n\n"
-            "processor\t: 1\nvendor_id\t: GenuineIntel\nphysical id\t: 0\nsiblings\t: 2\ncore id\t\t: 1\ncpu cores\t: 2\n"
-            "apicid\t\t: 1\n\n");
+  EXPECT_EQ(
+      v,
+      "processor\t: 0\nvendor_id\t: GenuineIntel\nphysical id\t: 0\nsiblings\t: 2\ncore id\t\t: 0\ncpu cores\t: 2\n"
+      "apicid\t\t: 0\n\n"
+      "processor\t: 1\nvendor_id\t: GenuineIntel\nphysical id\t: 0\nsiblings\t: 2\ncore id\t\t: 1\ncpu cores\t: 2\n"
+      "apicid\t\t: 1\n\n");
   EXPECT_EQ(cpuinfo_view(kCpuinfo, {7}), "");
 }
 
@@ -219,8 +229,10 @@ TEST(View, StatSumsTheCellsCpusAndKeepsTheRest) {
 
 TEST(View, MeminfoShowsTheReservation) {
   std::string host =
-      "MemTotal:       24567000 kB\nMemFree:        20000000 kB\nMemAvailable:   22000000 kB\nBuffers:           1000 kB\n"
-      "SwapTotal:       4000000 kB\nSwapFree:        4000000 kB\nHugePages_Total:       0\nHugepagesize:       2048 kB\n";
+      "MemTotal:       24567000 kB\nMemFree:        20000000 kB\nMemAvailable:   22000000 kB\nBuffers:           1000 "
+      "kB\n"
+      "SwapTotal:       4000000 kB\nSwapFree:        4000000 kB\nHugePages_Total:       0\nHugepagesize:       2048 "
+      "kB\n";
   std::string v = meminfo_view(host, 512ULL << 20);
   EXPECT_EQ(v,
             "MemTotal:         524288 kB\nMemFree:          524288 kB\nMemAvailable:     524288 kB\n"

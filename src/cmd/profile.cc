@@ -1,0 +1,90 @@
+#include <cstdio>
+
+#include "cmd/verb.h"
+#include "common/error.h"
+#include "common/file.h"
+#include "runtime/learn.h"
+#include "seccomp/docker.h"
+
+namespace nohype::cmd {
+
+namespace {
+nlohmann::json load_profile(const std::string& path) {
+  std::string text = read_file(path, "profile");
+  nlohmann::json j;
+  try {
+    j = nlohmann::json::parse(text);
+  } catch (const nlohmann::json::exception& e) {
+    fail("profile", path + ": not valid JSON: " + e.what());
+  }
+  // A whole config.json: its linux.seccomp.
+  if (j.contains("linux") && j["linux"].contains("seccomp")) j = j["linux"]["seccomp"];
+  if (seccomp::is_docker_format(j)) j = seccomp::import_docker(j, seccomp::host_context(), path);
+  return j;
+}
+
+int show(const Parsed& p) {
+  std::string path = p.args[0];
+  auto s = seccomp::surface_of(load_profile(path));
+  std::printf("%s: default action %s\n", path.c_str(), s.default_action.c_str());
+  std::printf("  allows %zu syscalls, %zu of them only with argument checks\n", s.allowed.size(), s.checked.size());
+  if (!s.checked.empty()) {
+    std::string c;
+    for (const auto& n : s.checked) c += (c.empty() ? "" : " ") + n;
+    std::printf("  argument-checked: %s\n", c.c_str());
+  }
+  std::string ref = p.get("compare", "/usr/share/containers/seccomp.json");
+  if (ref != "none" && path_exists(ref)) {
+    auto d = seccomp::surface_of(load_profile(ref));
+    size_t common = 0;
+    std::string extra;
+    for (const auto& n : s.allowed) {
+      if (d.allowed.count(n))
+        ++common;
+      else
+        extra += (extra.empty() ? "" : " ") + n;
+    }
+    std::printf("  compared with %s (%zu syscalls allowed): %.0f%% of its allowlist; %zu in common\n", ref.c_str(),
+                d.allowed.size(),
+                d.allowed.empty() ? 0.0 : 100.0 * static_cast<double>(s.allowed.size()) / d.allowed.size(), common);
+    if (!extra.empty()) std::printf("  allowed here but not there: %s\n", extra.c_str());
+  }
+  if (p.on("names")) {
+    for (const auto& n : s.allowed) std::printf("%s\n", n.c_str());
+  }
+  return 0;
+}
+}  // namespace
+
+Verb verb_profile_learn() {
+  return {"profile learn",
+          "[--bundle DIR] --output FILE [--merge] <container-id>",
+          "run a cell under a recording seccomp filter (nohype stays attached) and write the OCI profile it used",
+          {{{"bundle", "b"}, true, "the bundle to run (default .)", "DIR"},
+           {{"output", "o"}, true, "where to write the OCI seccomp profile (required)", "FILE"},
+           {{"merge"}, false, "add what this run uses to the profile already in --output"}},
+          [](const Parsed& p, const Globals& g) {
+            if (!p.has("output")) fail("usage", "nohype profile learn: --output FILE is required");
+            runtime::LearnOptions o;
+            o.create.id = p.args[0];
+            o.create.bundle = p.get("bundle", ".");
+            o.output = p.get("output");
+            o.merge = p.on("merge");
+            return runtime::learn(store_of(g), o);
+          },
+          1,
+          1};
+}
+
+Verb verb_profile_show() {
+  return {"profile show",
+          "[--compare FILE] [--names] FILE",
+          "explain a seccomp profile (OCI, a config.json, Docker or podman format) and compare it with another",
+          {{{"compare"}, true, "the profile to compare with (default podman's, from containers-common; none)", "FILE"},
+           {{"names"}, false, "also list every allowed syscall"}},
+          [](const Parsed& p, const Globals&) { return show(p); },
+          1,
+          1};
+}
+
+}  // namespace nohype::cmd

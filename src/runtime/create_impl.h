@@ -1,0 +1,26 @@
+// The shared core of create, run and profile learn (runtime-internal).
+#pragma once
+
+#include <functional>
+
+#include "common/timing.h"
+#include "launch/plan.h"
+#include "launch/spawn.h"
+#include "oci/spec.h"
+#include "runtime/container.h"
+#include "runtime/store.h"
+
+namespace nohype::runtime {
+
+struct Created {
+  State st;
+  oci::Spec spec;
+  launch::Spawned spawned;
+};
+
+// Parses, admits, spawns and saves the container; `adjust` may change the
+// init's plan before spawn (learn mode swaps in its recording filter).
+Created do_create(const Store& store, const CreateOptions& o, bool use_fifo, StepTimer& t,
+                  const std::function<void(launch::InitPlan&)>& adjust);
+
+}  // namespace nohype::runtime

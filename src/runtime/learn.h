@@ -1,0 +1,22 @@
+// `nohype profile learn`: run a cell under the recording filter, in the
+// foreground (learning needs nohype attached: a trusted run, not
+// production), and write the OCI seccomp profile it used.
+#pragma once
+
+#include <string>
+
+#include "runtime/container.h"
+#include "runtime/store.h"
+
+namespace nohype::runtime {
+
+struct LearnOptions {
+  CreateOptions create;
+  std::string output;  // the profile file
+  bool merge = false;  // add to the profile already in `output`
+};
+
+// Returns the cell's exit code; the profile is written either way.
+int learn(const Store& store, const LearnOptions& o);
+
+}  // namespace nohype::runtime

@@ -1,0 +1,105 @@
+// Learn mode end to end: record a service's syscalls, run it under the
+// learned profile, and attempt what it never did (a forbidden syscall, a
+// forbidden argument): the kernel kills it.
+#include <fstream>
+#include <set>
+
+#include "harness.h"
+
+using nlohmann::json;
+using namespace nohype::test;
+
+namespace {
+
+json load(const std::string& path) {
+  std::ifstream f(path);
+  return json::parse(f);
+}
+
+std::set<std::string> allowed_names(const json& p) {
+  std::set<std::string> out;
+  for (const auto& r : p["syscalls"])
+    if (r["action"] == "SCMP_ACT_ALLOW")
+      for (const auto& n : r["names"]) out.insert(n);
+  return out;
+}
+
+TEST(Learn, LearnedProfileRunsTheServiceAndKillsTheRest) {
+  Nohype nh;
+  Bundle b({"sh", "-c", "echo hello; ls / > /dev/null"});
+  std::string profile = b.dir() + "/learned.json";
+  Result r = nh({"profile", "learn", "--bundle", b.dir(), "--output", profile, nh.unique_id("learn")});
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_NE(r.out.find("hello"), std::string::npos) << "the service ran while learning";
+  EXPECT_TRUE(nh({"list", "-q"}).out.empty()) << "the learning cell was not removed";
+  json p = load(profile);
+  EXPECT_EQ(p["defaultAction"], "SCMP_ACT_KILL_PROCESS");
+  auto names = allowed_names(p);
+  for (const char* n : {"execve", "write", "getdents64", "exit_group"}) EXPECT_TRUE(names.count(n)) << n;
+  EXPECT_FALSE(names.count("socket"));
+  EXPECT_FALSE(names.count("ptrace"));
+  EXPECT_LT(names.size(), 60u);
+
+  // The same service under its learned profile works.
+  b.config["linux"]["seccomp"] = p;
+  b.write();
+  r = nh.run_bundle(b);
+  EXPECT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(trim_nl(r.out), "hello");
+
+  // A syscall it never made: killed by SIGSYS (exit 128+31).
+  b.config["process"]["args"] = {"nc", "-l", "-p", "8080"};
+  b.write();
+  r = nh.run_bundle(b);
+  EXPECT_EQ(r.code, 128 + 31) << r.out << r.err;
+
+  // `profile show` explains it, next to podman's default when installed.
+  r = nh({"profile", "show", "--compare", "none", profile});
+  EXPECT_EQ(r.code, 0) << r.err;
+  EXPECT_NE(r.out.find("allows " + std::to_string(names.size()) + " syscalls"), std::string::npos) << r.out;
+}
+
+TEST(Learn, RunsMergeAndArgumentsDecide) {
+  Nohype nh;
+  Bundle b({"sh", "-c", "echo one"});
+  std::string profile = b.dir() + "/learned.json";
+  ASSERT_EQ(nh({"profile", "learn", "--bundle", b.dir(), "--output", profile, nh.unique_id("l")}).code, 0);
+  // Second run: an IPv4 listener, stopped after it opened its socket.
+  b.config["process"]["args"] = {"sh", "-c", "nc -l -p 8080 127.0.0.1 & sleep 0.3; kill $!"};
+  b.write();
+  Result r = nh({"profile", "learn", "--merge", "--bundle", b.dir(), "--output", profile, nh.unique_id("l")});
+  ASSERT_EQ(r.code, 0) << r.err;
+  json p = load(profile);
+  bool inet = false;
+  for (const auto& rule : p["syscalls"])
+    if (rule["names"] == json::array({"socket"})) {
+      EXPECT_EQ(rule["args"][0]["index"], 0);
+      inet = inet || rule["args"][0]["valueTwo"] == 2;  // AF_INET
+    }
+  EXPECT_TRUE(inet) << p.dump();
+  EXPECT_TRUE(allowed_names(p).count("write")) << "the first run's calls were lost in the merge";
+
+  // Under the merged profile: IPv4 listens, IPv6 (a family never seen) is killed.
+  b.config["linux"]["seccomp"] = p;
+  b.config["process"]["args"] = {"sh", "-c", "nc -l -p 8080 127.0.0.1 & sleep 0.3; kill $! && echo v4-ok"};
+  b.write();
+  r = nh.run_bundle(b);
+  EXPECT_NE(r.out.find("v4-ok"), std::string::npos) << r.out << r.err;
+  b.config["process"]["args"] = {"nc", "-l", "-p", "8080", "::1"};
+  b.write();
+  r = nh.run_bundle(b);
+  EXPECT_EQ(r.code, 128 + 31) << r.out << r.err;
+}
+
+TEST(Learn, BadInvocationsAreRefused) {
+  Nohype nh;
+  Bundle b;
+  Result r = nh({"profile", "learn", "--bundle", b.dir(), "x"});
+  EXPECT_NE(r.code, 0);
+  EXPECT_NE(r.err.find("--output"), std::string::npos) << r.err;
+  r = nh({"profile", "show", b.dir() + "/missing.json"});
+  EXPECT_NE(r.code, 0);
+  EXPECT_NE(r.err.find("missing.json"), std::string::npos) << r.err;
+}
+
+}  // namespace

@@ -1,0 +1,109 @@
+// Learn mode's profile writing and reading back, and the Docker/podman
+// format import, without loading anything: the compiled learned profile is
+// run through the user-space BPF evaluator.
+#include "seccomp/learn.h"
+
+#include <gtest/gtest.h>
+#include <sched.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+
+#include "common/error.h"
+#include "oci/spec.h"
+#include "seccomp/bpf_eval.h"
+#include "seccomp/docker.h"
+
+using namespace nohype;
+using namespace nohype::seccomp;
+using nlohmann::json;
+
+namespace {
+
+void call(Learned& l, int nr, uint64_t a0 = 0, uint64_t a1 = 0) {
+  uint64_t args[6] = {a0, a1, 0, 0, 0, 0};
+  l.record(nr, args);
+}
+
+TEST(Learn, RecordsNamesAndDecidingArguments) {
+  Learned l;
+  call(l, SYS_write);
+  call(l, SYS_write);
+  call(l, SYS_socket, AF_INET);
+  call(l, SYS_socket, AF_UNIX | 0xABCD0000ULL);  // only the family counts
+  call(l, SYS_ioctl, 1, 0x5401);                 // TCGETS
+  call(l, SYS_clone, SIGCHLD);
+  EXPECT_EQ(l.calls, 6u);
+  EXPECT_EQ(l.plain, (std::set<std::string>{"write"}));
+  EXPECT_EQ(l.by_value["socket"], (std::set<uint64_t>{AF_UNIX, AF_INET}));
+  EXPECT_EQ(l.by_value["ioctl"], (std::set<uint64_t>{0x5401}));
+}
+
+TEST(Learn, ProfileRoundTripsAndMerges) {
+  Learned a;
+  call(a, SYS_read);
+  call(a, SYS_socket, AF_INET);
+  call(a, SYS_clone, SIGCHLD);
+  json p = to_profile(a);
+  EXPECT_EQ(p["defaultAction"], "SCMP_ACT_KILL_PROCESS");
+  Learned back = from_profile(p, "p.json");
+  EXPECT_EQ(back.plain, (std::set<std::string>{"read"}));
+  EXPECT_EQ(back.by_value["socket"], (std::set<uint64_t>{AF_INET}));
+  EXPECT_TRUE(back.by_value.count("clone"));
+  Learned b;
+  call(b, SYS_socket, AF_INET6);
+  call(b, SYS_write);
+  back.merge(b);
+  EXPECT_EQ(back.by_value["socket"], (std::set<uint64_t>{AF_INET, AF_INET6}));
+  EXPECT_EQ(back.plain, (std::set<std::string>{"read", "write"}));
+  EXPECT_THROW(from_profile(json::object(), "x.json"), Error);
+}
+
+TEST(Learn, CompiledProfileAllowsWhatWasSeenAndNothingElse) {
+  Learned l;
+  call(l, SYS_read);
+  call(l, SYS_socket, AF_INET);
+  call(l, SYS_clone, SIGCHLD);
+  Filter f = compile(oci::parse_seccomp(to_profile(l), "learned.json"), "learned.json");
+  auto run = [&](int nr, uint64_t a0) { return evaluate(f.program, syscall_data(nr, {a0})) & 0xffff0000U; };
+  const uint32_t allow = 0x7fff0000U, kill = 0x80000000U;
+  EXPECT_EQ(run(SYS_read, 0), allow);
+  EXPECT_EQ(run(SYS_socket, AF_INET), allow);
+  EXPECT_EQ(run(SYS_socket, AF_INET6), kill);  // another family: denied by the argument rule
+  EXPECT_EQ(run(SYS_clone, SIGCHLD), allow);
+  EXPECT_EQ(run(SYS_clone, SIGCHLD | CLONE_NEWUSER), kill);  // a namespace flag never seen
+  EXPECT_EQ(run(SYS_write, 1), kill);
+  EXPECT_EQ(run(SYS_clone3, 0), 0x00050000U);  // ERRNO: libc falls back to clone
+}
+
+TEST(DockerImport, IncludesAndExcludesByArchCapsAndKernel) {
+  json d = {{"defaultAction", "SCMP_ACT_ERRNO"},
+            {"defaultErrnoRet", 1},
+            {"archMap",
+             {{{"architecture", "SCMP_ARCH_X86_64"}, {"subArchitectures", {"SCMP_ARCH_X86", "SCMP_ARCH_X32"}}},
+              {{"architecture", "SCMP_ARCH_AARCH64"}, {"subArchitectures", {"SCMP_ARCH_ARM"}}}}},
+            {"syscalls",
+             {{{"names", {"read", "write"}}, {"action", "SCMP_ACT_ALLOW"}, {"includes", json::object()}},
+              {{"names", {"arch_prctl"}}, {"action", "SCMP_ACT_ALLOW"}, {"includes", {{"arches", {"amd64"}}}}},
+              {{"names", {"sync_file_range2"}}, {"action", "SCMP_ACT_ALLOW"}, {"includes", {{"arches", {"ppc64le"}}}}},
+              {{"names", {"bpf"}}, {"action", "SCMP_ACT_ALLOW"}, {"includes", {{"caps", {"CAP_SYS_ADMIN"}}}}},
+              {{"names", {"clone"}},
+               {"action", "SCMP_ACT_ALLOW"},
+               {"args", {{{"index", 0}, {"value", 2114060288}, {"op", "SCMP_CMP_MASKED_EQ"}}}},
+               {"excludes", {{"caps", {"CAP_SYS_ADMIN"}}}}},
+              {{"names", {"futex_waitv"}}, {"action", "SCMP_ACT_ALLOW"}, {"includes", {{"minKernel", "5.16"}}}},
+              {{"names", {"newer_call"}}, {"action", "SCMP_ACT_ALLOW"}, {"includes", {{"minKernel", "7.0"}}}}}}};
+  EXPECT_TRUE(is_docker_format(d));
+  ImportContext ctx;  // amd64, no caps, 6.18
+  json o = import_docker(d, ctx, "seccomp.json");
+  EXPECT_EQ(o["architectures"], json::array({"SCMP_ARCH_X86_64", "SCMP_ARCH_X86", "SCMP_ARCH_X32"}));
+  Surface s = surface_of(o);
+  EXPECT_EQ(s.allowed, (std::set<std::string>{"read", "write", "arch_prctl", "clone", "futex_waitv"}));
+  EXPECT_EQ(s.checked, (std::set<std::string>{"clone"}));
+  ctx.caps = {"CAP_SYS_ADMIN"};
+  s = surface_of(import_docker(d, ctx, "seccomp.json"));
+  EXPECT_TRUE(s.allowed.count("bpf"));
+  EXPECT_FALSE(s.allowed.count("clone"));  // excluded with CAP_SYS_ADMIN (Docker allows it unchecked then)
+  EXPECT_FALSE(is_docker_format({{"defaultAction", "SCMP_ACT_ALLOW"}, {"syscalls", json::array()}}));
+}
+
+}  // namespace
