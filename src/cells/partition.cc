@@ -56,33 +56,9 @@ Table Partition::update(const std::function<bool(Table&, const HostConfig&)>& fn
   return t;
 }
 
-Holder Partition::reserve(const std::string& id, const Request& r, pid_t pid, uint64_t pid_start) const {
-  Holder got;
-  update([&](Table& t, const HostConfig& h) {
-    got = admit(t, h, id, r);
-    got.pid = pid;
-    got.pid_start = pid_start;
-    t.cells.push_back(got);
-    return true;
-  });
-  return got;
-}
-
-void Partition::bind(const std::string& id, pid_t pid, uint64_t pid_start) const {
+void Partition::release(const std::string& id, const std::string& root) const {
   update([&](Table& t, const HostConfig&) {
-    for (auto& c : t.cells)
-      if (c.id == id) {
-        c.pid = pid;
-        c.pid_start = pid_start;
-        return true;
-      }
-    return false;
-  });
-}
-
-void Partition::release(const std::string& id) const {
-  update([&](Table& t, const HostConfig&) {
-    return std::erase_if(t.cells, [&](const Holder& c) { return c.id == id; }) > 0;
+    return std::erase_if(t.cells, [&](const Holder& c) { return c.id == id && c.root == root; }) > 0;
   });
 }
 

@@ -1,5 +1,6 @@
-// The partition table on disk: ROOT/.partition.json (absent when empty),
-// changed only under an flock on the ROOT directory, so concurrent creates never hand out the
+// The partition table on disk: DIR/.partition.json (absent when empty), one
+// per host (DIR is /run/nohype-cells, whatever --root a container uses),
+// changed only under an flock on DIR, so concurrent creates never hand out the
 // same core or overcommit memory. Holders whose process died (a cell killed
 // without delete, a create that crashed) are reclaimed on every access.
 #pragma once
@@ -21,10 +22,7 @@ class Partition {
   // Locks, loads, reclaims, runs fn, saves if fn (or the reclaim) changed it.
   // fn returns true when it changed the table. Returns what fn saw.
   Table update(const std::function<bool(Table&, const HostConfig&)>& fn) const;
-  // Admits `id` with holder pid (the creator until bind() names the init).
-  Holder reserve(const std::string& id, const Request& r, pid_t pid, uint64_t pid_start) const;
-  void bind(const std::string& id, pid_t pid, uint64_t pid_start) const;
-  void release(const std::string& id) const;
+  void release(const std::string& id, const std::string& root) const;
   Table snapshot() const;
   HostConfig host() const;
 

@@ -8,9 +8,9 @@
 
 namespace nohype::cells {
 
-const Holder* Table::find(const std::string& id) const {
+const Holder* Table::find(const std::string& id, const std::string& root) const {
   for (const auto& c : cells)
-    if (c.id == id) return &c;
+    if (c.id == id && c.root == root) return &c;
   return nullptr;
 }
 
@@ -18,6 +18,7 @@ nlohmann::json to_json(const Table& t) {
   nlohmann::json cells = nlohmann::json::array();
   for (const auto& c : t.cells)
     cells.push_back({{"id", c.id},
+                     {"root", c.root},
                      {"cores", format_cpu_list(c.cores)},
                      {"pinned", format_cpu_list(c.pinned)},
                      {"memory", c.memory},
@@ -33,6 +34,7 @@ Table table_from_json(const nlohmann::json& j) {
   for (const auto& c : j["cells"]) {
     Holder h;
     h.id = c.at("id").get<std::string>();
+    h.root = c.value("root", "");
     h.cores = parse_cpu_list(c.at("cores").get<std::string>()).value_or(std::vector<int>{});
     h.pinned = parse_cpu_list(c.value("pinned", "")).value_or(std::vector<int>{});
     h.memory = c.at("memory").get<uint64_t>();
@@ -46,11 +48,12 @@ Table table_from_json(const nlohmann::json& j) {
 namespace {
 // Dedicated cores, and the allocatable cores pinned shared containers use:
 // neither may be dedicated to anyone else.
-std::map<int, std::string> core_owners(const Table& t) {
+std::map<int, std::string> core_owners(const Table& t, const HostConfig& h) {
   std::map<int, std::string> owner;
   for (const auto& c : t.cells) {
     for (int core : c.cores) owner[core] = c.id;
-    for (int core : c.pinned) owner.emplace(core, c.id);
+    for (int core : c.pinned)
+      if (std::binary_search(h.cores.begin(), h.cores.end(), core)) owner.emplace(core, c.id);
   }
   return owner;
 }
@@ -72,11 +75,12 @@ std::string holders_text(const std::map<int, std::string>& owner, const std::vec
 }
 }  // namespace
 
-Holder admit(const Table& t, const HostConfig& h, const std::string& id, const Request& r) {
-  if (t.find(id)) fail("admission", "cell \"" + id + "\" already holds resources");
+Holder admit(const Table& t, const HostConfig& h, const std::string& id, const Request& r, const std::string& root) {
+  if (t.find(id, root)) fail("admission", "cell \"" + id + "\" already holds resources");
   Holder out;
   out.id = id;
-  auto owner = core_owners(t);
+  out.root = root;
+  auto owner = core_owners(t, h);
   if (r.dedicated()) {
     bool all_allocatable = std::all_of(r.exact.begin(), r.exact.end(),
                                        [&](int c) { return std::binary_search(h.cores.begin(), h.cores.end(), c); });
@@ -105,8 +109,8 @@ Holder admit(const Table& t, const HostConfig& h, const std::string& id, const R
   if (!out.cores.empty()) {
     // Shared-pool containers must keep at least one core to run on.
     std::vector<int> left;
-    for (int c : h.online)
-      if (!owner.count(c) && std::find(out.cores.begin(), out.cores.end(), c) == out.cores.end()) left.push_back(c);
+    for (int c : shared_pool(t, h))
+      if (std::find(out.cores.begin(), out.cores.end(), c) == out.cores.end()) left.push_back(c);
     std::string shared;
     for (const auto& c : t.cells)
       if (c.cores.empty() && c.pinned.empty()) shared += (shared.empty() ? "" : ", ") + c.id;

@@ -18,6 +18,7 @@ namespace nohype::cells {
 
 struct Holder {
   std::string id;
+  std::string root;  // the --root whose container it is: one table serves every root on the host
   std::vector<int> cores;   // dedicated; empty: the shared pool
   std::vector<int> pinned;  // a shared container's own cpu.cpus (never re-pinned); empty: follows the pool
   uint64_t memory = 0;
@@ -28,7 +29,7 @@ struct Holder {
 struct Table {
   std::vector<Holder> cells;
   std::vector<int> pool;  // the cores shared-pool containers were last pinned to
-  const Holder* find(const std::string& id) const;
+  const Holder* find(const std::string& id, const std::string& root) const;
 };
 
 nlohmann::json to_json(const Table& t);
@@ -38,7 +39,8 @@ Table table_from_json(const nlohmann::json& j);
 // missing and who holds it. Lowest free cores first. Exact cores that are not
 // all allocatable give a shared container pinned to them (`pinned`), which
 // may not touch a dedicated core.
-Holder admit(const Table& t, const HostConfig& h, const std::string& id, const Request& r);
+Holder admit(const Table& t, const HostConfig& h, const std::string& id, const Request& r,
+             const std::string& root = "");
 // Every online core no cell holds: where shared-pool containers run.
 std::vector<int> shared_pool(const Table& t, const HostConfig& h);
 // Drops holders for which alive() is false; returns their ids.

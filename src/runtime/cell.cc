@@ -17,6 +17,7 @@ namespace nohype::runtime {
 
 namespace {
 void pin(const Store& store, const std::string& id, const std::vector<int>& pool) {
+  if (id.empty()) return;
   auto st = store.load(id);
   if (!st || st->cgroup.is_null()) return;  // still being created: it pins itself in bind_cell
   cgroups::Resources r;
@@ -37,10 +38,15 @@ bool can_limit_swap(const cgroups::Manager& cg) {
 }
 }  // namespace
 
-cells::Partition partition_of(const Store& store) {
-  return cells::Partition(store.root(), [&store](const cells::Table& t, const std::vector<int>& pool) {
+std::string cells_dir() {
+  const char* env = getenv("NOHYPE_CELLS_DIR");
+  return env && *env ? env : "/run/nohype-cells";
+}
+
+cells::Partition partition_of(const Store&) {
+  return cells::Partition(cells_dir(), [](const cells::Table& t, const std::vector<int>& pool) {
     for (const auto& h : t.cells)
-      if (h.cores.empty() && h.pinned.empty()) pin(store, h.id, pool);
+      if (h.cores.empty() && h.pinned.empty()) pin(Store(h.root), h.id, pool);
   });
 }
 
@@ -50,7 +56,7 @@ cells::Holder admit_cell(const Store& store, const std::string& id, const cells:
   cells::Holder h;
   std::vector<int> pool;
   partition_of(store).update([&](cells::Table& t, const cells::HostConfig& host) {
-    h = cells::admit(t, host, id, req);
+    h = cells::admit(t, host, id, req, store.root());
     h.pid = getpid();
     h.pid_start = self.value_or(0);
     t.cells.push_back(h);
@@ -73,7 +79,7 @@ cells::Holder admit_cell(const Store& store, const std::string& id, const cells:
 void bind_cell(const Store& store, const State& st) {
   partition_of(store).update([&](cells::Table& t, const cells::HostConfig& host) {
     for (auto& c : t.cells)
-      if (c.id == st.id) {
+      if (c.id == st.id && c.root == store.root()) {
         c.pid = st.pid;
         c.pid_start = st.pid_start;
         // The pool may have changed since admission; pin under the lock.
@@ -84,7 +90,7 @@ void bind_cell(const Store& store, const State& st) {
   });
 }
 
-void release_cell(const Store& store, const std::string& id) { partition_of(store).release(id); }
+void release_cell(const Store& store, const std::string& id) { partition_of(store).release(id, store.root()); }
 
 uint64_t record_ooms_locked(const Store& store, State& st) {
   uint64_t n = 0;

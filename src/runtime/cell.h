@@ -15,8 +15,10 @@
 
 namespace nohype::runtime {
 
-// The store's partition table, with shared-pool containers re-pinned inside
-// its lock whenever the pool changes.
+// The host's partition table ($NOHYPE_CELLS_DIR, default /run/nohype-cells:
+// one for every --root), with shared-pool containers re-pinned inside its
+// lock whenever the pool changes.
+std::string cells_dir();
 cells::Partition partition_of(const Store& store);
 
 // Reserves for `id` (held by the calling process until bind_cell), then sets

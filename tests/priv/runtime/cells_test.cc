@@ -129,6 +129,24 @@ TEST(Cells, RefusalNamesWhatIsMissingAndWhoHoldsIt) {
   nh({"delete", "--force", second});
 }
 
+// One partition table per host: a cell under another --root (podman's, a
+// second user's) cannot take a core a cell here holds, even with the same id.
+TEST(Cells, OneTableForEveryRoot) {
+  Nohype nh;
+  host_json(nh, "1", "1G");
+  Bundle b({"sleep", "1000"});
+  ask(b, "1", "");
+  std::string id = nh.unique_id("cell");
+  ASSERT_EQ(nh({"create", "--bundle", b.dir(), id}).code, 0);
+  std::string other = nh.root() + "/other-root";
+  Result r = run({"/usr/bin/env", "NOHYPE_CELLS_DIR=" + nh.root(), nohype_bin(), "--root", other, "create", "--bundle",
+                  b.dir(), id + "-2"});
+  EXPECT_NE(r.code, 0);
+  EXPECT_NE(r.err.find("core 1 held by " + id), std::string::npos) << r.err;
+  ASSERT_EQ(nh({"delete", "--force", id}).code, 0);
+  EXPECT_TRUE(host(nh)["cells"].empty());
+}
+
 TEST(Cells, SharedPoolNeverRunsOnADedicatedCore) {
   Nohype nh;
   host_json(nh, "1", "1G");

@@ -126,7 +126,9 @@ Nohype::~Nohype() {
 }
 
 Result Nohype::operator()(const std::vector<std::string>& args, const std::string& input) const {
-  std::vector<std::string> a = {nohype_bin(), "--root", root_};
+  // Each test gets its own partition table (and host.json) in its root, so
+  // tests never compete with cells running on the host.
+  std::vector<std::string> a = {"/usr/bin/env", "NOHYPE_CELLS_DIR=" + root_, nohype_bin(), "--root", root_};
   a.insert(a.end(), args.begin(), args.end());
   return run(a, input);
 }

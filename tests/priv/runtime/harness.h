@@ -44,7 +44,7 @@ class Nohype {
   Nohype();
   ~Nohype();
   const std::string& root() const { return root_; }
-  // nohype --root ROOT args...
+  // NOHYPE_CELLS_DIR=ROOT nohype --root ROOT args...
   Result operator()(const std::vector<std::string>& args, const std::string& input = "") const;
   // `run` the bundle and return its result (container id is unique per call).
   Result run_bundle(const Bundle& b, const std::vector<std::string>& extra = {}) const;

@@ -136,6 +136,7 @@ TEST(Admission, DedicatedCoresLowestFirstAndNeverShared) {
   EXPECT_NE(e.find("only 0 of 3 allocatable are free"), std::string::npos) << e;
   EXPECT_NE(e.find("core 1 held by a, core 2 held by a, core 3 held by b"), std::string::npos) << e;
   EXPECT_NE(error_of([&] { admit(t, h, "a", want(0, 0)); }).find("already holds"), std::string::npos);
+  EXPECT_EQ(admit(t, h, "a", want(0, 0), "/another/root").root, "/another/root");  // same id, other root: fine
 }
 
 TEST(Admission, MemoryIsNeverOvercommitted) {
@@ -184,7 +185,9 @@ TEST(Admission, SharedPoolKeepsACoreWhileItHasMembers) {
 
 TEST(Table, ReclaimAndJsonRoundTrip) {
   Table t;
-  t.cells = {{"live", {1}, {}, 1 << 20, 10, 100}, {"dead", {2}, {}, 2 << 20, 11, 101}, {"pin", {}, {0, 3}, 0, 12, 102}};
+  t.cells = {{"live", "/r", {1}, {}, 1 << 20, 10, 100},
+             {"dead", "/r", {2}, {}, 2 << 20, 11, 101},
+             {"pin", "/other", {}, {0, 3}, 0, 12, 102}};
   t.pool = {0, 3};
   Table back = table_from_json(to_json(t));
   ASSERT_EQ(back.cells.size(), 3u);
@@ -196,7 +199,9 @@ TEST(Table, ReclaimAndJsonRoundTrip) {
   auto gone = reclaim(back, [](const Holder& h) { return h.id != "dead"; });
   EXPECT_EQ(gone, (std::vector<std::string>{"dead"}));
   EXPECT_EQ(back.cells.size(), 2u);
-  EXPECT_FALSE(back.find("dead"));
+  EXPECT_FALSE(back.find("dead", "/r"));
+  EXPECT_TRUE(back.find("pin", "/other"));
+  EXPECT_FALSE(back.find("pin", "/r"));  // the same id in another root is another cell
 }
 
 const char* kCpuinfo =
