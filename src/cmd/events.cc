@@ -28,7 +28,7 @@ Verb verb_events() {
             };
             if (p.on("history")) {
               store.must_load(id);
-              runtime::record_ooms(store, id);
+              runtime::record_events(store, id);
               for (const auto& e : runtime::read_events(store, id)) print_json(e.dump());
               return 0;
             }
@@ -37,10 +37,10 @@ Verb verb_events() {
               return 0;
             }
             int ms = duration_ms(p.get("interval", "5s"), "nohype events: --interval");
-            uint64_t oom_seen = runtime::record_ooms(store, id);
+            uint64_t oom_seen = runtime::record_events(store, id);
             for (int elapsed = 0;; elapsed += 100) {
               if (!store.load(id)) return 0;
-              uint64_t oom = runtime::record_ooms(store, id);
+              uint64_t oom = runtime::record_events(store, id);
               if (oom > oom_seen) emit("oom", nullptr);
               oom_seen = oom;
               if (elapsed % ms == 0) emit("stats", runtime::stats(store, id));

@@ -11,7 +11,7 @@ Verb verb_state() {
           {},
           [](const Parsed& p, const Globals& g) {
             auto store = store_of(g);
-            runtime::record_ooms(store, p.args[0]);
+            runtime::record_events(store, p.args[0]);
             auto st = store.must_load(p.args[0]);
             print_json(runtime::oci_state(st).dump(2));
             return 0;

@@ -310,6 +310,10 @@ void cloexec_from(int first) {
         fail_errno("exec fifo", "reach the exec fifo through /proc (is /proc mounted in the container?)");
     }
     ProcessPlan process = plan.process;
+    // Its own audit session (needs host root): the kernel tags the cell's
+    // seccomp records with it, so violations are found later without any
+    // process attached (seccomp/violations.h). No session, no attribution.
+    if (plan.has_process && !plan.new_userns) (void)write_existing("/proc/self/loginuid", std::to_string(process.uid));
     install_notify_filter(process, sync);
     cloexec_from(3 + plan.preserve_fds);
     steps.done("process setup");

@@ -12,6 +12,7 @@
 #include "linux/proc.h"
 #include "runtime/event_log.h"
 #include "runtime/spec_file.h"
+#include "seccomp/violations.h"
 
 namespace nohype::runtime {
 
@@ -92,28 +93,51 @@ void bind_cell(const Store& store, const State& st) {
 
 void release_cell(const Store& store, const std::string& id) { partition_of(store).release(id, store.root()); }
 
-uint64_t record_ooms_locked(const Store& store, State& st) {
-  uint64_t n = 0;
+uint64_t record_events_locked(const Store& store, State& st) {
+  bool changed = false;
+  uint64_t n = st.oom_kills;
   try {
     n = cgroups::load_manager(st.cgroup)->oom_kills();
   } catch (const Error&) {
-    return st.oom_kills;
   }
-  if (n <= st.oom_kills) return st.oom_kills;
-  append_event(store, st.id,
-               {{"type", "oom"},
-                {"kills", n - st.oom_kills},
-                {"memoryLimit", st.memory},
-                {"detail", "the memory limit killed " + std::to_string(n - st.oom_kills) + " process(es)"}});
-  st.oom_kills = n;
-  store.save(st);
-  return n;
+  if (n > st.oom_kills) {
+    append_event(store, st.id,
+                 {{"type", "oom"},
+                  {"kills", n - st.oom_kills},
+                  {"memoryLimit", st.memory},
+                  {"detail", "the memory limit killed " + std::to_string(n - st.oom_kills) + " process(es)"}});
+    st.oom_kills = n;
+    ++st.security_events;
+    changed = true;
+  }
+  if (!st.sessions.empty()) {
+    uint64_t last = st.kmsg_seq;
+    for (const auto& v : seccomp::read_violations(st.sessions, st.kmsg_seq, &last)) {
+      append_event(store, st.id,
+                   {{"type", "seccomp"},
+                    {"pid", v.pid},
+                    {"comm", v.comm},
+                    {"exe", v.exe},
+                    {"syscall", v.name},
+                    {"syscallNr", v.syscall},
+                    {"action", v.action},
+                    {"kernelUsec", v.usec}});
+      ++st.security_events;
+      changed = true;
+    }
+    if (last != st.kmsg_seq) {
+      st.kmsg_seq = last;
+      changed = true;
+    }
+  }
+  if (changed) store.save(st);
+  return st.oom_kills;
 }
 
-uint64_t record_ooms(const Store& store, const std::string& id) {
+uint64_t record_events(const Store& store, const std::string& id) {
   Lock l = store.lock(id);
   State st = store.must_load(id);
-  return record_ooms_locked(store, st);
+  return record_events_locked(store, st);
 }
 
 nlohmann::json inspect_cell(const Store& store, const std::string& id) {

@@ -30,10 +30,12 @@ cells::Holder admit_cell(const Store& store, const std::string& id, const cells:
 void bind_cell(const Store& store, const State& st);
 void release_cell(const Store& store, const std::string& id);
 
-// Appends any OOM kill not yet in the cell's event log; returns the count.
-uint64_t record_ooms(const Store& store, const std::string& id);
+// Appends to the cell's event log what happened since the last look: OOM
+// kills (from its cgroup) and seccomp violations (from the kernel log, by
+// the cell's audit sessions). Returns the OOM kill count.
+uint64_t record_events(const Store& store, const std::string& id);
 // The same, for a caller that holds the container's lock.
-uint64_t record_ooms_locked(const Store& store, State& st);
+uint64_t record_events_locked(const Store& store, State& st);
 
 // `nohype inspect`: what the running cell can reach (cells/inspect.h).
 nlohmann::json inspect_cell(const Store& store, const std::string& id);

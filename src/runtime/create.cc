@@ -17,6 +17,7 @@
 #include "common/error.h"
 #include "common/file.h"
 #include "common/log.h"
+#include "common/strings.h"
 #include "common/timing.h"
 #include "launch/build.h"
 #include "launch/console.h"
@@ -225,6 +226,10 @@ Created do_create(const Store& store, const CreateOptions& o, bool use_fifo, Ste
   st.pid = sp.pid;
   st.pid_start = *start;
   st.cgroup = cg->save();
+  if (auto ses = try_read_file("/proc/" + std::to_string(sp.pid) + "/sessionid")) {
+    auto n = parse_u64(trim(*ses));
+    if (n && *n != 4294967295ULL) st.sessions.push_back(static_cast<uint32_t>(*n));
+  }
   store.save(st);
   bind_cell(store, st);
   write_pid_file(o.pid_file, sp.pid);

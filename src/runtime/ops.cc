@@ -74,7 +74,10 @@ nlohmann::json oci_state(const State& st) {
                       {"created", st.created},    {"owner", ""}};
   if (!st.annotations.empty()) j["annotations"] = st.annotations;
   // nohype's extension (consumers ignore unknown fields): the cell's partition.
-  j["cell"] = {{"cores", st.cores.empty() ? "shared" : st.cores}, {"memory", st.memory}, {"oomKills", st.oom_kills}};
+  j["cell"] = {{"cores", st.cores.empty() ? "shared" : st.cores},
+               {"memory", st.memory},
+               {"oomKills", st.oom_kills},
+               {"securityEvents", st.security_events}};
   return j;
 }
 
@@ -188,7 +191,7 @@ void remove(const Store& store, const std::string& id, bool force) {
       log::warn(e.what());  // the spec: poststop failures are logged, delete goes on
     }
   }
-  record_ooms_locked(store, st);
+  record_events_locked(store, st);
   cg->destroy();
   store.remove(id);
   release_cell(store, id);

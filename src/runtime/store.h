@@ -32,6 +32,9 @@ struct State {
   std::string cores;            // dedicated cores (cpu list); empty: the shared pool
   uint64_t memory = 0;          // memory reservation in bytes; 0: none
   uint64_t oom_kills = 0;       // OOM kills already written to the event log
+  std::vector<uint32_t> sessions;  // audit sessions of the cell's processes (seccomp records carry them)
+  uint64_t kmsg_seq = 0;           // kernel log read up to here
+  uint64_t security_events = 0;    // events in the log so far
 };
 
 enum class Status { creating, created, running, paused, stopped };

@@ -1,6 +1,8 @@
 // Learn mode end to end: record a service's syscalls, run it under the
 // learned profile, and attempt what it never did (a forbidden syscall, a
 // forbidden argument): the kernel kills it.
+#include <unistd.h>
+
 #include <fstream>
 #include <set>
 
@@ -89,6 +91,39 @@ TEST(Learn, RunsMergeAndArgumentsDecide) {
   b.write();
   r = nh.run_bundle(b);
   EXPECT_EQ(r.code, 128 + 31) << r.out << r.err;
+}
+
+// A violation becomes a security event of the cell with no nohype process
+// attached: the kernel logs it with the cell's audit session, and `state` /
+// `events --history` pick it up afterwards.
+TEST(Violations, ReportedWithoutAnAttachedProcess) {
+  Nohype nh;
+  Bundle b({"sh", "-c", "nc -l -p 8080; exec sleep 1000"});
+  b.config["linux"]["seccomp"] = {{"defaultAction", "SCMP_ACT_ALLOW"},
+                                  {"syscalls", {{{"names", {"socket"}}, {"action", "SCMP_ACT_KILL_PROCESS"}}}}};
+  b.write();
+  std::string id = nh.unique_id("viol");
+  ASSERT_EQ(nh({"run", "-d", "--bundle", b.dir(), id}).code, 0);
+  json st;
+  for (int i = 0; i < 300; ++i) {
+    st = json::parse(nh({"state", id}).out);
+    if (st["cell"]["securityEvents"].get<int>() > 0) break;
+    usleep(10000);
+  }
+  EXPECT_EQ(st["cell"]["securityEvents"], 1) << st.dump();
+  EXPECT_EQ(st["status"], "running");  // only nc died
+  Result r = nh({"events", "--history", id});
+  ASSERT_EQ(r.code, 0) << r.err;
+  json e = json::parse(r.out.substr(0, r.out.find('\n')));
+  EXPECT_EQ(e["type"], "seccomp");
+  EXPECT_EQ(e["syscall"], "socket");
+  EXPECT_EQ(e["syscallNr"], 41);
+  EXPECT_EQ(e["comm"], "nc");
+  EXPECT_EQ(e["action"], "kill_process");
+  EXPECT_TRUE(e.contains("time"));
+  // Read again: the same record is not reported twice.
+  EXPECT_EQ(json::parse(nh({"state", id}).out)["cell"]["securityEvents"], 1);
+  nh({"delete", "--force", id});
 }
 
 TEST(Learn, BadInvocationsAreRefused) {

@@ -2,6 +2,7 @@
 // format import, without loading anything: the compiled learned profile is
 // run through the user-space BPF evaluator.
 #include "seccomp/learn.h"
+#include "seccomp/violations.h"
 
 #include <gtest/gtest.h>
 #include <sched.h>
@@ -104,6 +105,32 @@ TEST(DockerImport, IncludesAndExcludesByArchCapsAndKernel) {
   EXPECT_TRUE(s.allowed.count("bpf"));
   EXPECT_FALSE(s.allowed.count("clone"));  // excluded with CAP_SYS_ADMIN (Docker allows it unchecked then)
   EXPECT_FALSE(is_docker_format({{"defaultAction", "SCMP_ACT_ALLOW"}, {"syscalls", json::array()}}));
+}
+
+}  // namespace
+
+namespace {
+
+TEST(Violations, ParsesTheKernelsSeccompRecord) {
+  auto v = parse_kmsg_record(
+      "5,1234,14190696613,-;audit: type=1326 audit(1795353216.490:47): auid=0 uid=0 gid=0 ses=7 "
+      "subj=unconfined pid=21888 comm=\"nc -x\" exe=\"/bin/busybox\" sig=31 arch=c000003e syscall=41 compat=0 "
+      "ip=0x4820b7 code=0x80000000");
+  ASSERT_TRUE(v);
+  EXPECT_EQ(v->seq, 1234u);
+  EXPECT_EQ(v->usec, 14190696613u);
+  EXPECT_EQ(v->session, 7u);
+  EXPECT_EQ(v->pid, 21888);
+  EXPECT_EQ(v->comm, "nc -x");
+  EXPECT_EQ(v->exe, "/bin/busybox");
+  EXPECT_EQ(v->syscall, 41);
+  EXPECT_EQ(v->name, "socket");
+  EXPECT_EQ(v->action, "kill_process");
+  v = parse_kmsg_record("4,99,1,-;audit: type=1326 audit(1:2): auid=0 ses=3 pid=5 comm=\"a\" syscall=1 code=0x50001");
+  ASSERT_TRUE(v);
+  EXPECT_EQ(v->action, "errno");
+  EXPECT_FALSE(parse_kmsg_record("6,100,2,-;eth0: link up"));
+  EXPECT_FALSE(parse_kmsg_record("no separator"));
 }
 
 }  // namespace
