@@ -76,6 +76,29 @@ Verb verb_profile_learn() {
           1};
 }
 
+Verb verb_profile_import() {
+  return {"profile import",
+          "[--cap CAP]... FILE",
+          "print the OCI seccomp profile (for config.json's linux.seccomp) that a Docker or podman seccomp.json "
+          "gives on this host, for a container with the given capabilities",
+          {{{"cap"}, true, "a capability the container keeps (repeatable), e.g. CAP_SYS_ADMIN", "CAP"}},
+          [](const Parsed& p, const Globals&) {
+            std::string path = p.args[0];
+            nlohmann::json j;
+            try {
+              j = nlohmann::json::parse(read_file(path, "profile"));
+            } catch (const nlohmann::json::exception& e) {
+              fail("profile", path + ": not valid JSON: " + e.what());
+            }
+            auto ctx = seccomp::host_context();
+            for (const auto& c : p.all("cap")) ctx.caps.insert(c);
+            std::printf("%s\n", seccomp::import_docker(j, ctx, path).dump(2).c_str());
+            return 0;
+          },
+          1,
+          1};
+}
+
 Verb verb_profile_show() {
   return {"profile show",
           "[--compare FILE] [--names] FILE",

@@ -49,6 +49,7 @@ Verb verb_inspect();
 Verb verb_host();
 Verb verb_profile_learn();
 Verb verb_profile_show();
+Verb verb_profile_import();
 
 inline runtime::Store store_of(const Globals& g) { return runtime::Store(g.root); }
 // Prints JSON like runc (two-space indent) to stdout.
