@@ -5,6 +5,7 @@
 #include "cells/cpulist.h"
 #include "common/error.h"
 #include "common/file.h"
+#include "common/json.h"
 #include "common/strings.h"
 
 namespace nohype::cells {
@@ -82,13 +83,7 @@ HostConfig host_config(const nlohmann::json& file, const HostFacts& facts, const
 HostConfig load_host_config(const std::string& root) {
   std::string path = root + "/host.json";
   nlohmann::json file;
-  if (auto text = try_read_file(path)) {
-    try {
-      file = nlohmann::json::parse(*text);
-    } catch (const nlohmann::json::exception& e) {
-      fail("host config", path + ": not valid JSON: " + e.what());
-    }
-  }
+  if (auto text = try_read_file(path)) file = parse_json(*text, "host config", path);
   return host_config(file, read_host_facts(), path);
 }
 

@@ -32,8 +32,8 @@ Verb verb_host() {
           "",
           "print the host partition table: allocatable cores and memory, the shared pool, who holds what",
           {},
-          [](const Parsed&, const Globals& g) {
-            print_json(runtime::host_report(store_of(g)).dump(2));
+          [](const Parsed&, const Globals&) {
+            print_json(runtime::host_report().dump(2));
             return 0;
           },
           0,

@@ -3,6 +3,7 @@
 #include "cmd/verb.h"
 #include "common/error.h"
 #include "common/file.h"
+#include "common/json.h"
 #include "runtime/learn.h"
 #include "seccomp/docker.h"
 
@@ -10,13 +11,7 @@ namespace nohype::cmd {
 
 namespace {
 nlohmann::json load_profile(const std::string& path) {
-  std::string text = read_file(path, "profile");
-  nlohmann::json j;
-  try {
-    j = nlohmann::json::parse(text);
-  } catch (const nlohmann::json::exception& e) {
-    fail("profile", path + ": not valid JSON: " + e.what());
-  }
+  nlohmann::json j = parse_json(read_file(path, "profile"), "profile", path);
   // A whole config.json: its linux.seccomp.
   if (j.contains("linux") && j["linux"].contains("seccomp")) j = j["linux"]["seccomp"];
   if (seccomp::is_docker_format(j)) j = seccomp::import_docker(j, seccomp::host_context(), path);
@@ -84,12 +79,7 @@ Verb verb_profile_import() {
           {{{"cap"}, true, "a capability the container keeps (repeatable), e.g. CAP_SYS_ADMIN", "CAP"}},
           [](const Parsed& p, const Globals&) {
             std::string path = p.args[0];
-            nlohmann::json j;
-            try {
-              j = nlohmann::json::parse(read_file(path, "profile"));
-            } catch (const nlohmann::json::exception& e) {
-              fail("profile", path + ": not valid JSON: " + e.what());
-            }
+            nlohmann::json j = parse_json(read_file(path, "profile"), "profile", path);
             auto ctx = seccomp::host_context();
             for (const auto& c : p.all("cap")) ctx.caps.insert(c);
             std::printf("%s\n", seccomp::import_docker(j, ctx, path).dump(2).c_str());

@@ -44,7 +44,7 @@ std::string cells_dir() {
   return env && *env ? env : "/run/nohype-cells";
 }
 
-cells::Partition partition_of(const Store&) {
+cells::Partition partition_of() {
   return cells::Partition(cells_dir(), [](const cells::Table& t, const std::vector<int>& pool) {
     for (const auto& h : t.cells)
       if (h.cores.empty() && h.pinned.empty()) pin(Store(h.root), h.id, pool);
@@ -56,7 +56,7 @@ cells::Holder admit_cell(const Store& store, const std::string& id, const cells:
   auto self = linux::start_time(getpid());
   cells::Holder h;
   std::vector<int> pool;
-  partition_of(store).update([&](cells::Table& t, const cells::HostConfig& host) {
+  partition_of().update([&](cells::Table& t, const cells::HostConfig& host) {
     h = cells::admit(t, host, id, req, store.root());
     h.pid = getpid();
     h.pid_start = self.value_or(0);
@@ -78,7 +78,7 @@ cells::Holder admit_cell(const Store& store, const std::string& id, const cells:
 }
 
 void bind_cell(const Store& store, const State& st) {
-  partition_of(store).update([&](cells::Table& t, const cells::HostConfig& host) {
+  partition_of().update([&](cells::Table& t, const cells::HostConfig& host) {
     for (auto& c : t.cells)
       if (c.id == st.id && c.root == store.root()) {
         c.pid = st.pid;
@@ -91,7 +91,7 @@ void bind_cell(const Store& store, const State& st) {
   });
 }
 
-void release_cell(const Store& store, const std::string& id) { partition_of(store).release(id, store.root()); }
+void release_cell(const Store& store, const std::string& id) { partition_of().release(id, store.root()); }
 
 uint64_t record_events_locked(const Store& store, State& st) {
   bool changed = false;
@@ -161,8 +161,8 @@ nlohmann::json inspect_cell(const Store& store, const std::string& id) {
   return cells::inspect(in);
 }
 
-nlohmann::json host_report(const Store& store) {
-  auto p = partition_of(store);
+nlohmann::json host_report() {
+  auto p = partition_of();
   cells::HostConfig h = p.host();
   cells::Table t = p.snapshot();
   uint64_t reserved = 0;

@@ -19,7 +19,7 @@ namespace nohype::runtime {
 // one for every --root), with shared-pool containers re-pinned inside its
 // lock whenever the pool changes.
 std::string cells_dir();
-cells::Partition partition_of(const Store& store);
+cells::Partition partition_of();
 
 // Reserves for `id` (held by the calling process until bind_cell), then sets
 // the cgroup's cpuset and memory and the plan's static view to match.
@@ -41,6 +41,6 @@ uint64_t record_events_locked(const Store& store, State& st);
 nlohmann::json inspect_cell(const Store& store, const std::string& id);
 // `nohype host`: the allocatable cores and memory, the shared pool, and
 // which cell holds what.
-nlohmann::json host_report(const Store& store);
+nlohmann::json host_report();
 
 }  // namespace nohype::runtime

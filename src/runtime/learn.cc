@@ -9,6 +9,7 @@
 
 #include "common/error.h"
 #include "common/file.h"
+#include "common/json.h"
 #include "common/log.h"
 #include "linux/proc.h"
 #include "runtime/create_impl.h"
@@ -60,13 +61,8 @@ int serve(int lfd, pid_t init, seccomp::Learned& learned) {
 int learn(const Store& store, const LearnOptions& o) {
   seccomp::Learned before;
   if (o.merge) {
-    if (auto text = try_read_file(o.output)) {
-      try {
-        before = seccomp::from_profile(nlohmann::json::parse(*text), o.output);
-      } catch (const nlohmann::json::exception& e) {
-        fail("profile", o.output + ": not valid JSON: " + e.what());
-      }
-    }
+    if (auto text = try_read_file(o.output))
+      before = seccomp::from_profile(parse_json(*text, "profile", o.output), o.output);
   }
   prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
   StepTimer t;
