@@ -145,6 +145,10 @@ nlohmann::json inspect(const InspectInput& in) {
   j["network"] = interfaces(in.pid);
   j["seccomp"] = syscall_surface(in.seccomp);
   j["seccomp"]["mode"] = st["Seccomp"] == "2" ? "filter" : st["Seccomp"] == "1" ? "strict" : "none";
+  // What the cell got, next to what the host offers: "vulnerable" with a
+  // host that gives no prctl control is the host's limit, not the cell's.
+  std::string host{trim(try_read_file("/sys/devices/system/cpu/vulnerabilities/spec_store_bypass").value_or(""))};
+  j["speculation"] = {{"storeBypass", st["Speculation_Store_Bypass"]}, {"host", host}};
   return j;
 }
 
@@ -185,6 +189,10 @@ std::string inspect_text(const nlohmann::json& j) {
     sc += ", every syscall allowed (no profile)";
   }
   row("seccomp", sc);
+  const auto& sp = j["speculation"];
+  row("store bypass",
+      sp["storeBypass"].get<std::string>() +
+          (sp["host"].get<std::string>().empty() ? "" : " (host: " + sp["host"].get<std::string>() + ")"));
   return out;
 }
 

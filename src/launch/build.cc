@@ -28,6 +28,15 @@ int ioprio_value(const oci::IoPriority& io) {
   int klass = io.klass == "IOPRIO_CLASS_RT" ? 1 : io.klass == "IOPRIO_CLASS_BE" ? 2 : 3;
   return (klass << 13) | io.priority;
 }
+// Since Linux 5.16 loading a seccomp filter no longer turns the mitigation
+// on, so a cell that wants it must ask; untrusted code is the default here.
+bool ssb_mitigation(const oci::Spec& spec, const std::string& where) {
+  auto it = spec.annotations.find(kSpeculationAnnotation);
+  if (it == spec.annotations.end() || it->second == "mitigate") return true;
+  if (it->second == "allow") return false;
+  fail("config", where + ": annotations." + kSpeculationAnnotation + ": \"" + it->second +
+                     "\" is neither \"mitigate\" nor \"allow\"");
+}
 }  // namespace
 
 ProcessPlan build_process_plan(const oci::Process& p, const oci::Spec& spec, const std::string& where,
@@ -53,6 +62,7 @@ ProcessPlan build_process_plan(const oci::Process& p, const oci::Spec& spec, con
   }
   for (const auto& r : p.rlimits) out.rlimits.push_back({*oci::rlimit_number(r.type), {r.soft, r.hard}});
   out.no_new_privs = p.no_new_privileges;
+  out.force_ssb_mitigation = ssb_mitigation(spec, where);
   out.oom_score_adj = p.oom_score_adj;
   if (spec.linux.seccomp) {
     // Compiling a Docker-size profile costs ~10 ms in libseccomp; the cache

@@ -9,6 +9,9 @@
 
 namespace nohype::launch {
 
+// "mitigate" (default) or "allow": see ProcessPlan::force_ssb_mitigation.
+inline constexpr const char* kSpeculationAnnotation = "org.nohype.speculation";
+
 struct BuildInput {
   std::string id;
   std::string bundle;  // absolute

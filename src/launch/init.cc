@@ -170,12 +170,24 @@ void load_filter(const ProcessPlan& p) {
   send_fd_msg(seccomp::kLearnSyncFd, lfd);
 }
 
+// Per task, inherited by fork and kept across execve, and FORCE cannot be
+// undone by the cell. ENXIO: the host gives no control (the CPU is not
+// affected, or the kernel's policy is fixed on or off); inspect reports
+// what the cell really got.
+void force_ssb_mitigation(const ProcessPlan& p) {
+  if (!p.force_ssb_mitigation) return;
+  if (prctl(PR_SET_SPECULATION_CTRL, PR_SPEC_STORE_BYPASS, PR_SPEC_FORCE_DISABLE, 0, 0) != 0 && errno != ENXIO &&
+      errno != EPERM)
+    fail_errno("speculation", "prctl PR_SPEC_STORE_BYPASS FORCE_DISABLE");
+}
+
 // Shared by the container init and `exec`: everything from "ready to become
 // the user process" to execve. Order binds: limits need caps; seccomp without
 // no_new_privs needs CAP_SYS_ADMIN, so it loads before the caps drop; with
 // no_new_privs it loads last so the filter sees only the user program.
 [[noreturn]] void become_process(const ProcessPlan& p, const std::string& exe, const std::string& state_json) {
   (void)state_json;
+  force_ssb_mitigation(p);
   if (p.seccomp && !p.no_new_privs) load_filter(p);
   if (p.has_caps) linux::drop_bounding(p.cap_bounding);
   bool setgroups_ok = true;

@@ -12,6 +12,7 @@
 
 #include "common/error.h"
 #include "common/fd.h"
+#include "common/file.h"
 #include "launch/console.h"
 #include "launch/init.h"
 #include "launch/protocol.h"
@@ -93,6 +94,11 @@ pid_t join_and_exec(const JoinRequest& req, const std::function<void(pid_t)>& pl
       // /proc/PID/exe of this copy of the runtime (CVE-2019-5736 class).
       // execve of the user program resets it.
       if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) != 0) fail_errno("exec", "PR_SET_DUMPABLE");
+      // Its own audit session, as the cell's init has (see run_init): the
+      // kernel tags this process's seccomp records with it. Written while
+      // still in the host's mount and user namespaces, where /proc/self is
+      // ours and host root may set it; the exec'd process inherits it.
+      (void)write_existing("/proc/self/loginuid", std::to_string(req.process.uid));
       for (auto& n : nss) {
         if (setns(n.fd.get(), n.flag) != 0)
           fail_errno("exec", std::string("join the container's ") + n.name + " namespace");

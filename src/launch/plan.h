@@ -38,6 +38,9 @@ struct ProcessPlan {
   std::optional<int> oom_score_adj;
   std::optional<seccomp::Filter> seccomp;
   bool learn = false;  // seccomp is the recording filter: its listener fd goes to the parent
+  // Speculative store bypass mitigation forced on (prctl FORCE_DISABLE), the
+  // default for untrusted cells; org.nohype.speculation=allow opts out.
+  bool force_ssb_mitigation = true;
   std::string seccomp_listener_path;
   std::string seccomp_listener_metadata;
   std::optional<unsigned long> personality;

@@ -2,6 +2,8 @@
 
 #include <unistd.h>
 
+#include <algorithm>
+
 #include "cells/cpulist.h"
 #include "cells/inspect.h"
 #include "cells/view.h"
@@ -132,6 +134,24 @@ uint64_t record_events_locked(const Store& store, State& st) {
   }
   if (changed) store.save(st);
   return st.oom_kills;
+}
+
+std::optional<uint32_t> session_of(pid_t pid) {
+  auto ses = try_read_file("/proc/" + std::to_string(pid) + "/sessionid");
+  if (!ses) return std::nullopt;
+  auto n = parse_u64(trim(*ses));
+  if (!n || *n == 4294967295ULL) return std::nullopt;  // AUDIT_SID_UNSET: no session of its own
+  return static_cast<uint32_t>(*n);
+}
+
+void add_session(const Store& store, const std::string& id, pid_t pid) {
+  auto ses = session_of(pid);
+  if (!ses) return;
+  auto lock = store.lock(id);
+  State st = store.must_load(id);
+  if (std::find(st.sessions.begin(), st.sessions.end(), *ses) != st.sessions.end()) return;
+  st.sessions.push_back(*ses);
+  store.save(st);
 }
 
 uint64_t record_events(const Store& store, const std::string& id) {

@@ -36,6 +36,11 @@ void release_cell(const Store& store, const std::string& id);
 uint64_t record_events(const Store& store, const std::string& id);
 // The same, for a caller that holds the container's lock.
 uint64_t record_events_locked(const Store& store, State& st);
+// The audit session a cell process opened for itself (init or exec), if any.
+std::optional<uint32_t> session_of(pid_t pid);
+// Adds an exec'd process's session to the cell's, so its seccomp records
+// count as the cell's too.
+void add_session(const Store& store, const std::string& id, pid_t pid);
 
 // `nohype inspect`: what the running cell can reach (cells/inspect.h).
 nlohmann::json inspect_cell(const Store& store, const std::string& id);

@@ -226,10 +226,7 @@ Created do_create(const Store& store, const CreateOptions& o, bool use_fifo, Ste
   st.pid = sp.pid;
   st.pid_start = *start;
   st.cgroup = cg->save();
-  if (auto ses = try_read_file("/proc/" + std::to_string(sp.pid) + "/sessionid")) {
-    auto n = parse_u64(trim(*ses));
-    if (n && *n != 4294967295ULL) st.sessions.push_back(static_cast<uint32_t>(*n));
-  }
+  if (auto ses = session_of(sp.pid)) st.sessions.push_back(*ses);
   store.save(st);
   bind_cell(store, st);
   write_pid_file(o.pid_file, sp.pid);

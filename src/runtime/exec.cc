@@ -17,6 +17,7 @@
 #include "launch/console.h"
 #include "launch/join.h"
 #include "oci/validate.h"
+#include "runtime/cell.h"
 #include "runtime/container.h"
 #include "runtime/spec_file.h"
 #include "seccomp/listener.h"
@@ -102,7 +103,12 @@ int exec(const Store& store, const ExecOptions& o) {
                            seccomp::container_process_state(p, spec.linux.seccomp->listener_metadata, req.state_json));
   };
   pid_t pid = launch::join_and_exec(
-      req, [&](pid_t p) { cg->add_process(p); }, listener);
+      req,
+      [&](pid_t p) {
+        cg->add_process(p);
+        add_session(store, o.id, p);
+      },
+      listener);
   if (!o.pid_file.empty()) write_file_atomic(o.pid_file, std::to_string(pid), "pid file", 0644);
   if (o.detach) return 0;
 

@@ -126,6 +126,31 @@ TEST(Violations, ReportedWithoutAnAttachedProcess) {
   nh({"delete", "--force", id});
 }
 
+// exec'd processes open their own session too, and it joins the cell's.
+TEST(Violations, ExecdProcessesAreAttributed) {
+  Nohype nh;
+  Bundle b({"sleep", "1000"});
+  b.config["linux"]["seccomp"] = {{"defaultAction", "SCMP_ACT_ALLOW"},
+                                  {"syscalls", {{{"names", {"socket"}}, {"action", "SCMP_ACT_KILL_PROCESS"}}}}};
+  b.write();
+  std::string id = nh.unique_id("viol-exec");
+  ASSERT_EQ(nh({"run", "-d", "--bundle", b.dir(), id}).code, 0);
+  Result r = nh({"exec", id, "nc", "-l", "-p", "8081"});
+  EXPECT_EQ(r.code, 128 + SIGSYS) << r.err;
+  json st;
+  for (int i = 0; i < 300; ++i) {
+    st = json::parse(nh({"state", id}).out);
+    if (st["cell"]["securityEvents"].get<int>() > 0) break;
+    usleep(10000);
+  }
+  EXPECT_EQ(st["cell"]["securityEvents"], 1) << st.dump();
+  r = nh({"events", "--history", id});
+  json e = json::parse(r.out.substr(0, r.out.find('\n')));
+  EXPECT_EQ(e["syscall"], "socket");
+  EXPECT_EQ(e["comm"], "nc");
+  nh({"delete", "--force", id});
+}
+
 TEST(Learn, BadInvocationsAreRefused) {
   Nohype nh;
   Bundle b;
