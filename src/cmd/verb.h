@@ -50,6 +50,9 @@ Verb verb_host();
 Verb verb_profile_learn();
 Verb verb_profile_show();
 Verb verb_profile_import();
+Verb verb_up();
+Verb verb_down();
+Verb verb_status();
 
 inline runtime::Store store_of(const Globals& g) { return runtime::Store(g.root); }
 // Prints JSON like runc (two-space indent) to stdout.

@@ -1,0 +1,122 @@
+#include "app/plan.h"
+
+#include <cstdio>
+#include <cstdlib>
+#include <set>
+
+#include "cells/request.h"
+#include "common/file.h"
+#include "common/json.h"
+#include "oci/default_spec.h"
+
+namespace nohype::app {
+
+namespace {
+
+// FNV-1a: host-side device names must be unique across apps and fit 15
+// bytes; a hash of app/service does both.
+std::string veth_name(const std::string& app, const std::string& svc) {
+  uint32_t h = 2166136261u;
+  for (char c : app + "/" + svc) h = (h ^ static_cast<uint8_t>(c)) * 16777619u;
+  char buf[16];
+  snprintf(buf, sizeof buf, "nhv%08x", h);
+  return buf;
+}
+
+std::string table_name(const std::string& app) {
+  std::string t = "nohype_" + app;
+  for (auto& c : t)
+    if (c == '-') c = '_';
+  return t;
+}
+
+std::string hosts_file(const Service& s, uint32_t addr, const std::map<std::string, uint32_t>& addrs) {
+  std::string h = "127.0.0.1\tlocalhost\n" + net::format_ipv4(addr) + "\t" + s.name + "\n";
+  std::set<std::string> seen;
+  for (const auto& c : s.calls)
+    if (seen.insert(c.service).second) h += net::format_ipv4(addrs.at(c.service)) + "\t" + c.service + "\n";
+  return h;
+}
+
+nlohmann::json mount(const std::string& dest, const std::string& type, const std::string& src,
+                     std::vector<std::string> opts) {
+  return {{"destination", dest}, {"type", type}, {"source", src}, {"options", opts}};
+}
+
+// nohype's default spec, narrowed for an untrusted service: read-only
+// image, no capabilities, no new privileges, its own network namespace
+// (configured by `up` before start), IPv4 only.
+nlohmann::json cell_config(const Service& s, const CellPlan& c) {
+  nlohmann::json j = oci::default_spec(false);
+  auto& p = j["process"];
+  p["terminal"] = false;
+  p["args"] = s.command;
+  std::vector<std::string> env = {"PATH=/bin:/usr/bin:/sbin:/usr/sbin", "HOME=/tmp"};
+  for (const auto& [k, v] : s.env) env.push_back(k + "=" + v);
+  p["env"] = env;
+  p["cwd"] = "/";
+  auto colon = s.user.find(':');
+  p["user"] = {{"uid", std::stoul(s.user.substr(0, colon))}, {"gid", std::stoul(s.user.substr(colon + 1))}};
+  p["capabilities"] = {{"bounding", nlohmann::json::array()},
+                       {"effective", nlohmann::json::array()},
+                       {"permitted", nlohmann::json::array()}};
+  p["noNewPrivileges"] = true;
+  j["root"] = {{"path", s.image}, {"readonly", true}};
+  j["hostname"] = s.name;
+  j["mounts"].push_back(mount("/tmp", "tmpfs", "tmpfs", {"nosuid", "nodev", "mode=1777", "size=16m"}));
+  j["mounts"].push_back(mount("/etc/hosts", "bind", c.bundle + "/hosts", {"rbind", "ro", "nosuid", "nodev", "noexec"}));
+  for (const auto& v : s.volumes)
+    j["mounts"].push_back(mount(v.target, "bind", v.source, {"rbind", v.readonly ? "ro" : "rw", "nosuid", "nodev"}));
+  j["linux"]["sysctl"] = {{"net.ipv6.conf.all.disable_ipv6", "1"}, {"net.ipv6.conf.default.disable_ipv6", "1"}};
+  j["annotations"][cells::kMemoryAnnotation] = std::to_string(s.memory);
+  if (s.cores) j["annotations"][cells::kCoresAnnotation] = std::to_string(s.cores);
+  j["annotations"]["org.nohype.app"] = c.id.substr(0, c.id.size() - s.name.size() - 1);
+  j["annotations"]["org.nohype.service"] = s.name;
+  if (!s.seccomp.empty()) {
+    auto prof = parse_json(read_file(s.seccomp, "manifest"), "manifest", s.seccomp);
+    j["linux"]["seccomp"] = prof.contains("linux") ? prof["linux"]["seccomp"] : prof;
+  }
+  return j;
+}
+
+void add_flows(const Service& s, uint32_t addr, const std::map<std::string, uint32_t>& addrs, net::FirewallPlan& fw) {
+  for (const auto& c : s.calls)
+    fw.flows.push_back({addr, net::Subnet{addrs.at(c.service), 32}, c.port.port, c.port.proto, false});
+  for (const auto& e : s.egress) fw.flows.push_back({addr, e.to, e.port.port, e.port.proto, true});
+  for (const auto& p : s.publish) fw.published.push_back({p.host_port, addr, p.port.port, p.port.proto});
+}
+
+}  // namespace
+
+std::string apps_dir() {
+  const char* d = getenv("NOHYPE_APPS_DIR");
+  return d && *d ? d : "/run/nohype-apps";
+}
+
+AppPlan plan_app(const Manifest& m, const std::string& apps_root) {
+  AppPlan a;
+  a.name = m.name;
+  a.dir = apps_root + "/" + m.name;
+  a.bridge = {"nh-" + m.name, m.subnet.gateway(), m.subnet.prefix};
+  a.firewall.table = table_name(m.name);
+  a.firewall.bridge = a.bridge.name;
+  std::map<std::string, uint32_t> addrs;
+  for (size_t i = 0; i < m.services.size(); ++i) addrs[m.services[i].name] = m.subnet.cell(static_cast<uint32_t>(i));
+  for (const auto& s : m.services) {
+    CellPlan c;
+    c.service = s.name;
+    c.id = m.name + "-" + s.name;
+    c.veth = veth_name(m.name, s.name);
+    c.addr = addrs[s.name];
+    c.mac = net::mac_for(c.addr);
+    c.bundle = a.dir + "/" + s.name;
+    c.hosts = hosts_file(s, c.addr, addrs);
+    c.config = cell_config(s, c);
+    a.firewall.cells.push_back({c.veth, c.addr, c.mac});
+    add_flows(s, c.addr, addrs, a.firewall);
+    a.cells.push_back(std::move(c));
+  }
+  return a;
+}
+
+}  // namespace nohype::app

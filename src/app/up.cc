@@ -1,0 +1,233 @@
+#include "app/up.h"
+
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <filesystem>
+
+#include "app/plan.h"
+#include "cells/cpulist.h"
+#include "common/error.h"
+#include "common/fd.h"
+#include "common/file.h"
+#include "common/json.h"
+#include "net/firewall.h"
+#include "net/link.h"
+#include "runtime/cell.h"
+#include "runtime/container.h"
+
+namespace nohype::app {
+
+namespace {
+
+constexpr const char* kStep = "up";
+
+std::string record_path(const std::string& dir) { return dir + "/app.json"; }
+
+void save_record(const std::string& dir, const nlohmann::json& rec) {
+  write_file_atomic(record_path(dir), rec.dump(2) + "\n", kStep, 0600);
+}
+
+std::optional<nlohmann::json> load_record(const std::string& name) {
+  auto text = try_read_file(record_path(apps_dir() + "/" + name));
+  if (!text) return std::nullopt;
+  return parse_json(*text, "app", record_path(apps_dir() + "/" + name));
+}
+
+// Another app on an overlapping subnet would make routes ambiguous.
+void check_subnet_free(const Manifest& m) {
+  std::error_code ec;
+  for (const auto& e : std::filesystem::directory_iterator(apps_dir(), ec)) {
+    auto other = load_record(e.path().filename());
+    if (!other || !other->contains("subnet")) continue;
+    auto sub = net::parse_subnet((*other)["subnet"].get<std::string>());
+    if (sub && sub->overlaps(m.subnet))
+      fail(kStep, m.file + ": network.subnet " + net::format_subnet(m.subnet) + " overlaps app \"" +
+                      (*other)["name"].get<std::string>() + "\" (" + net::format_subnet(*sub) + ")");
+  }
+}
+
+// The init inherits our stdio: point it at the service's log for create.
+class StdioTo {
+ public:
+  explicit StdioTo(const std::string& log) {
+    UniqueFd fd(open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600));
+    UniqueFd null(open("/dev/null", O_RDONLY | O_CLOEXEC));
+    if (!fd || !null) fail_errno(kStep, "open " + log);
+    for (int i = 0; i < 3; ++i) saved_[i] = fcntl(i, F_DUPFD_CLOEXEC, 10);
+    dup2(null.get(), 0);
+    dup2(fd.get(), 1);
+    dup2(fd.get(), 2);
+  }
+  ~StdioTo() {
+    for (int i = 0; i < 3; ++i)
+      if (saved_[i] >= 0) {
+        dup2(saved_[i], i);
+        close(saved_[i]);
+      }
+  }
+  StdioTo(const StdioTo&) = delete;
+  StdioTo& operator=(const StdioTo&) = delete;
+
+ private:
+  int saved_[3] = {-1, -1, -1};
+};
+
+nlohmann::json cell_record(const CellPlan& c, const Service& s) {
+  nlohmann::json pub = nlohmann::json::array();
+  for (const auto& p : s.publish) pub.push_back(std::to_string(p.host_port) + ":" + std::to_string(p.port.port));
+  return {{"service", c.service}, {"id", c.id},     {"veth", c.veth},  {"address", net::format_ipv4(c.addr)},
+          {"mac", c.mac},         {"publish", pub}, {"created", false}};
+}
+
+void create_cell(const runtime::Store& store, const CellPlan& c, const std::string& dir) {
+  mkdir_p(c.bundle, 0700, kStep);
+  write_file_atomic(c.bundle + "/hosts", c.hosts, kStep, 0644);
+  write_file_atomic(c.bundle + "/config.json", c.config.dump(2) + "\n", kStep, 0600);
+  runtime::CreateOptions o;
+  o.id = c.id;
+  o.bundle = c.bundle;
+  StdioTo log(dir + "/" + c.service + ".log");
+  runtime::create(store, o);
+}
+
+void wait_stopped(const runtime::Store& store, const std::vector<std::string>& ids, int grace_ms) {
+  for (int waited = 0; waited < grace_ms; waited += 20) {
+    bool all = true;
+    for (const auto& id : ids) {
+      auto st = store.load(id);
+      if (st && runtime::status_of(*st) != runtime::Status::stopped) all = false;
+    }
+    if (all) return;
+    usleep(20000);
+  }
+}
+
+// Best effort, in reverse order of creation; collects what failed.
+std::vector<std::string> teardown(const nlohmann::json& rec, int grace_ms) {
+  std::vector<std::string> errors;
+  auto attempt = [&](const std::function<void()>& f) {
+    try {
+      f();
+    } catch (const std::exception& e) {
+      errors.push_back(e.what());
+    }
+  };
+  runtime::Store store(rec["root"].get<std::string>());
+  std::vector<std::string> ids;
+  for (const auto& c : rec["cells"])
+    if (c["created"].get<bool>() && store.exists(c["id"])) ids.push_back(c["id"]);
+  // All cells get SIGTERM at once and share one grace period; the
+  // forced delete then ends whatever is left, fork bombs included.
+  if (grace_ms > 0) {
+    for (const auto& id : ids) attempt([&] { runtime::kill(store, id, SIGTERM, true); });
+    wait_stopped(store, ids, grace_ms);
+  }
+  for (const auto& id : ids) attempt([&] { runtime::remove(store, id, true); });
+  for (const auto& c : rec["cells"]) attempt([&] { net::delete_link(c["veth"]); });
+  attempt([&] { net::delete_link(rec["bridge"]); });
+  attempt([&] { net::remove_tables(rec["table"]); });
+  std::error_code ec;
+  std::filesystem::remove_all(rec["dir"].get<std::string>(), ec);
+  if (ec) errors.push_back("remove " + rec["dir"].get<std::string>() + ": " + ec.message());
+  return errors;
+}
+
+}  // namespace
+
+nlohmann::json up(const runtime::Store& store, const Manifest& m) {
+  AppPlan a = plan_app(m, apps_dir());
+  if (load_record(m.name)) fail(kStep, "app \"" + m.name + "\" is already up (nohype down " + m.file + ")");
+  if (net::link_exists(a.bridge.name))
+    fail(kStep,
+         "device " + a.bridge.name + " exists but no app record does: remove it (ip link del " + a.bridge.name + ")");
+  mkdir_p(apps_dir(), 0700, kStep);
+  check_subnet_free(m);
+  if (mkdir(a.dir.c_str(), 0700) != 0) fail_errno(kStep, "mkdir " + a.dir);
+  nlohmann::json rec = {{"name", m.name},
+                        {"manifest", m.file},
+                        {"dir", a.dir},
+                        {"root", store.root()},
+                        {"bridge", a.bridge.name},
+                        {"table", a.firewall.table},
+                        {"subnet", net::format_subnet(m.subnet)},
+                        {"gateway", net::format_ipv4(a.bridge.gateway)},
+                        {"cells", nlohmann::json::array()}};
+  for (size_t i = 0; i < a.cells.size(); ++i) rec["cells"].push_back(cell_record(a.cells[i], m.services[i]));
+  try {
+    save_record(a.dir, rec);
+    net::create_bridge(a.bridge);
+    for (size_t i = 0; i < a.cells.size(); ++i) {
+      const CellPlan& c = a.cells[i];
+      create_cell(store, c, a.dir);
+      rec["cells"][i]["created"] = true;
+      save_record(a.dir, rec);
+      runtime::State st = store.must_load(c.id);
+      net::attach_cell({a.bridge.name, c.veth, st.pid, c.addr, a.bridge.prefix, a.bridge.gateway, c.mac});
+    }
+    // Before any cell runs: no packet passes before the rules exist.
+    net::apply_ruleset(net::ruleset(a.firewall));
+    for (const auto& c : a.cells) runtime::start(store, c.id);
+  } catch (const Error& e) {
+    auto errors = teardown(rec, 0);
+    std::string more;
+    for (const auto& x : errors) more += "; rollback: " + x;
+    throw Error(e.step(), e.detail() + more, e.err());
+  }
+  return rec;
+}
+
+void down(const std::string& name, int grace_ms) {
+  auto rec = load_record(name);
+  if (!rec) fail("down", "app \"" + name + "\" is not up (no " + record_path(apps_dir() + "/" + name) + ")");
+  auto errors = teardown(*rec, grace_ms);
+  if (!errors.empty()) {
+    std::string all;
+    for (const auto& e : errors) all += (all.empty() ? "" : "; ") + e;
+    fail("down", all);
+  }
+}
+
+nlohmann::json status(const std::string& name) {
+  auto rec = load_record(name);
+  if (!rec) fail("status", "app \"" + name + "\" is not up");
+  runtime::Store store((*rec)["root"].get<std::string>());
+  nlohmann::json out = {{"name", name}, {"subnet", (*rec)["subnet"]}, {"services", nlohmann::json::array()}};
+  for (const auto& c : (*rec)["cells"]) {
+    nlohmann::json s = {
+        {"service", c["service"]}, {"id", c["id"]}, {"address", c["address"]}, {"publish", c["publish"]}};
+    auto st = store.load(c["id"]);
+    if (st) {
+      runtime::record_events(store, c["id"]);
+      st = store.load(c["id"]);
+    }
+    s["status"] = st ? runtime::status_name(runtime::status_of(*st)) : "missing";
+    s["cores"] = st && !st->cores.empty() ? st->cores : "shared";
+    s["memory"] = st ? st->memory : 0;
+    s["securityEvents"] = st ? st->security_events : 0;
+    out["services"].push_back(s);
+  }
+  return out;
+}
+
+std::string status_text(const nlohmann::json& s) {
+  char line[256];
+  std::string out = "app " + s["name"].get<std::string>() + " (" + s["subnet"].get<std::string>() + ")\n";
+  snprintf(line, sizeof line, "%-12s %-9s %-13s %-7s %-10s %-7s %s\n", "SERVICE", "STATUS", "ADDRESS", "CORES",
+           "MEMORY", "EVENTS", "PUBLISHED");
+  out += line;
+  for (const auto& x : s["services"]) {
+    std::string pub;
+    for (const auto& p : x["publish"]) pub += (pub.empty() ? "" : ",") + p.get<std::string>();
+    snprintf(line, sizeof line, "%-12s %-9s %-13s %-7s %-10s %-7s %s\n", x["service"].get<std::string>().c_str(),
+             x["status"].get<std::string>().c_str(), x["address"].get<std::string>().c_str(),
+             x["cores"].get<std::string>().c_str(), cells::human_bytes(x["memory"].get<uint64_t>()).c_str(),
+             std::to_string(x["securityEvents"].get<uint64_t>()).c_str(), pub.empty() ? "-" : pub.c_str());
+    out += line;
+  }
+  return out;
+}
+
+}  // namespace nohype::app

@@ -1,0 +1,28 @@
+// `nohype up|down|status FILE`: an app's cells, their network and firewall,
+// created and removed as one. What was created is recorded in
+// APPS/NAME/app.json as it happens, so a failure halfway, and `down`, remove
+// exactly that and nothing else.
+#pragma once
+
+#include <nlohmann/json.hpp>
+#include <string>
+
+#include "app/manifest.h"
+#include "runtime/store.h"
+
+namespace nohype::app {
+
+// Creates every cell, wires its NIC, writes the firewall, then starts them
+// all. Returns the app record. On any failure: removes what it created and
+// rethrows.
+nlohmann::json up(const runtime::Store& store, const Manifest& m);
+// Stops (SIGTERM, then the whole cgroup after grace_ms) and deletes every
+// cell, then the bridge, the firewall and the app directory. Keeps going
+// past errors and reports them together.
+void down(const std::string& name, int grace_ms = 3000);
+// One entry per service: cell, status, address, cores, memory, security
+// events, published ports.
+nlohmann::json status(const std::string& name);
+std::string status_text(const nlohmann::json& s);
+
+}  // namespace nohype::app

@@ -1,0 +1,88 @@
+// up, down, status: an app of services from a manifest (app/).
+#include <cstdio>
+
+#include "app/up.h"
+#include "cmd/flags.h"
+#include "cmd/verb.h"
+#include "common/error.h"
+#include "net/addr.h"
+
+namespace nohype::cmd {
+
+namespace {
+
+void print_format(const Parsed& p, const nlohmann::json& j, const std::string& text, const char* verb) {
+  std::string f = p.get("format", "text");
+  if (f == "json")
+    print_json(j.dump(2));
+  else if (f == "text")
+    std::fputs(text.c_str(), stdout);
+  else
+    fail("usage", std::string("nohype ") + verb + ": --format must be text or json, not \"" + f + "\"");
+}
+
+std::string reach_text(const nlohmann::json& rec) {
+  std::string s;
+  for (const auto& c : rec["cells"]) {
+    s += "  " + c["service"].get<std::string>() + "  " + c["address"].get<std::string>();
+    for (const auto& p : c["publish"]) {
+      std::string hp = p.get<std::string>().substr(0, p.get<std::string>().find(':'));
+      s += "  http://127.0.0.1:" + hp + "/";
+    }
+    s += "\n";
+  }
+  return s;
+}
+
+}  // namespace
+
+Verb verb_up() {
+  return {"up",
+          "[command options] <manifest.toml>",
+          "create and start every service of an app, each in its own cell, behind its firewall",
+          {},
+          [](const Parsed& p, const Globals& g) {
+            auto m = app::load_manifest(p.args[0]);
+            auto rec = app::up(store_of(g), m);
+            std::printf("app %s is up (%zu cells on %s, bridge %s)\n%s", m.name.c_str(), m.services.size(),
+                        rec["subnet"].get<std::string>().c_str(), rec["bridge"].get<std::string>().c_str(),
+                        reach_text(rec).c_str());
+            std::printf("status: nohype status %s   stop: nohype down %s\n", p.args[0].c_str(), p.args[0].c_str());
+            return 0;
+          },
+          1,
+          1};
+}
+
+Verb verb_down() {
+  return {"down",
+          "[command options] <manifest.toml>",
+          "stop and remove an app's cells, network and firewall",
+          {{{"timeout", "t"}, true, "grace after SIGTERM before the cells are killed (default 3s)", "DURATION"}},
+          [](const Parsed& p, const Globals&) {
+            auto m = app::load_manifest(p.args[0]);
+            int grace = p.has("timeout") ? static_cast<int>(duration_ms(p.get("timeout"), "down --timeout")) : 3000;
+            app::down(m.name, grace);
+            std::printf("app %s is down\n", m.name.c_str());
+            return 0;
+          },
+          1,
+          1};
+}
+
+Verb verb_status() {
+  return {"status",
+          "[command options] <manifest.toml>",
+          "each service of an app: its cell's status, address, cores, memory, security events",
+          {{{"format", "f"}, true, "text or json (default text)", "FORMAT"}},
+          [](const Parsed& p, const Globals&) {
+            auto m = app::load_manifest(p.args[0]);
+            auto s = app::status(m.name);
+            print_format(p, s, app::status_text(s), "status");
+            return 0;
+          },
+          1,
+          1};
+}
+
+}  // namespace nohype::cmd
