@@ -1,0 +1,223 @@
+// `nohype up/down/status`: an app's cells, NICs and firewall on the real
+// kernel. Every declared flow is exercised and every undeclared one is
+// attempted: cell to cell, cell to host, cell to "outside" (a network
+// namespace this test makes to stand for the world; no traffic leaves the
+// machine), and outside to a cell. Then `down` must leave nothing behind.
+#include <net/if.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include "harness.h"
+
+namespace nohype::test {
+namespace {
+
+using nlohmann::json;
+
+std::string sh(const std::string& cmd) { return trim_nl(run({"/bin/sh", "-c", cmd}).out); }
+
+// A test's own app name (<= 12 chars), subnet and host port, so parallel
+// runs and leftovers from other tests never collide.
+struct Names {
+  int n = getpid() % 200;
+  std::string app(const std::string& tag) const { return tag + std::to_string(getpid() % 100000); }
+  std::string subnet(int k) const { return "10.213." + std::to_string(n + k) + ".0/24"; }
+  std::string ip(int k, int host) const { return "10.213." + std::to_string(n + k) + "." + std::to_string(host); }
+  int port(int k) const { return 20000 + (getpid() % 5000) * 4 + k; }
+};
+
+// GET / through busybox nc from inside a cell; "" when nothing answered
+// within two seconds (dropped).
+std::string fetch_from(const Nohype& nh, const std::string& cell, const std::string& ip, int port) {
+  Result r = nh({"exec", cell, "sh", "-c",
+                 "printf 'GET / HTTP/1.0\\r\\n\\r\\n' | nc -w 2 " + ip + " " + std::to_string(port) + " | tail -1"});
+  return trim_nl(r.out);
+}
+
+// The world outside: a namespace behind its own veth on the host, serving
+// "outside-PORT" on 9000 and 9001, routed back to the host for replies.
+class Outside {
+ public:
+  explicit Outside(const std::string& www) {
+    name_ = "nhtest-out" + std::to_string(getpid());
+    dev_ = "nhto" + std::to_string(getpid() % 100000);
+    std::string cmd = "set -e; ip netns add " + name_ + "; ip link add " + dev_ + " type veth peer name o0 netns " +
+                      name_ + "; ip addr add 198.51.100.1/24 dev " + dev_ + "; ip link set " + dev_ +
+                      " up; echo 1 > /proc/sys/net/ipv4/conf/" + dev_ + "/forwarding; ip -n " + name_ +
+                      " addr add 198.51.100.2/24 dev o0; ip -n " + name_ + " link set o0 up; ip -n " + name_ +
+                      " link set lo up; ip -n " + name_ + " route add default via 198.51.100.1";
+    Result r = run({"/bin/sh", "-c", cmd});
+    EXPECT_EQ(r.code, 0) << r.err;
+    for (int port : {9000, 9001})
+      run({"/bin/sh", "-c",
+           "ip netns exec " + name_ + " busybox httpd -p " + std::to_string(port) + " -h " + www + "/out" +
+               std::to_string(port)});
+  }
+  ~Outside() {
+    run({"/bin/sh", "-c",
+         "ip netns pids " + name_ + " | xargs -r kill -9; ip link del " + dev_ + " 2>/dev/null; ip netns del " +
+             name_});
+  }
+  const std::string& name() const { return name_; }
+
+ private:
+  std::string name_, dev_;
+};
+
+std::string write_manifest(const Bundle& b, const std::string& text) {
+  std::string path = b.dir() + "/app.toml";
+  std::ofstream(path) << text;
+  return path;
+}
+
+void make_www(const Bundle& b) {
+  // Each service serves its own name; the outside serves its port.
+  for (const char* d : {"front", "back", "other"}) {
+    std::filesystem::create_directories(b.rootfs() + "/www/" + d);
+    std::ofstream(b.rootfs() + "/www/" + d + "/index.html") << d << "-ok\n";
+  }
+  for (int port : {9000, 9001}) {
+    std::string dir = b.dir() + "/out" + std::to_string(port);
+    std::filesystem::create_directories(dir);
+    std::ofstream(dir + "/index.html") << "outside-" << port << "\n";
+  }
+}
+
+std::string httpd(const std::string& name, int port) {
+  return "command = [\"httpd\", \"-f\", \"-p\", \"" + std::to_string(port) + "\", \"-h\", \"/www/" + name + "\"]\n";
+}
+
+// Nothing of the app is left: cells, devices, firewall, app directory.
+void expect_gone(const Nohype& nh, const std::string& app, const std::vector<std::string>& ids) {
+  EXPECT_EQ(if_nametoindex(("nh-" + app).c_str()), 0u) << "bridge left";
+  EXPECT_EQ(sh("ip -br link | grep -c '^nhv' || true"), "0") << sh("ip -br link");
+  EXPECT_EQ(sh("nft list tables | grep -c nohype_" + app + " || true"), "0");
+  EXPECT_FALSE(std::filesystem::exists(nh.root() + "/apps/" + app));
+  for (const auto& id : ids) {
+    EXPECT_NE(nh({"state", id}).code, 0) << id;
+    EXPECT_TRUE(cgroups_named(id).empty()) << id;
+  }
+}
+
+TEST(App, DeclaredFlowsOnlyAndDownLeavesNothing) {
+  Nohype nh;
+  Bundle b;
+  make_www(b);
+  Names n;
+  std::string app = n.app("fw");
+  int host_port = n.port(0);
+  std::string m = write_manifest(
+      b, "name = \"" + app + "\"\n[network]\nsubnet = \"" + n.subnet(0) + "\"\n" +
+             "[services.back]\nimage = \"rootfs\"\nmemory = \"32M\"\ncores = 1\nports = [7000]\n" +
+             httpd("back", 7000) + "[services.front]\nimage = \"rootfs\"\nmemory = \"32M\"\nports = [8000]\n" +
+             httpd("front", 8000) + "calls = [\"back:7000\"]\npublish = [\"" + std::to_string(host_port) +
+             ":8000\"]\negress = [\"198.51.100.0/24:9000\"]\n" +
+             "[services.other]\nimage = \"rootfs\"\nmemory = \"32M\"\nports = [6000]\n" + httpd("other", 6000));
+  Outside world(b.dir());
+  Result r = nh({"up", m});
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_NE(r.out.find("http://127.0.0.1:" + std::to_string(host_port)), std::string::npos) << r.out;
+  // Addresses in name order: back .2, front .3, other .4.
+  std::string back = n.ip(0, 2), front = n.ip(0, 3), other = n.ip(0, 4), gw = n.ip(0, 1);
+  std::string f = app + "-front", bk = app + "-back", o = app + "-other";
+
+  // Declared: front -> back:7000, front -> outside:9000, host -> front via the published port.
+  EXPECT_EQ(fetch_from(nh, f, back, 7000), "back-ok");
+  EXPECT_EQ(fetch_from(nh, f, "198.51.100.2", 9000), "outside-9000");
+  EXPECT_EQ(
+      sh("printf 'GET / HTTP/1.0\\r\\n\\r\\n' | busybox nc -w 2 127.0.0.1 " + std::to_string(host_port) + " | tail -1"),
+      "front-ok");
+  // Names resolve to the callee only.
+  Result hosts = nh({"exec", f, "cat", "/etc/hosts"});
+  EXPECT_NE(hosts.out.find(back + "\tback"), std::string::npos) << hosts.out;
+  EXPECT_EQ(hosts.out.find("other"), std::string::npos) << hosts.out;
+
+  // Undeclared, each dropped: the reverse flow, an uncalled service, the
+  // host (gateway and published port), the outside on another port, the
+  // outside from a cell without egress, and the outside calling in.
+  EXPECT_EQ(fetch_from(nh, bk, front, 8000), "");
+  EXPECT_EQ(fetch_from(nh, f, other, 6000), "");
+  EXPECT_EQ(fetch_from(nh, o, back, 7000), "");
+  EXPECT_EQ(fetch_from(nh, f, gw, host_port), "");
+  EXPECT_EQ(fetch_from(nh, f, "198.51.100.2", 9001), "");
+  EXPECT_EQ(fetch_from(nh, bk, "198.51.100.2", 9000), "");
+  EXPECT_EQ(sh("ip netns exec " + world.name() + " sh -c \"printf 'GET / HTTP/1.0\\r\\n\\r\\n' | busybox nc -w 2 " +
+               back + " 7000 | tail -1\""),
+            "");
+  // Published means published: the world reaches it on the host's address.
+  EXPECT_EQ(sh("ip netns exec " + world.name() + " sh -c \"printf 'GET / HTTP/1.0\\r\\n\\r\\n' | busybox nc -w 2 " +
+               "198.51.100.1 " + std::to_string(host_port) + " | tail -1\""),
+            "front-ok");
+  // A cell cannot change its firewall: it has no capabilities and no nft
+  // in its namespace; the rules live in the host's.
+  EXPECT_NE(nh({"exec", f, "ip", "link", "set", "eth0", "down"}).code, 0);
+
+  Result st = nh({"status", "--format", "json", m});
+  ASSERT_EQ(st.code, 0) << st.err;
+  json s = json::parse(st.out);
+  ASSERT_EQ(s["services"].size(), 3u);
+  EXPECT_EQ(s["services"][0]["service"], "back");
+  EXPECT_EQ(s["services"][0]["status"], "running");
+  EXPECT_EQ(s["services"][0]["address"], back);
+  EXPECT_NE(s["services"][0]["cores"], "shared");
+  EXPECT_EQ(s["services"][1]["memory"], 32u << 20);
+
+  r = nh({"down", "--timeout", "1s", m});
+  EXPECT_EQ(r.code, 0) << r.err;
+  expect_gone(nh, app, {f, bk, o});
+}
+
+TEST(App, FailureHalfwayRollsBack) {
+  Nohype nh;
+  Bundle b;
+  make_www(b);
+  Names n;
+  std::string app = n.app("rb");
+  // "zz" is created last and cannot start: its program does not exist.
+  std::string m = write_manifest(b, "name = \"" + app + "\"\n[network]\nsubnet = \"" + n.subnet(1) + "\"\n" +
+                                        "[services.back]\nimage = \"rootfs\"\nmemory = \"32M\"\nports = [7000]\n" +
+                                        httpd("back", 7000) +
+                                        "[services.zz]\nimage = \"rootfs\"\nmemory = \"32M\"\n"
+                                        "command = [\"/bin/no-such-program\"]\n");
+  Result r = nh({"up", m});
+  EXPECT_NE(r.code, 0);
+  EXPECT_NE(r.err.find("no-such-program"), std::string::npos) << r.err;
+  EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
+  expect_gone(nh, app, {app + "-back", app + "-zz"});
+  EXPECT_NE(nh({"status", m}).code, 0);
+}
+
+TEST(App, BadManifestsCreateNothing) {
+  Nohype nh;
+  Bundle b;
+  Names n;
+  std::string app = n.app("bad");
+  std::string head = "name = \"" + app + "\"\n";
+  std::string svc = "[services.a]\nimage = \"rootfs\"\nmemory = \"32M\"\nports = [80]\ncommand = [\"true\"]\n";
+  struct Case {
+    std::string text, expect;
+  } cases[] = {
+      {head + svc + "calls = [\"b:80\"]\n", ":7: services.a.calls: no service named \"b\""},
+      {head + svc + "publish = [\"8080:81\"]\n", ":7: services.a.publish: it does not listen on 81"},
+      {head + svc + "memory2 = 1\n", ":7:11: services.a.memory2: unknown field"},
+      {head + "[services.a]\nimage = \"nope\"\nmemory = \"32M\"\ncommand = [\"true\"]\n",
+       ":3:9: services.a.image: " + b.dir() + "/nope is not a rootfs directory"},
+      {head + "[network]\nsubnet = \"10.0.0.1/24\"\n" + svc, ":3:10: network.subnet: \"10.0.0.1/24\" is not a network"},
+      {"name = \"Shop\"\n" + svc, ":1:8: name: \"Shop\""},
+      {head + svc + "egress = [\"300.1.1.1/8\"]\n", ":7:11: services.a.egress: \"300.1.1.1/8\" is not CIDR"},
+      {head + "[services.a\n", ":2:12: not valid TOML"},
+  };
+  for (const auto& c : cases) {
+    std::string m = write_manifest(b, c.text);
+    Result r = nh({"up", m});
+    EXPECT_NE(r.code, 0) << c.text;
+    EXPECT_NE(r.err.find(m + c.expect), std::string::npos) << "got: " << r.err << "want: " << c.expect;
+    EXPECT_FALSE(std::filesystem::exists(nh.root() + "/apps/" + app)) << c.text;
+  }
+  EXPECT_EQ(if_nametoindex(("nh-" + app).c_str()), 0u);
+}
+
+}  // namespace
+}  // namespace nohype::test
