@@ -6,7 +6,8 @@ cd "$(dirname "$0")/.."
 if [ "$(id -u)" != 0 ]; then echo "setup.sh: run as root (nohype creates namespaces and cgroups)" >&2; exit 1; fi
 
 # Build: compiler, CMake+Ninja, GoogleTest; libraries nohype links (see README "Dependencies").
-build_pkgs="g++ cmake ninja-build pkg-config libgtest-dev nlohmann-json3-dev libseccomp-dev"
+build_pkgs="g++ cmake ninja-build pkg-config libgtest-dev nlohmann-json3-dev libseccomp-dev libnl-route-3-dev
+  libtomlplusplus-dev"
 # Run and test: busybox-static for test rootfs, procps for `ps`, iproute2/nftables for cell networking,
 # the peers we compare with and drive (runc, crun, bwrap, podman, containerd), hyperfine for bench/;
 # python3 and a JDK: the discovery tests check that they size themselves to a cell.

@@ -1,0 +1,139 @@
+// The manifest, the plan made from it and the firewall text, as data: no
+// cells, devices or rules are made here (tests/priv/runtime/app_test.cc
+// runs them on the kernel).
+#include <gtest/gtest.h>
+
+#include "app/manifest.h"
+#include "app/plan.h"
+#include "common/error.h"
+#include "net/addr.h"
+#include "net/firewall.h"
+
+using namespace nohype;
+
+namespace {
+
+const char* kShop = R"(name = "shop"
+[network]
+subnet = "10.50.0.0/24"
+[services.web]
+image = "/"
+command = ["/bin/web"]
+env = { PORT = "8080", API = "api:8000" }
+memory = "64M"
+ports = [8080]
+calls = ["api:8000"]
+publish = ["8080:8080"]
+[services.api]
+image = "/"
+command = ["/bin/api"]
+memory = 67108864
+cores = 1
+ports = [8000, "53/udp"]
+calls = ["kv:7000"]
+egress = ["198.51.100.0/24:443"]
+[services.kv]
+image = "/"
+command = ["/bin/kv"]
+memory = "32M"
+ports = [7000]
+)";
+
+std::string error_of(const std::string& text) {
+  try {
+    app::parse_manifest(text, "/m/app.toml");
+  } catch (const Error& e) {
+    return e.what();
+  }
+  return "";
+}
+
+TEST(Manifest, ParsesServicesSortedByName) {
+  auto m = app::parse_manifest(kShop, "/m/app.toml");
+  EXPECT_EQ(m.name, "shop");
+  EXPECT_EQ(net::format_subnet(m.subnet), "10.50.0.0/24");
+  ASSERT_EQ(m.services.size(), 3u);
+  EXPECT_EQ(m.services[0].name, "api");
+  EXPECT_EQ(m.services[0].memory, 64u << 20);
+  EXPECT_EQ(m.services[0].cores, 1u);
+  EXPECT_EQ(m.services[0].ports[1].proto, "udp");
+  EXPECT_EQ(m.services[0].egress[0].port.port, 443);
+  EXPECT_EQ(m.services[2].env.at("API"), "api:8000");
+  EXPECT_EQ(m.services[2].user, "65534:65534");
+  EXPECT_EQ(m.services[2].publish[0].host_port, 8080);
+}
+
+TEST(Manifest, ErrorsNameFileLineAndField) {
+  std::string base = "name = \"x\"\n[services.a]\nimage = \"/\"\ncommand = [\"a\"]\nmemory = \"8M\"\n";
+  EXPECT_NE(error_of(base + "cores = -1\n").find("/m/app.toml:6:9: services.a.cores"), std::string::npos);
+  EXPECT_NE(error_of(base + "ports = [70000]\n").find("/m/app.toml:6:10: services.a.ports: \"70000\""),
+            std::string::npos);
+  EXPECT_NE(error_of(base + "user = \"root\"\n").find("services.a.user: \"root\" is not UID:GID"), std::string::npos);
+  EXPECT_NE(error_of(base + "env = { A = 1 }\n").find("services.a.env.A: must be a string"), std::string::npos);
+  EXPECT_NE(error_of(base + "volumes = [\"/nonexistent-x:/d\"]\n").find("/nonexistent-x does not exist"),
+            std::string::npos);
+  EXPECT_NE(error_of("name = \"x\"\n").find("services: missing"), std::string::npos);
+  EXPECT_NE(
+      error_of("name = \"x\"\n[services.a]\nimage = \"/\"\ncommand = [\"a\"]\n").find("services.a.memory: missing"),
+      std::string::npos);
+  EXPECT_NE(error_of("name = \"x\"\n[network]\nsubnet = \"10.0.0.0/31\"\n" + base.substr(11)).find("network.subnet"),
+            std::string::npos);
+  EXPECT_NE(error_of(base + "calls = [\"a:1\"]\nports = [1]\n").find("does not call itself"), std::string::npos);
+}
+
+TEST(Plan, AddressesHostsAndFlows) {
+  auto m = app::parse_manifest(kShop, "/m/app.toml");
+  auto a = app::plan_app(m, "/run/apps");
+  EXPECT_EQ(a.bridge.name, "nh-shop");
+  EXPECT_EQ(net::format_ipv4(a.bridge.gateway), "10.50.0.1");
+  ASSERT_EQ(a.cells.size(), 3u);
+  EXPECT_EQ(a.cells[0].id, "shop-api");
+  EXPECT_EQ(net::format_ipv4(a.cells[0].addr), "10.50.0.2");
+  EXPECT_EQ(a.cells[0].mac, "02:6e:68:32:00:02");
+  EXPECT_LE(a.cells[0].veth.size(), 15u);
+  EXPECT_NE(a.cells[0].veth, a.cells[1].veth);
+  // web may call api only: its hosts file names api, not kv.
+  EXPECT_EQ(a.cells[2].hosts, "127.0.0.1\tlocalhost\n10.50.0.4\tweb\n10.50.0.2\tapi\n");
+  const auto& cfg = a.cells[2].config;
+  EXPECT_EQ(cfg["root"]["readonly"], true);
+  EXPECT_EQ(cfg["process"]["user"]["uid"], 65534);
+  EXPECT_TRUE(cfg["process"]["capabilities"]["bounding"].empty());
+  EXPECT_EQ(cfg["annotations"]["org.nohype.memory"], std::to_string(64u << 20));
+  EXPECT_FALSE(cfg["annotations"].contains("org.nohype.cores"));
+  EXPECT_EQ(a.cells[0].config["annotations"]["org.nohype.cores"], "1");
+  // Flows: web->api:8000, api->kv:7000, api egress 443; one published port.
+  ASSERT_EQ(a.firewall.flows.size(), 3u);
+  ASSERT_EQ(a.firewall.published.size(), 1u);
+  EXPECT_EQ(net::format_ipv4(a.firewall.published[0].to), "10.50.0.4");
+}
+
+TEST(Firewall, RulesetShape) {
+  auto a = app::plan_app(app::parse_manifest(kShop, "/m/app.toml"), "/run/apps");
+  std::string r = net::ruleset(a.firewall);
+  auto has = [&](const std::string& s) { return r.find(s) != std::string::npos; };
+  EXPECT_TRUE(has("delete table inet nohype_shop\n"));
+  EXPECT_TRUE(has("oifname \"nh-shop\" ip saddr 10.50.0.4 ip daddr 10.50.0.2 tcp dport 8000 ct state new accept"));
+  EXPECT_TRUE(has("oifname \"nh-shop\" ip saddr 10.50.0.2 ip daddr 10.50.0.3 tcp dport 7000 ct state new accept"));
+  EXPECT_TRUE(
+      has("oifname != \"nh-shop\" ip saddr 10.50.0.2 ip daddr 198.51.100.0/24 tcp dport 443 ct state new accept"));
+  EXPECT_TRUE(has("iifname != \"nh-shop\" fib daddr type local tcp dport 8080 dnat ip to 10.50.0.4:8080"));
+  EXPECT_TRUE(has("iifname \"nh-shop\" counter drop"));
+  EXPECT_TRUE(has("ether type ip ip saddr != 10.50.0.3 drop"));
+  EXPECT_TRUE(has("ether type ip6 drop"));
+  // No flow from web to kv was declared: no rule mentions that pair.
+  EXPECT_FALSE(has("ip saddr 10.50.0.4 ip daddr 10.50.0.3"));
+}
+
+TEST(Addr, ParseAndOverlap) {
+  EXPECT_EQ(net::format_ipv4(*net::parse_ipv4("10.1.2.3")), "10.1.2.3");
+  EXPECT_FALSE(net::parse_ipv4("10.1.2"));
+  EXPECT_FALSE(net::parse_subnet("10.1.2.3/24"));  // host bits set
+  EXPECT_FALSE(net::parse_subnet("10.0.0.0/31"));
+  EXPECT_EQ(net::parse_subnet("10.0.0.0/30")->cell_capacity(), 1u);
+  EXPECT_EQ(net::format_subnet(*net::parse_cidr("198.51.100.7/24")), "198.51.100.0/24");
+  EXPECT_EQ(net::parse_cidr("1.2.3.4")->prefix, 32);
+  EXPECT_TRUE(net::parse_subnet("10.0.0.0/16")->overlaps(*net::parse_subnet("10.0.5.0/24")));
+  EXPECT_FALSE(net::parse_subnet("10.1.0.0/16")->overlaps(*net::parse_subnet("10.0.5.0/24")));
+}
+
+}  // namespace
