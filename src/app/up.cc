@@ -105,7 +105,7 @@ void wait_stopped(const runtime::Store& store, const std::vector<std::string>& i
   }
 }
 
-// Best effort, in reverse order of creation; collects what failed.
+// Best effort: removes everything the record names, and collects what failed.
 std::vector<std::string> teardown(const nlohmann::json& rec, int grace_ms) {
   std::vector<std::string> errors;
   auto attempt = [&](const std::function<void()>& f) {
@@ -122,7 +122,11 @@ std::vector<std::string> teardown(const nlohmann::json& rec, int grace_ms) {
   // All cells get SIGTERM at once and share one grace period; the
   // forced delete then ends whatever is left, fork bombs included.
   if (grace_ms > 0) {
-    for (const auto& id : ids) attempt([&] { runtime::kill(store, id, SIGTERM, true); });
+    for (const auto& id : ids) {
+      auto st = store.load(id);
+      if (st && runtime::status_of(*st) == runtime::Status::running)
+        attempt([&] { runtime::kill(store, id, SIGTERM, true); });
+    }
     wait_stopped(store, ids, grace_ms);
   }
   for (const auto& id : ids) attempt([&] { runtime::remove(store, id, true); });

@@ -4,6 +4,7 @@
 // namespace this test makes to stand for the world; no traffic leaves the
 // machine), and outside to a cell. Then `down` must leave nothing behind.
 #include <net/if.h>
+#include <signal.h>
 #include <unistd.h>
 
 #include <filesystem>
@@ -217,6 +218,57 @@ TEST(App, BadManifestsCreateNothing) {
     EXPECT_FALSE(std::filesystem::exists(nh.root() + "/apps/" + app)) << c.text;
   }
   EXPECT_EQ(if_nametoindex(("nh-" + app).c_str()), 0u);
+}
+
+}  // namespace
+}  // namespace nohype::test
+
+namespace nohype::test {
+namespace {
+
+std::string get_local(int port, const std::string& path) {
+  return trim_nl(run({"/bin/sh", "-c",
+                      "printf 'GET " + path + " HTTP/1.0\\r\\n\\r\\n' | busybox nc -w 3 127.0.0.1 " +
+                          std::to_string(port) + " | tail -1"})
+                     .out);
+}
+
+// The README's main job: the shipped example, its learned profiles and its
+// firewall, end to end.
+TEST(App, ShopExample) {
+  std::string manifest = std::string(NOHYPE_SRC) + "/examples/shop/nohype.toml";
+  ASSERT_TRUE(std::filesystem::exists(std::string(NOHYPE_SRC) + "/examples/shop/rootfs/bin/web"))
+      << "build the shop_rootfs target first (scripts/setup.sh does)";
+  Nohype nh;
+  Result r = nh({"up", manifest});
+  ASSERT_EQ(r.code, 0) << r.err;
+  // web -> api -> kv, through the published port.
+  EXPECT_NE(get_local(8080, "/").find("</html>"), std::string::npos);
+  EXPECT_EQ(get_local(8080, "/api/visits"), "{\"visits\":1}");
+  EXPECT_EQ(get_local(8080, "/api/visits"), "{\"visits\":2}");
+  // From inside web's network namespace: api is declared, kv is not.
+  json st = json::parse(nh({"state", "shop-web"}).out);
+  std::string ns = "nsenter --net=/proc/" + std::to_string(st["pid"].get<int>()) + "/ns/net ";
+  auto from_web = [&](const std::string& ip, int port, const std::string& path) {
+    return sh("printf 'GET " + path + " HTTP/1.0\\r\\n\\r\\n' | " + ns + "busybox nc -w 2 " + ip + " " +
+              std::to_string(port) + " | tail -1");
+  };
+  EXPECT_EQ(from_web("10.89.0.2", 8000, "/api/health"), "{\"ok\":true}");
+  EXPECT_EQ(from_web("10.89.0.3", 7000, "/kv/visits"), "");
+  // The learned profile: a shell in the web cell makes calls web never made.
+  EXPECT_EQ(nh({"exec", "shop-web", "sh", "-c", "echo hi"}).code, 128 + SIGSYS);
+  json s;
+  for (int i = 0; i < 200; ++i) {
+    s = json::parse(nh({"status", "--format", "json", manifest}).out);
+    if (s["services"][2]["securityEvents"].get<int>() > 0) break;
+    usleep(10000);
+  }
+  EXPECT_EQ(s["services"][2]["service"], "web");
+  EXPECT_EQ(s["services"][2]["securityEvents"], 1) << s.dump();
+  EXPECT_EQ(s["services"][2]["status"], "running");  // the killed shell was not the service
+  r = nh({"down", manifest});
+  EXPECT_EQ(r.code, 0) << r.err;
+  expect_gone(nh, "shop", {"shop-web", "shop-api", "shop-kv"});
 }
 
 }  // namespace
