@@ -36,8 +36,9 @@ class Reader {
 
   void only(std::initializer_list<const char*> keys) const {
     for (const auto& [k, v] : t_) {
-      if (std::none_of(keys.begin(), keys.end(), [&](const char* a) { return k.str() == a; }))
-        error(&v, std::string(k.str()), "unknown field (known: " + known(keys) + ")");
+      std::string key(k.str());  // a structured binding cannot be captured before C++20 in clang
+      if (std::none_of(keys.begin(), keys.end(), [&](const char* a) { return key == a; }))
+        error(&v, key, "unknown field (known: " + known(keys) + ")");
     }
   }
   const toml::node* node(const std::string& key) const { return t_.get(key); }
