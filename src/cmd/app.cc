@@ -11,16 +11,6 @@ namespace nohype::cmd {
 
 namespace {
 
-void print_format(const Parsed& p, const nlohmann::json& j, const std::string& text, const char* verb) {
-  std::string f = p.get("format", "text");
-  if (f == "json")
-    print_json(j.dump(2));
-  else if (f == "text")
-    std::fputs(text.c_str(), stdout);
-  else
-    fail("usage", std::string("nohype ") + verb + ": --format must be text or json, not \"" + f + "\"");
-}
-
 std::string reach_text(const nlohmann::json& rec) {
   std::string s;
   for (const auto& c : rec["cells"]) {
@@ -78,7 +68,7 @@ Verb verb_status() {
           [](const Parsed& p, const Globals&) {
             auto m = app::load_manifest(p.args[0]);
             auto s = app::status(m.name);
-            print_format(p, s, app::status_text(s), "status");
+            print_format(p, s, app::status_text(s), "nohype status");
             return 0;
           },
           1,

@@ -16,12 +16,22 @@
 namespace nohype::cmd {
 
 const std::vector<Verb>& verbs() {
-  static const std::vector<Verb> v = {verb_create(), verb_start(),         verb_run(),         verb_state(),
-                                      verb_kill(),   verb_delete(),        verb_exec(),        verb_list(),
-                                      verb_ps(),     verb_pause(),         verb_resume(),      verb_events(),
-                                      verb_update(), verb_spec(),          verb_features(),    verb_inspect(),
-                                      verb_host(),   verb_profile_learn(), verb_profile_show(), verb_profile_import(), verb_up(), verb_down(), verb_status()};
+  static const std::vector<Verb> v = {
+      verb_create(),       verb_start(),          verb_run(),      verb_state(),   verb_kill(),   verb_delete(),
+      verb_exec(),         verb_list(),           verb_ps(),       verb_pause(),   verb_resume(), verb_events(),
+      verb_update(),       verb_spec(),           verb_features(), verb_inspect(), verb_host(),   verb_profile_learn(),
+      verb_profile_show(), verb_profile_import(), verb_up(),       verb_down(),    verb_status()};
   return v;
+}
+
+void print_format(const Parsed& p, const nlohmann::json& j, const std::string& text, const std::string& verb) {
+  std::string f = p.get("format", "text");
+  if (f == "json")
+    print_json(j.dump(2));
+  else if (f == "text")
+    std::fputs(text.c_str(), stdout);
+  else
+    fail("usage", verb + ": --format must be text or json, not \"" + f + "\"");
 }
 
 void print_json(const std::string& text) {

@@ -14,13 +14,7 @@ Verb verb_inspect() {
           {{{"format", "f"}, true, "text or json (default text)", "FORMAT"}},
           [](const Parsed& p, const Globals& g) {
             auto j = runtime::inspect_cell(store_of(g), p.args[0]);
-            std::string f = p.get("format", "text");
-            if (f == "json")
-              print_json(j.dump(2));
-            else if (f == "text")
-              std::fputs(cells::inspect_text(j).c_str(), stdout);
-            else
-              fail("usage", "nohype inspect: --format must be text or json, not \"" + f + "\"");
+            print_format(p, j, cells::inspect_text(j), "nohype inspect");
             return 0;
           },
           1,

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <functional>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
 
@@ -57,5 +58,7 @@ Verb verb_status();
 inline runtime::Store store_of(const Globals& g) { return runtime::Store(g.root); }
 // Prints JSON like runc (two-space indent) to stdout.
 void print_json(const std::string& text);
+// --format text|json (default text): prints `text` or `j`; anything else is a usage error naming `verb`.
+void print_format(const Parsed& p, const nlohmann::json& j, const std::string& text, const std::string& verb);
 
 }  // namespace nohype::cmd

@@ -96,20 +96,31 @@ TEST(Learn, RunsMergeAndArgumentsDecide) {
 // A violation becomes a security event of the cell with no nohype process
 // attached: the kernel logs it with the cell's audit session, and `state` /
 // `events --history` pick it up afterwards.
-TEST(Violations, ReportedWithoutAnAttachedProcess) {
-  Nohype nh;
-  Bundle b({"sh", "-c", "nc -l -p 8080; exec sleep 1000"});
+// A profile that allows everything but socket(2), which kills.
+void deny_socket(Bundle& b) {
   b.config["linux"]["seccomp"] = {{"defaultAction", "SCMP_ACT_ALLOW"},
                                   {"syscalls", {{{"names", {"socket"}}, {"action", "SCMP_ACT_KILL_PROCESS"}}}}};
   b.write();
-  std::string id = nh.unique_id("viol");
-  ASSERT_EQ(nh({"run", "-d", "--bundle", b.dir(), id}).code, 0);
+}
+
+// `state` once it reports a security event (the kernel logs asynchronously), or after 3 s.
+json state_with_events(const Nohype& nh, const std::string& id) {
   json st;
   for (int i = 0; i < 300; ++i) {
     st = json::parse(nh({"state", id}).out);
     if (st["cell"]["securityEvents"].get<int>() > 0) break;
     usleep(10000);
   }
+  return st;
+}
+
+TEST(Violations, ReportedWithoutAnAttachedProcess) {
+  Nohype nh;
+  Bundle b({"sh", "-c", "nc -l -p 8080; exec sleep 1000"});
+  deny_socket(b);
+  std::string id = nh.unique_id("viol");
+  ASSERT_EQ(nh({"run", "-d", "--bundle", b.dir(), id}).code, 0);
+  json st = state_with_events(nh, id);
   EXPECT_EQ(st["cell"]["securityEvents"], 1) << st.dump();
   EXPECT_EQ(st["status"], "running");  // only nc died
   Result r = nh({"events", "--history", id});
@@ -130,19 +141,12 @@ TEST(Violations, ReportedWithoutAnAttachedProcess) {
 TEST(Violations, ExecdProcessesAreAttributed) {
   Nohype nh;
   Bundle b({"sleep", "1000"});
-  b.config["linux"]["seccomp"] = {{"defaultAction", "SCMP_ACT_ALLOW"},
-                                  {"syscalls", {{{"names", {"socket"}}, {"action", "SCMP_ACT_KILL_PROCESS"}}}}};
-  b.write();
+  deny_socket(b);
   std::string id = nh.unique_id("viol-exec");
   ASSERT_EQ(nh({"run", "-d", "--bundle", b.dir(), id}).code, 0);
   Result r = nh({"exec", id, "nc", "-l", "-p", "8081"});
   EXPECT_EQ(r.code, 128 + SIGSYS) << r.err;
-  json st;
-  for (int i = 0; i < 300; ++i) {
-    st = json::parse(nh({"state", id}).out);
-    if (st["cell"]["securityEvents"].get<int>() > 0) break;
-    usleep(10000);
-  }
+  json st = state_with_events(nh, id);
   EXPECT_EQ(st["cell"]["securityEvents"], 1) << st.dump();
   r = nh({"events", "--history", id});
   json e = json::parse(r.out.substr(0, r.out.find('\n')));
