@@ -5,6 +5,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <cstdio>
 #include <filesystem>
 
 #include "app/plan.h"
@@ -93,6 +95,18 @@ void create_cell(const runtime::Store& store, const CellPlan& c, const std::stri
   runtime::create(store, o);
 }
 
+// Egress leaves through the bridge (forwarding on there), but the replies
+// come back on the host's uplink, which forwards only if the host does.
+// nohype does not turn on forwarding for the whole host; it says so.
+void warn_if_no_forwarding(const net::FirewallPlan& fw) {
+  bool egress = std::any_of(fw.flows.begin(), fw.flows.end(), [](const net::Flow& f) { return f.egress; });
+  auto all = try_read_file("/proc/sys/net/ipv4/conf/all/forwarding");
+  if (egress && all && all->rfind('0', 0) == 0)
+    fprintf(stderr,
+            "nohype: warning: egress is declared but this host does not forward IPv4 (net.ipv4.ip_forward=0): "
+            "replies from outside reach the cells only if the uplink forwards\n");
+}
+
 void wait_stopped(const runtime::Store& store, const std::vector<std::string>& ids, int grace_ms) {
   for (int waited = 0; waited < grace_ms; waited += 20) {
     bool all = true;
@@ -174,6 +188,7 @@ nlohmann::json up(const runtime::Store& store, const Manifest& m) {
     // Before any cell runs: no packet passes before the rules exist.
     net::apply_ruleset(net::ruleset(a.firewall));
     for (const auto& c : a.cells) runtime::start(store, c.id);
+    warn_if_no_forwarding(a.firewall);
   } catch (const Error& e) {
     auto errors = teardown(rec, 0);
     std::string more;
