@@ -186,6 +186,10 @@ void read_resources(const Reader& r, Service& s) {
   if (m->is_integer() && m->as_integer()->get() > 0) bytes = static_cast<uint64_t>(m->as_integer()->get());
   if (!bytes || *bytes < (4u << 20)) r.error(m, "memory", "must be a size of at least 4M (e.g. \"64M\", \"1G\")");
   s.memory = *bytes;
+  if (auto p = r.integer("pids")) {
+    if (*p < 8 || *p > 4194304) r.error(r.node("pids"), "pids", "must be 8 to 4194304 (tasks: processes and threads)");
+    s.pids = *p;
+  }
 }
 
 void read_process(const Reader& r, Service& s) {
@@ -214,8 +218,8 @@ Service read_service(const std::string& file, const std::string& dir, const std:
   if (!n.is_table())
     fail(kStep, file + ":" + std::to_string(n.source().begin.line) + ": " + prefix + ": must be a table");
   Reader r(file, *n.as_table(), prefix);
-  r.only({"image", "command", "env", "user", "cores", "memory", "ports", "calls", "publish", "egress", "volumes",
-          "seccomp"});
+  r.only({"image", "command", "env", "user", "cores", "memory", "pids", "ports", "calls", "publish", "egress",
+          "volumes", "seccomp"});
   Service s;
   s.name = name;
   s.line = r.line();
@@ -231,9 +235,11 @@ Service read_service(const std::string& file, const std::string& dir, const std:
   read_publish(r, s);
   read_egress(r, s);
   read_volumes(r, s, dir);
-  s.seccomp = absolute(dir, r.str("seccomp", false));
-  if (!s.seccomp.empty() && !path_exists(s.seccomp))
-    r.error(r.node("seccomp"), "seccomp", s.seccomp + " does not exist");
+  std::string profile = r.str("seccomp", false);
+  s.seccomp =
+      profile == kUnconfined || profile == "default" ? (profile == "default" ? "" : profile) : absolute(dir, profile);
+  if (!s.seccomp.empty() && s.seccomp != kUnconfined && !path_exists(s.seccomp))
+    r.error(r.node("seccomp"), "seccomp", s.seccomp + " does not exist (or \"default\", \"unconfined\")");
   return s;
 }
 

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "net/addr.h"
+#include "oci/default_spec.h"
 
 namespace nohype::app {
 
@@ -54,8 +55,11 @@ struct Service {
   std::vector<Publish> publish;      // host port -> its port
   std::vector<Egress> egress;        // networks outside it may reach
   std::vector<Volume> volumes;
-  std::string seccomp;  // absolute path of an OCI profile; "" = none
-  int line = 0;         // where [services.NAME] starts
+  // Absolute path of an OCI profile; "" = nohype's default profile;
+  // kUnconfined = no filter at all (the explicit, logged opt-out).
+  std::string seccomp;
+  int64_t pids = oci::kDefaultPids;  // pids limit: a fork bomb stops here
+  int line = 0;                      // where [services.NAME] starts
 };
 
 struct Manifest {
@@ -67,6 +71,7 @@ struct Manifest {
 };
 
 inline constexpr const char* kDefaultSubnet = "10.89.0.0/24";
+inline constexpr const char* kUnconfined = "unconfined";
 
 Manifest load_manifest(const std::string& path);
 // Parses manifest text; `file` names it in errors and anchors relative paths.

@@ -4,9 +4,11 @@
 #include <cstdlib>
 #include <set>
 
+#include "cells/posture.h"
 #include "cells/request.h"
 #include "common/file.h"
 #include "common/json.h"
+#include "landlock/landlock.h"
 #include "oci/default_spec.h"
 
 namespace nohype::app {
@@ -36,6 +38,31 @@ std::string hosts_file(const Service& s, uint32_t addr, const std::map<std::stri
   for (const auto& c : s.calls)
     if (seen.insert(c.service).second) h += net::format_ipv4(addrs.at(c.service)) + "\t" + c.service + "\n";
   return h;
+}
+
+// Landlock's TCP rules from the manifest, the same facts the firewall is
+// written from, enforced by the kernel inside the cell: a second layer if
+// the host's table were gone. Landlock knows ports, not addresses; UDP is
+// outside it. An egress to every port leaves connect unrestricted.
+void landlock_ports(const Service& s, nlohmann::json& annotations) {
+  std::set<uint16_t> bind, connect;
+  bool any_connect = false;
+  for (const auto& p : s.ports)
+    if (p.proto == "tcp") bind.insert(p.port);
+  for (const auto& c : s.calls)
+    if (c.port.proto == "tcp") connect.insert(c.port.port);
+  for (const auto& e : s.egress)
+    if (e.port.proto == "tcp") {
+      if (e.port.port == 0) any_connect = true;
+      connect.insert(e.port.port);
+    }
+  auto text = [](const std::set<uint16_t>& ports) {
+    std::string t;
+    for (uint16_t p : ports) t += (t.empty() ? "" : ",") + std::to_string(p);
+    return t.empty() ? std::string("none") : t;
+  };
+  annotations[landlock::kBindAnnotation] = text(bind);
+  if (!any_connect) annotations[landlock::kConnectAnnotation] = text(connect);
 }
 
 nlohmann::json mount(const std::string& dest, const std::string& type, const std::string& src,
@@ -69,10 +96,17 @@ nlohmann::json cell_config(const Service& s, const CellPlan& c) {
     j["mounts"].push_back(mount(v.target, "bind", v.source, {"rbind", v.readonly ? "ro" : "rw", "nosuid", "nodev"}));
   j["linux"]["sysctl"] = {{"net.ipv6.conf.all.disable_ipv6", "1"}, {"net.ipv6.conf.default.disable_ipv6", "1"}};
   j["annotations"][cells::kMemoryAnnotation] = std::to_string(s.memory);
+  j["linux"]["resources"]["memory"]["limit"] = s.memory;
+  j["linux"]["resources"]["pids"]["limit"] = s.pids;
   if (s.cores) j["annotations"][cells::kCoresAnnotation] = std::to_string(s.cores);
   j["annotations"]["org.nohype.app"] = c.id.substr(0, c.id.size() - s.name.size() - 1);
   j["annotations"]["org.nohype.service"] = s.name;
-  if (!s.seccomp.empty()) {
+  landlock_ports(s, j["annotations"]);
+  // No seccomp line: nohype's default profile, already in the default spec.
+  if (s.seccomp == kUnconfined) {
+    j["linux"].erase("seccomp");
+    j["annotations"][cells::kSeccompAnnotation] = kUnconfined;
+  } else if (!s.seccomp.empty()) {
     auto prof = parse_json(read_file(s.seccomp, "manifest"), "manifest", s.seccomp);
     j["linux"]["seccomp"] = prof.contains("linux") ? prof["linux"]["seccomp"] : prof;
   }

@@ -11,6 +11,8 @@
 
 #include "app/plan.h"
 #include "cells/cpulist.h"
+#include "cells/posture.h"
+#include "cgroups/manager.h"
 #include "common/error.h"
 #include "common/fd.h"
 #include "common/file.h"
@@ -163,6 +165,10 @@ nlohmann::json up(const runtime::Store& store, const Manifest& m) {
          "device " + a.bridge.name + " exists but no app record does: remove it (ip link del " + a.bridge.name + ")");
   mkdir_p(apps_dir(), 0700, kStep);
   check_subnet_free(m);
+  for (const auto& s : m.services)
+    if (s.seccomp == kUnconfined)
+      fprintf(stderr, "nohype: warning: %s:%d: service \"%s\" runs with no seccomp filter (seccomp = \"unconfined\")\n",
+              m.file.c_str(), s.line, s.name.c_str());
   if (mkdir(a.dir.c_str(), 0700) != 0) fail_errno(kStep, "mkdir " + a.dir);
   nlohmann::json rec = {{"name", m.name},
                         {"manifest", m.file},
@@ -226,6 +232,7 @@ nlohmann::json status(const std::string& name) {
     s["cores"] = st && !st->cores.empty() ? st->cores : "shared";
     s["memory"] = st ? st->memory : 0;
     s["securityEvents"] = st ? st->security_events : 0;
+    if (st && !st->cgroup.is_null()) s["posture"] = runtime::posture_of(store, *st, *cgroups::load_manager(st->cgroup));
     out["services"].push_back(s);
   }
   return out;
@@ -246,6 +253,8 @@ std::string status_text(const nlohmann::json& s) {
              std::to_string(x["securityEvents"].get<uint64_t>()).c_str(), pub.empty() ? "-" : pub.c_str());
     out += line;
   }
+  for (const auto& x : s["services"])
+    if (x.contains("posture")) out += x["service"].get<std::string>() + ": " + cells::posture_text(x["posture"]) + "\n";
   return out;
 }
 

@@ -149,6 +149,7 @@ nlohmann::json inspect(const InspectInput& in) {
   // host that gives no prctl control is the host's limit, not the cell's.
   std::string host{trim(try_read_file("/sys/devices/system/cpu/vulnerabilities/spec_store_bypass").value_or(""))};
   j["speculation"] = {{"storeBypass", st["Speculation_Store_Bypass"]}, {"host", host}};
+  j["posture"] = in.posture;
   return j;
 }
 
@@ -188,7 +189,38 @@ std::string inspect_text(const nlohmann::json& j) {
   } else {
     sc += ", every syscall allowed (no profile)";
   }
+  if (j.contains("posture") && j["posture"].is_object()) sc += " [" + j["posture"]["seccomp"].get<std::string>() + "]";
   row("seccomp", sc);
+  if (j.contains("posture") && j["posture"].is_object()) {
+    const auto& p = j["posture"];
+    const auto& l = p["landlock"];
+    std::string ll = "off";
+    if (l.is_object() && l.value("abi", 0) > 0) {
+      ll = "ABI " + std::to_string(l["abi"].get<int>());
+      if (l["filesystem"].is_object()) {
+        ll += "; filesystem: root " + l["filesystem"]["root"].get<std::string>() + ", writable " +
+              list(l["filesystem"]["writable"], nullptr);
+      } else {
+        ll += "; filesystem: not restricted";
+      }
+      if (l["network"].is_object()) {
+        auto ports = [](const nlohmann::json& v) {
+          if (v.is_string()) return v.get<std::string>();
+          std::string s;
+          for (const auto& x : v) s += (s.empty() ? "" : ",") + std::to_string(x.get<int>());
+          return s.empty() ? std::string("none") : s;
+        };
+        ll += "; tcp bind " + ports(l["network"]["bind"]) + ", connect " + ports(l["network"]["connect"]);
+      } else {
+        ll += "; network: not restricted";
+      }
+      ll += "; scope " + list(l["scope"], nullptr);
+    }
+    row("landlock", ll);
+    row("session", p["ownSession"].get<bool>() ? "its own (no caller's terminal)" : "the caller's");
+    int64_t pids = p["pidsLimit"];
+    row("pids limit", pids < 0 ? std::string("none") : std::to_string(pids));
+  }
   const auto& sp = j["speculation"];
   row("store bypass",
       sp["storeBypass"].get<std::string>() +

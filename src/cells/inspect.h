@@ -20,6 +20,7 @@ struct InspectInput {
   uint64_t memory = 0;                    // reservation
   int64_t memory_limit = -1;              // from its cgroup; -1 none
   const oci::Seccomp* seccomp = nullptr;  // the profile it was given
+  nlohmann::json posture;                 // cells::posture (posture.h)
 };
 
 nlohmann::json inspect(const InspectInput& in);

@@ -29,6 +29,9 @@ class Manager {
   // runc's `events --stats` data object.
   virtual nlohmann::json stats() const = 0;
   virtual uint64_t oom_kills() const = 0;  // kills by the memory limit so far
+  // Forks the pids limit refused so far, and the limit (-1: none).
+  virtual uint64_t pids_limit_hits() const = 0;
+  virtual int64_t pids_limit() const = 0;
   // Removes the directories create() made, deepest first.
   virtual void destroy() = 0;
   virtual nlohmann::json save() const = 0;

@@ -109,6 +109,17 @@ class V1 : public Manager {
     return kv.count("oom_kill") ? kv["oom_kill"] : 0;
   }
 
+  uint64_t pids_limit_hits() const override {
+    std::string d = path_for("pids");
+    if (d.empty() || !path_exists(d)) return 0;
+    return read_kv(d, "pids.events")["max"];
+  }
+
+  int64_t pids_limit() const override {
+    std::string d = path_for("pids");
+    return d.empty() ? -1 : read_num(d, "pids.max").value_or(-1);
+  }
+
   nlohmann::json stats() const override;
 
   void destroy() override {

@@ -118,6 +118,12 @@ class V2 : public Manager {
     return read_kv(dir_, "memory.events")["oom_kill"];
   }
 
+  uint64_t pids_limit_hits() const override {
+    if (!path_exists(dir_)) return 0;
+    return read_kv(dir_, "pids.events")["max"];
+  }
+  int64_t pids_limit() const override { return read_num(dir_, "pids.max").value_or(-1); }
+
   nlohmann::json stats() const override {
     auto cpu = read_kv(dir_, "cpu.stat");
     nlohmann::json out;

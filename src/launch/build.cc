@@ -40,7 +40,7 @@ bool ssb_mitigation(const oci::Spec& spec, const std::string& where) {
 }  // namespace
 
 ProcessPlan build_process_plan(const oci::Process& p, const oci::Spec& spec, const std::string& where,
-                               const std::string& seccomp_cache_dir) {
+                               const std::string& seccomp_cache_dir, bool exec) {
   ProcessPlan out;
   out.args = p.args;
   out.env = p.env;
@@ -63,6 +63,7 @@ ProcessPlan build_process_plan(const oci::Process& p, const oci::Spec& spec, con
   for (const auto& r : p.rlimits) out.rlimits.push_back({*oci::rlimit_number(r.type), {r.soft, r.hard}});
   out.no_new_privs = p.no_new_privileges;
   out.force_ssb_mitigation = ssb_mitigation(spec, where);
+  out.landlock = landlock::plan({&spec, &p, landlock::abi_version(), !exec, where});
   out.oom_score_adj = p.oom_score_adj;
   if (spec.linux.seccomp) {
     // Compiling a Docker-size profile costs ~10 ms in libseccomp; the cache

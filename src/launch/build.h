@@ -25,7 +25,8 @@ struct BuildInput {
 // parser could not judge alone (capabilities vs. kernel, seccomp rules, mounts).
 InitPlan build_init_plan(const oci::Spec& spec, const BuildInput& in);
 // The process part alone; also used by `exec`.
+// `exec`: the process joins a running cell (its Landlock domain is its own).
 ProcessPlan build_process_plan(const oci::Process& p, const oci::Spec& spec, const std::string& where,
-                               const std::string& seccomp_cache_dir = "");
+                               const std::string& seccomp_cache_dir = "", bool exec = false);
 
 }  // namespace nohype::launch

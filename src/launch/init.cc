@@ -188,6 +188,9 @@ void force_ssb_mitigation(const ProcessPlan& p) {
 [[noreturn]] void become_process(const ProcessPlan& p, const std::string& exe, const std::string& state_json) {
   (void)state_json;
   force_ssb_mitigation(p);
+  // Before seccomp (a learned profile may not allow landlock_*) and while we
+  // still hold CAP_SYS_ADMIN (restrict_self needs it or no_new_privs).
+  landlock::restrict_self(p.landlock);
   if (p.seccomp && !p.no_new_privs) load_filter(p);
   if (p.has_caps) linux::drop_bounding(p.cap_bounding);
   bool setgroups_ok = true;
@@ -277,7 +280,11 @@ void cloexec_from(int first) {
       if ((plan.unshare_flags & CLONE_NEWCGROUP) && unshare(CLONE_NEWCGROUP) != 0)
         fail_errno("cgroup namespace", "unshare");
     };
-    if (plan.process.terminal && setsid() < 0) fail_errno("console", "setsid");
+    // A session of its own whether or not it gets a terminal: otherwise a
+    // cell that inherited the caller's tty could push keystrokes into the
+    // caller's shell with TIOCSTI (CVE-2017-5226 class). TIOCSTI on a
+    // terminal that is not one's controlling terminal needs CAP_SYS_ADMIN.
+    if (setsid() < 0) fail_errno("session", "setsid");
     if (plan.clone_flags & CLONE_NEWNET) loopback_up();
     if (plan.rootfs) {
       rootfs::prepare(*plan.rootfs);

@@ -61,8 +61,10 @@ std::vector<NsFd> open_namespaces(pid_t target) {
     close_fds_except(keep);
     ProcessPlan process = req.process;
     expect_msg(sync, MsgType::go, "wait for parent");
+    // Its own session, as the cell's init has (see run_init): no exec'd
+    // process can reach the caller's controlling terminal.
+    if (setsid() < 0) fail_errno("session", "setsid");
     if (req.process.terminal) {
-      if (setsid() < 0) fail_errno("console", "setsid");
       setup_console(req.console_socket_fd, req.process.console_size, false);
       close(req.console_socket_fd);
     }

@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "landlock/landlock.h"
 #include "oci/spec.h"
 #include "rootfs/plan.h"
 #include "seccomp/compile.h"
@@ -41,6 +42,7 @@ struct ProcessPlan {
   // Speculative store bypass mitigation forced on (prctl FORCE_DISABLE), the
   // default for untrusted cells; org.nohype.speculation=allow opts out.
   bool force_ssb_mitigation = true;
+  landlock::Plan landlock;  // the second layer (landlock/landlock.h); empty: none
   std::string seccomp_listener_path;
   std::string seccomp_listener_metadata;
   std::optional<unsigned long> personality;

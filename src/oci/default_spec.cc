@@ -2,6 +2,13 @@
 
 namespace nohype::oci {
 
+const nlohmann::json& default_seccomp() {
+  static const nlohmann::json profile = nlohmann::json::parse(
+#include "default_profile.inc"
+  );
+  return profile;
+}
+
 nlohmann::json default_spec(bool rootless) {
   using nlohmann::json;
   json caps = json::array({"CAP_AUDIT_WRITE", "CAP_KILL", "CAP_NET_BIND_SERVICE"});
@@ -47,7 +54,11 @@ nlohmann::json default_spec(bool rootless) {
             {"options", json::array({"nosuid", "noexec", "nodev", "relatime", "ro"})}},
        })},
       {"linux",
-       {{"resources", {{"devices", json::array({{{"allow", false}, {"access", "rwm"}}})}}},
+       {{"resources",
+         {{"devices", json::array({{{"allow", false}, {"access", "rwm"}}})},
+          {"pids", {{"limit", kDefaultPids}}},
+          {"memory", {{"limit", kDefaultMemory}}}}},
+        {"seccomp", default_seccomp()},
         {"namespaces", json::array({{{"type", "pid"}},
                                     {{"type", "network"}},
                                     {{"type", "ipc"}},

@@ -6,6 +6,7 @@
 
 #include "cells/cpulist.h"
 #include "cells/inspect.h"
+#include "cells/posture.h"
 #include "cells/view.h"
 #include "common/error.h"
 #include "common/file.h"
@@ -97,10 +98,25 @@ void release_cell(const Store& store, const std::string& id) { partition_of().re
 
 uint64_t record_events_locked(const Store& store, State& st) {
   bool changed = false;
-  uint64_t n = st.oom_kills;
+  uint64_t n = st.oom_kills, refused = st.pids_refused;
+  int64_t pids_max = -1;
   try {
-    n = cgroups::load_manager(st.cgroup)->oom_kills();
+    auto cg = cgroups::load_manager(st.cgroup);
+    n = cg->oom_kills();
+    refused = cg->pids_limit_hits();
+    if (refused > st.pids_refused) pids_max = cg->pids_limit();
   } catch (const Error&) {
+  }
+  // A fork bomb (or a thread leak) stopped by the pids limit.
+  if (refused > st.pids_refused) {
+    append_event(store, st.id,
+                 {{"type", "pids"},
+                  {"refused", refused - st.pids_refused},
+                  {"pidsLimit", pids_max},
+                  {"detail", "the pids limit refused " + std::to_string(refused - st.pids_refused) + " fork(s)"}});
+    st.pids_refused = refused;
+    ++st.security_events;
+    changed = true;
   }
   if (n > st.oom_kills) {
     append_event(store, st.id,
@@ -160,6 +176,22 @@ uint64_t record_events(const Store& store, const std::string& id) {
   return record_events_locked(store, st);
 }
 
+nlohmann::json posture_of(const Store& store, const State& st, const cgroups::Manager& cg) {
+  cells::PostureInput in;
+  if (auto text = try_read_file(store.dir(st.id) + "/config.json"))
+    in.config = nlohmann::json::parse(*text, nullptr, false);
+  in.pid = linux::alive(st.pid, st.pid_start) ? st.pid : 0;
+  in.landlock = st.landlock;
+  in.pids_limit = cg.pids_limit();
+  if (auto d = cg.path_for("memory"); !d.empty()) {
+    auto v = parse_u64(trim(try_read_file(d + "/memory.limit_in_bytes").value_or("")));
+    if (v && *v < (1ULL << 62)) in.memory_limit = static_cast<int64_t>(*v);  // v1's "no limit" is huge
+  } else if (st.memory) {
+    in.memory_limit = static_cast<int64_t>(st.memory);
+  }
+  return cells::posture(in);
+}
+
 nlohmann::json inspect_cell(const Store& store, const std::string& id) {
   State st = store.must_load(id);
   if (!linux::alive(st.pid, st.pid_start)) fail("inspect", "container \"" + id + "\" is not running");
@@ -171,6 +203,7 @@ nlohmann::json inspect_cell(const Store& store, const std::string& id) {
   in.memory = st.memory;
   in.seccomp = spec.linux.seccomp ? &*spec.linux.seccomp : nullptr;
   auto cg = cgroups::load_manager(st.cgroup);
+  in.posture = posture_of(store, st, *cg);
   if (auto d = cg->path_for("cpuset"); !d.empty())
     in.cpuset = std::string(trim(try_read_file(d + "/cpuset.cpus").value_or("")));
   if (auto d = cg->path_for("memory"); !d.empty()) {

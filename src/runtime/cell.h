@@ -31,7 +31,7 @@ void bind_cell(const Store& store, const State& st);
 void release_cell(const Store& store, const std::string& id);
 
 // Appends to the cell's event log what happened since the last look: OOM
-// kills (from its cgroup) and seccomp violations (from the kernel log, by
+// kills and forks refused by the pids limit (from its cgroup), and seccomp violations (from the kernel log, by
 // the cell's audit sessions). Returns the OOM kill count.
 uint64_t record_events(const Store& store, const std::string& id);
 // The same, for a caller that holds the container's lock.
@@ -42,6 +42,8 @@ std::optional<uint32_t> session_of(pid_t pid);
 // count as the cell's too.
 void add_session(const Store& store, const std::string& id, pid_t pid);
 
+// Its security posture (cells/posture.h): profile kind, Landlock, session, limits.
+nlohmann::json posture_of(const Store& store, const State& st, const cgroups::Manager& cg);
 // `nohype inspect`: what the running cell can reach (cells/inspect.h).
 nlohmann::json inspect_cell(const Store& store, const std::string& id);
 // `nohype host`: the allocatable cores and memory, the shared pool, and

@@ -19,6 +19,7 @@
 #include "common/log.h"
 #include "common/strings.h"
 #include "common/timing.h"
+#include "landlock/landlock.h"
 #include "launch/build.h"
 #include "launch/console.h"
 #include "launch/hooks.h"
@@ -193,6 +194,7 @@ Created do_create(const Store& store, const CreateOptions& o, bool use_fifo, Ste
   st.started = !use_fifo;
   st.cores = cells::format_cpu_list(cell.cores);
   st.memory = cell.memory;
+  if (plan.has_process) st.landlock = landlock::describe(plan.process.landlock);
   plan.state_json = hook_state(o.id, "created", 0, bundle, spec.annotations);
 
   launch::SpawnHooks hooks;

@@ -87,7 +87,7 @@ int exec(const Store& store, const ExecOptions& o) {
   launch::JoinRequest req;
   req.target = st.pid;
   req.process =
-      launch::build_process_plan(proc, spec, store.dir(o.id) + "/config.json", store.root() + "/.seccomp-cache");
+      launch::build_process_plan(proc, spec, store.dir(o.id) + "/config.json", store.root() + "/.seccomp-cache", true);
   req.preserve_fds = o.preserve_fds;
   req.state_json = hook_state(o.id, status_name(s), st.pid, st.bundle, st.annotations);
   UniqueFd console;

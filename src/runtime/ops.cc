@@ -77,6 +77,7 @@ nlohmann::json oci_state(const State& st) {
   j["cell"] = {{"cores", st.cores.empty() ? "shared" : st.cores},
                {"memory", st.memory},
                {"oomKills", st.oom_kills},
+               {"pidsRefused", st.pids_refused},
                {"securityEvents", st.security_events}};
   return j;
 }

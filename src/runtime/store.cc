@@ -145,9 +145,11 @@ nlohmann::json to_json(const State& s) {
           {"cores", s.cores},
           {"memory", s.memory},
           {"oom_kills", s.oom_kills},
+          {"pids_refused", s.pids_refused},
           {"sessions", s.sessions},
           {"kmsg_seq", s.kmsg_seq},
-          {"security_events", s.security_events}};
+          {"security_events", s.security_events},
+          {"landlock", s.landlock}};
 }
 
 State state_from_json(const nlohmann::json& j) {
@@ -167,9 +169,11 @@ State state_from_json(const nlohmann::json& j) {
   s.cores = j.value("cores", "");
   s.memory = j.value("memory", uint64_t{0});
   s.oom_kills = j.value("oom_kills", uint64_t{0});
+  s.pids_refused = j.value("pids_refused", uint64_t{0});
   if (j.contains("sessions")) s.sessions = j["sessions"].get<std::vector<uint32_t>>();
   s.kmsg_seq = j.value("kmsg_seq", uint64_t{0});
   s.security_events = j.value("security_events", uint64_t{0});
+  s.landlock = j.value("landlock", nlohmann::json());
   return s;
 }
 

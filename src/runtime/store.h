@@ -28,13 +28,15 @@ struct State {
   nlohmann::json cgroup;  // cgroups::Manager::save()
   bool use_fifo = true;   // created by `create` (waits on exec.fifo) vs `run`
   bool started = false;
-  bool poststop_hooks = false;  // delete re-reads the spec only when there are some
-  std::string cores;            // dedicated cores (cpu list); empty: the shared pool
-  uint64_t memory = 0;          // memory reservation in bytes; 0: none
-  uint64_t oom_kills = 0;       // OOM kills already written to the event log
+  bool poststop_hooks = false;     // delete re-reads the spec only when there are some
+  std::string cores;               // dedicated cores (cpu list); empty: the shared pool
+  uint64_t memory = 0;             // memory reservation in bytes; 0: none
+  uint64_t oom_kills = 0;          // OOM kills already written to the event log
+  uint64_t pids_refused = 0;       // forks refused by the pids limit, already in the event log
   std::vector<uint32_t> sessions;  // audit sessions of the cell's processes (seccomp records carry them)
   uint64_t kmsg_seq = 0;           // kernel log read up to here
   uint64_t security_events = 0;    // events in the log so far
+  nlohmann::json landlock;         // what the init put in force (landlock::describe); null: no process
 };
 
 enum class Status { creating, created, running, paused, stopped };

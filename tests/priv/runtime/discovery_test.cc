@@ -48,6 +48,8 @@ Seen probe(const std::string& cores, const std::string& memory) {
   b.config["annotations"] = json::object();
   if (!cores.empty()) b.config["annotations"]["org.nohype.cores"] = cores;
   if (!memory.empty()) b.config["annotations"]["org.nohype.memory"] = memory;
+  // No annotation and no limit: a container that asks for nothing.
+  if (memory.empty()) b.config["linux"]["resources"].erase("memory");
   b.write();
   std::ofstream(b.dir() + "/work/P.java") << R"(public class P { public static void main(String[] a) {
   System.out.println("java_cpus=" + Runtime.getRuntime().availableProcessors());
