@@ -239,7 +239,7 @@ void memhog(long mib) {
 
 void write_file(const char* path) {
   int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  if (fd >= 0 && write(fd, "x", 1) != 1) {
+  if (fd >= 0 && write(fd, "1", 1) != 1) {
     close(fd);
     fd = -1;
   }

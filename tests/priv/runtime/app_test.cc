@@ -19,16 +19,6 @@ using nlohmann::json;
 
 std::string sh(const std::string& cmd) { return trim_nl(run({"/bin/sh", "-c", cmd}).out); }
 
-// A test's own app name (<= 12 chars), subnet and host port, so parallel
-// runs and leftovers from other tests never collide.
-struct Names {
-  int n = getpid() % 200;
-  std::string app(const std::string& tag) const { return tag + std::to_string(getpid() % 100000); }
-  std::string subnet(int k) const { return "10.213." + std::to_string(n + k) + ".0/24"; }
-  std::string ip(int k, int host) const { return "10.213." + std::to_string(n + k) + "." + std::to_string(host); }
-  int port(int k) const { return 20000 + (getpid() % 5000) * 4 + k; }
-};
-
 // GET / through busybox nc from inside a cell; "" when nothing answered
 // within two seconds (dropped).
 std::string fetch_from(const Nohype& nh, const std::string& cell, const std::string& ip, int port) {
@@ -66,12 +56,6 @@ class Outside {
  private:
   std::string name_, dev_;
 };
-
-std::string write_manifest(const Bundle& b, const std::string& text) {
-  std::string path = b.dir() + "/app.toml";
-  std::ofstream(path) << text;
-  return path;
-}
 
 void make_www(const Bundle& b) {
   // Each service serves its own name; the outside serves its port.

@@ -19,6 +19,12 @@ namespace nohype::test {
 
 std::string nohype_bin() { return NOHYPE_BIN; }
 
+std::string write_manifest(const Bundle& b, const std::string& text) {
+  std::string path = b.dir() + "/app.toml";
+  std::ofstream(path) << text;
+  return path;
+}
+
 std::string trim_nl(std::string s) {
   while (!s.empty() && (s.back() == '\n' || s.back() == '\r' || s.back() == ' ')) s.pop_back();
   return s;
@@ -128,8 +134,8 @@ Nohype::~Nohype() {
 Result Nohype::operator()(const std::vector<std::string>& args, const std::string& input) const {
   // Each test gets its own partition table (and host.json) in its root, so
   // tests never compete with cells running on the host.
-  std::vector<std::string> a = {"/usr/bin/env", "NOHYPE_CELLS_DIR=" + root_, "NOHYPE_APPS_DIR=" + root_ + "/apps",
-                                nohype_bin(), "--root", root_};
+  std::vector<std::string> a = {
+      "/usr/bin/env", "NOHYPE_CELLS_DIR=" + root_, "NOHYPE_APPS_DIR=" + root_ + "/apps", nohype_bin(), "--root", root_};
   a.insert(a.end(), args.begin(), args.end());
   return run(a, input);
 }

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <nlohmann/json.hpp>
 #include <string>
@@ -53,6 +54,19 @@ class Nohype {
  private:
   std::string root_;
 };
+
+// A test's own app name (<= 12 chars), subnet (10.213.N+k.0/24; k: 0-1 app
+// tests, 2-3 Landlock tests) and host port, so parallel runs and leftovers
+// from other tests never collide.
+struct Names {
+  int n = getpid() % 200;
+  std::string app(const std::string& tag) const { return tag + std::to_string(getpid() % 100000); }
+  std::string subnet(int k) const { return "10.213." + std::to_string(n + k) + ".0/24"; }
+  std::string ip(int k, int host) const { return "10.213." + std::to_string(n + k) + "." + std::to_string(host); }
+  int port(int k) const { return 20000 + (getpid() % 5000) * 4 + k; }
+};
+// Writes b.dir()/app.toml; returns its path.
+std::string write_manifest(const Bundle& b, const std::string& text);
 
 std::string nohype_bin();
 // Paths of host mounts whose mount point starts with prefix.
