@@ -23,8 +23,6 @@ namespace {
 // cell's init exits. Returns its wait status.
 int serve(int lfd, pid_t init, seccomp::Learned& learned) {
   UniqueFd pidfd(linux::pidfd_open(init));
-  seccomp_notif req;
-  seccomp_notif_resp resp;
   for (;;) {
     pollfd p[2] = {{lfd, POLLIN, 0}, {pidfd.get(), POLLIN, 0}};
     if (poll(p, 2, -1) < 0) {
@@ -32,20 +30,7 @@ int serve(int lfd, pid_t init, seccomp::Learned& learned) {
       fail_errno("learn mode", "poll");
     }
     if (p[0].revents & POLLIN) {
-      std::memset(&req, 0, sizeof req);
-      if (ioctl(lfd, SECCOMP_IOCTL_NOTIF_RECV, &req) == 0) {
-        uint64_t args[6];
-        for (int i = 0; i < 6; ++i) args[i] = req.data.args[i];
-        learned.record(req.data.nr, args);
-        std::memset(&resp, 0, sizeof resp);
-        resp.id = req.id;
-        resp.flags = SECCOMP_USER_NOTIF_FLAG_CONTINUE;
-        // ENOENT: the caller died meanwhile (a signal): nothing to answer.
-        if (ioctl(lfd, SECCOMP_IOCTL_NOTIF_SEND, &resp) != 0 && errno != ENOENT)
-          fail_errno("learn mode", "answer a notification");
-      } else if (errno != EINTR && errno != ENOENT) {
-        fail_errno("learn mode", "receive a notification");
-      }
+      seccomp::record_one(lfd, learned);
       continue;  // drain notifications before looking at the init
     }
     if (p[1].revents & POLLIN) break;

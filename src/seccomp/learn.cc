@@ -1,9 +1,18 @@
 #include "seccomp/learn.h"
 
+#include <fcntl.h>
 #include <sched.h>
 #include <seccomp.h>
+#include <signal.h>
+#include <sys/ioctl.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <cstring>
 
 #include "common/error.h"
+#include "common/fd.h"
+#include "seccomp/constants.h"
 #include "seccomp/generate.h"
 #include "seccomp/kernel.h"
 #include "seccomp/resolve.h"
@@ -50,9 +59,17 @@ Filter learn_filter() {
   return generate(r, "learn mode", "filter");
 }
 
-void Learned::record(int nr, const uint64_t args[6]) {
+void Learned::record(int nr, const uint64_t args[6], std::optional<uint64_t> clone3_flags) {
   ++calls;
   std::string n = name_of(nr);
+  ++seen[n];
+  // Unreadable flags (the caller died first) count as plain ones: the
+  // profile then allows clone without namespace flags.
+  if (n == "clone3") {
+    uint64_t f = clone3_flags.value_or(SIGCHLD);
+    by_value["clone"].insert(f);
+    ++seen_value["clone"][f];
+  }
   int a = deciding_arg(n);
   if (a < 0) {
     plain.insert(n);
@@ -62,28 +79,94 @@ void Learned::record(int nr, const uint64_t args[6]) {
   if (n == "socket") v &= 0xffff;  // the family; type flags (CLOEXEC, NONBLOCK) sit in arg 1
   if (n == "ioctl" || n == "futex" || n == "prctl" || n == "personality") v &= 0xffffffffULL;  // int arguments
   by_value[n].insert(v);
+  ++seen_value[n][v];
 }
 
 void Learned::merge(const Learned& other) {
   plain.insert(other.plain.begin(), other.plain.end());
   for (const auto& [n, vs] : other.by_value) by_value[n].insert(vs.begin(), vs.end());
+  for (const auto& [n, c] : other.seen) seen[n] += c;
+  for (const auto& [n, vs] : other.seen_value)
+    for (const auto& [v, c] : vs) seen_value[n][v] += c;
   calls += other.calls;
 }
 
-nlohmann::json to_profile(const Learned& l) {
+std::optional<uint64_t> clone3_flags(int listener, const seccomp_notif& req) {
+  // struct clone_args: flags at 0, exit_signal at 32 (both u64).
+  if (req.data.args[1] < 40) return std::nullopt;
+  UniqueFd mem(open(("/proc/" + std::to_string(req.pid) + "/mem").c_str(), O_RDONLY | O_CLOEXEC));
+  uint64_t head[5];
+  if (!mem || pread(mem.get(), head, sizeof head, static_cast<off_t>(req.data.args[0])) != sizeof head)
+    return std::nullopt;
+  __u64 id = req.id;
+  if (ioctl(listener, SECCOMP_IOCTL_NOTIF_ID_VALID, &id) != 0) return std::nullopt;
+  return head[0] | (head[4] & 0xff);
+}
+
+bool record_one(int listener, Learned& into) {
+  seccomp_notif req;
+  std::memset(&req, 0, sizeof req);
+  if (ioctl(listener, SECCOMP_IOCTL_NOTIF_RECV, &req) != 0) {
+    if (errno == EINTR || errno == ENOENT) return false;
+    fail_errno("learn mode", "receive a notification");
+  }
+  uint64_t args[6];
+  for (int i = 0; i < 6; ++i) args[i] = req.data.args[i];
+  std::optional<uint64_t> flags;
+  if (req.data.nr == __NR_clone3) flags = clone3_flags(listener, req);
+  into.record(req.data.nr, args, flags);
+  seccomp_notif_resp resp;
+  std::memset(&resp, 0, sizeof resp);
+  resp.id = req.id;
+  resp.flags = SECCOMP_USER_NOTIF_FLAG_CONTINUE;
+  // ENOENT: the caller died meanwhile (a signal): nothing to answer.
+  if (ioctl(listener, SECCOMP_IOCTL_NOTIF_SEND, &resp) != 0 && errno != ENOENT)
+    fail_errno("learn mode", "answer a notification");
+  return true;
+}
+
+namespace {
+std::string times(uint64_t n) { return n == 1 ? "seen once" : "seen " + std::to_string(n) + " times"; }
+
+uint64_t count_of(const std::map<std::string, uint64_t>& m, const std::string& k) {
+  auto it = m.find(k);
+  return it == m.end() ? 0 : it->second;
+}
+
+// "seen N times" back from a comment written by to_profile (0 if none).
+uint64_t seen_in(const nlohmann::json& rule) {
+  std::string c = rule.value("comment", "");
+  auto at = c.rfind("seen ");
+  if (at == std::string::npos) return 0;
+  if (c.compare(at, 9, "seen once") == 0) return 1;
+  return std::strtoull(c.c_str() + at + 5, nullptr, 10);
+}
+}  // namespace
+
+nlohmann::json to_profile(const Learned& l, const std::string& origin) {
   nlohmann::json rules = nlohmann::json::array();
-  std::set<std::string> names = l.plain;
-  names.erase("clone3");
-  if (!names.empty()) rules.push_back({{"names", names}, {"action", "SCMP_ACT_ALLOW"}});
+  for (const auto& n : l.plain)
+    if (n != "clone3")
+      rules.push_back({{"names", {n}}, {"action", "SCMP_ACT_ALLOW"}, {"comment", times(count_of(l.seen, n))}});
   for (const auto& [n, values] : l.by_value) {
+    auto counts = l.seen_value.count(n) ? l.seen_value.at(n) : std::map<uint64_t, uint64_t>{};
     if (n == "clone") {
       bool ns = false;
-      for (uint64_t v : values) ns = ns || (v & kNsFlags);
+      std::string what;
+      for (uint64_t v : values) {
+        ns = ns || (v & kNsFlags);
+        what += (what.empty() ? "" : "; ") + value_name(n, v) + " " + times(counts[v]);
+      }
       if (!ns) {
         rules.push_back({{"names", {"clone"}},
                          {"action", "SCMP_ACT_ALLOW"},
-                         {"args", {{{"index", 0}, {"value", kNsFlags}, {"valueTwo", 0}, {"op", "SCMP_CMP_MASKED_EQ"}}}},
-                         {"comment", "no namespace flags were seen"}});
+                         {"args",
+                          {{{"index", 0},
+                            {"value", kNsFlags},
+                            {"valueTwo", 0},
+                            {"op", "SCMP_CMP_MASKED_EQ"},
+                            {"comment", "flags & CLONE_NEW* == 0"}}}},
+                         {"comment", "any clone without a namespace flag; seen: " + what}});
         continue;
       }
     }
@@ -91,11 +174,16 @@ nlohmann::json to_profile(const Learned& l) {
     for (uint64_t v : values) {
       // ioctl requests and futex operations are ints: compare the low 32 bits only.
       bool int_arg = n != "clone";
-      nlohmann::json arg =
-          int_arg
-              ? nlohmann::json{{"index", a}, {"value", 0xffffffffULL}, {"valueTwo", v}, {"op", "SCMP_CMP_MASKED_EQ"}}
-              : nlohmann::json{{"index", a}, {"value", v}, {"op", "SCMP_CMP_EQ"}};
-      rules.push_back({{"names", {n}}, {"action", "SCMP_ACT_ALLOW"}, {"args", {arg}}});
+      std::string name = value_name(n, v);
+      nlohmann::json arg = int_arg
+                               ? nlohmann::json{{"index", a},
+                                                {"value", 0xffffffffULL},
+                                                {"valueTwo", v},
+                                                {"op", "SCMP_CMP_MASKED_EQ"},
+                                                {"comment", name}}
+                               : nlohmann::json{{"index", a}, {"value", v}, {"op", "SCMP_CMP_EQ"}, {"comment", name}};
+      rules.push_back(
+          {{"names", {n}}, {"action", "SCMP_ACT_ALLOW"}, {"args", {arg}}, {"comment", name + ", " + times(counts[v])}});
     }
   }
   if (l.plain.count("clone3") || l.by_value.count("clone"))
@@ -107,7 +195,7 @@ nlohmann::json to_profile(const Learned& l) {
           {"architectures", {"SCMP_ARCH_X86_64"}},
           {"flags", {"SECCOMP_FILTER_FLAG_LOG"}},
           {"syscalls", rules},
-          {"comment", "learned by nohype profile learn from " + std::to_string(l.calls) + " calls"}};
+          {"comment", "learned by " + origin + " from " + std::to_string(l.calls) + " calls"}};
 }
 
 Learned from_profile(const nlohmann::json& j, const std::string& where) {
@@ -118,14 +206,18 @@ Learned from_profile(const nlohmann::json& j, const std::string& where) {
     if (r.value("action", "") != "SCMP_ACT_ALLOW") continue;  // clone3's ENOSYS comes back with clone
     for (const auto& n : r.at("names")) {
       std::string name = n.get<std::string>();
+      uint64_t seen = seen_in(r);
       if (!r.contains("args") || r["args"].empty()) {
         l.plain.insert(name);
+        l.seen[name] += seen;
       } else if (name == "clone" && r["args"][0].value("op", "") == "SCMP_CMP_MASKED_EQ") {
         l.by_value["clone"].insert(0);  // "without namespace flags" reads back as flags 0
       } else {
         const auto& a = r["args"][0];
-        l.by_value[name].insert(a.value("op", "") == "SCMP_CMP_MASKED_EQ" ? a.value("valueTwo", uint64_t{0})
-                                                                          : a.value("value", uint64_t{0}));
+        uint64_t v = a.value("op", "") == "SCMP_CMP_MASKED_EQ" ? a.value("valueTwo", uint64_t{0})
+                                                               : a.value("value", uint64_t{0});
+        l.by_value[name].insert(v);
+        l.seen_value[name][v] += seen;
       }
     }
   }

@@ -16,15 +16,15 @@
 namespace nohype::seccomp {
 
 struct Violation {
-  uint64_t seq = 0;         // /dev/kmsg sequence number
-  uint64_t usec = 0;        // kernel timestamp (since boot)
-  uint32_t session = 0;     // audit session id (ses=)
-  pid_t pid = 0;            // host pid
+  uint64_t seq = 0;      // /dev/kmsg sequence number
+  uint64_t usec = 0;     // kernel timestamp (since boot)
+  uint32_t session = 0;  // audit session id (ses=)
+  pid_t pid = 0;         // host pid
   std::string comm, exe;
   int syscall = -1;
-  std::string name;         // syscall name for this host's arch
-  uint32_t code = 0;        // SECCOMP_RET_* action
-  std::string action;       // "kill_process", "errno", ...
+  std::string name;    // syscall name for this host's arch
+  uint32_t code = 0;   // SECCOMP_RET_* action
+  std::string action;  // "kill_process", "errno", ...
 };
 
 // One /dev/kmsg record ("6,123,456789,-;audit: type=1326 ..."); nullopt if

@@ -2,17 +2,19 @@
 // format import, without loading anything: the compiled learned profile is
 // run through the user-space BPF evaluator.
 #include "seccomp/learn.h"
-#include "seccomp/violations.h"
 
 #include <gtest/gtest.h>
 #include <sched.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
 
 #include "common/error.h"
 #include "oci/spec.h"
 #include "seccomp/bpf_eval.h"
+#include "seccomp/constants.h"
 #include "seccomp/docker.h"
+#include "seccomp/violations.h"
 
 using namespace nohype;
 using namespace nohype::seccomp;
@@ -134,3 +136,61 @@ TEST(Violations, ParsesTheKernelsSeccompRecord) {
 }
 
 }  // namespace
+
+// glibc's pthread_create and posix_spawn use clone3; the profile answers it
+// with ENOSYS, so the clone fallback must be allowed with the same flags.
+TEST(Learn, Clone3SeenMeansCloneAllowedWithItsFlags) {
+  constexpr uint64_t kThread = CLONE_VM | CLONE_FS | CLONE_FILES | CLONE_SIGHAND | CLONE_THREAD | CLONE_SYSVSEM |
+                               CLONE_SETTLS | CLONE_PARENT_SETTID | CLONE_CHILD_CLEARTID;
+  Learned l;
+  uint64_t args[6] = {0x7fff0000, 88, 0, 0, 0, 0};
+  l.record(SYS_clone3, args, kThread);
+  l.record(SYS_exit_group, args);
+  EXPECT_EQ(l.by_value["clone"], (std::set<uint64_t>{kThread}));
+  Filter f = compile(oci::parse_seccomp(to_profile(l), "p"), "p");
+  auto run = [&](int nr, uint64_t a0) { return evaluate(f.program, syscall_data(nr, {a0})); };
+  EXPECT_EQ(run(SYS_clone3, 0), SECCOMP_RET_ERRNO | ENOSYS);
+  EXPECT_EQ(run(SYS_clone, kThread), SECCOMP_RET_ALLOW);
+  EXPECT_EQ(run(SYS_clone, CLONE_VM | CLONE_VFORK | SIGCHLD), SECCOMP_RET_ALLOW) << "no namespace flag was seen";
+  EXPECT_EQ(run(SYS_clone, CLONE_NEWUSER | SIGCHLD), SECCOMP_RET_KILL_PROCESS);
+  // Flags that could not be read still allow the plain fallback.
+  Learned unread;
+  unread.record(SYS_clone3, args, std::nullopt);
+  EXPECT_TRUE(unread.by_value.count("clone"));
+  // A namespace flag seen through clone3 is allowed through clone, exactly.
+  Learned ns;
+  ns.record(SYS_clone3, args, CLONE_NEWUSER | SIGCHLD);
+  Filter g = compile(oci::parse_seccomp(to_profile(ns), "p"), "p");
+  EXPECT_EQ(evaluate(g.program, syscall_data(SYS_clone, {CLONE_NEWUSER | SIGCHLD})), SECCOMP_RET_ALLOW);
+  EXPECT_EQ(evaluate(g.program, syscall_data(SYS_clone, {CLONE_NEWNET | SIGCHLD})), SECCOMP_RET_KILL_PROCESS);
+}
+
+// Every rule of a learned profile says what it allows by name and how often
+// it was seen; the counts survive a merge through the file.
+TEST(Learn, RulesNameTheirValuesAndCounts) {
+  Learned l;
+  call(l, SYS_socket, AF_INET);
+  call(l, SYS_socket, AF_INET);
+  call(l, SYS_ioctl, 1, 0x5401);
+  call(l, SYS_write);
+  call(l, SYS_clone, CLONE_VM | CLONE_VFORK | SIGCHLD);
+  json p = to_profile(l);
+  std::string text = p.dump();
+  for (const char* want : {"\"AF_INET, seen 2 times\"", "\"TCGETS, seen once\"", "\"seen once\"",
+                           "CLONE_VM|CLONE_VFORK|SIGCHLD seen once", "\"comment\":\"AF_INET\""})
+    EXPECT_NE(text.find(want), std::string::npos) << want << "\n" << p.dump(1);
+  Learned back = from_profile(p, "p.json");
+  back.merge(l);
+  EXPECT_EQ(back.seen["write"], 2u);
+  EXPECT_EQ(back.seen_value["socket"][AF_INET], 4u);
+}
+
+TEST(Learn, ValueNames) {
+  EXPECT_EQ(value_name("socket", AF_NETLINK), "AF_NETLINK");
+  EXPECT_EQ(value_name("prctl", PR_SET_NAME), "PR_SET_NAME");
+  EXPECT_EQ(value_name("futex", 128 | 9), "FUTEX_WAIT_BITSET_PRIVATE");
+  EXPECT_EQ(value_name("personality", 8), "PER_LINUX32");
+  EXPECT_EQ(value_name("personality", 0x0400000), "PER_LINUX|READ_IMPLIES_EXEC");
+  EXPECT_EQ(value_name("clone", CLONE_NEWUSER | SIGCHLD), "CLONE_NEWUSER|SIGCHLD");
+  EXPECT_EQ(value_name("ioctl", 0xdead), "0xdead");
+}
