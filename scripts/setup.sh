@@ -10,8 +10,9 @@ build_pkgs="g++ cmake ninja-build pkg-config libgtest-dev nlohmann-json3-dev lib
   libtomlplusplus-dev"
 # Run and test: busybox-static for test rootfs, procps for `ps`, iproute2/nftables for cell networking,
 # the peers we compare with and drive (runc, crun, bwrap, podman, containerd), hyperfine for bench/;
-# python3 and a JDK: the discovery tests check that they size themselves to a cell.
-run_pkgs="busybox-static procps iproute2 nftables file runc crun bubblewrap podman containerd hyperfine criu
+# python3 and a JDK: the discovery tests check that they size themselves to a cell; mmdebstrap builds
+# a Debian rootfs with redis and nginx for the learned-profile tests (tests/lib/make-apps-rootfs.sh).
+run_pkgs="busybox-static procps iproute2 nftables file runc crun bubblewrap podman containerd hyperfine criu mmdebstrap
   python3 openjdk-17-jdk-headless"
 missing=""
 for p in $build_pkgs $run_pkgs; do

@@ -11,6 +11,7 @@
 
 #include "app/plan.h"
 #include "cells/cpulist.h"
+#include "cells/inspect.h"
 #include "cells/posture.h"
 #include "cgroups/manager.h"
 #include "common/error.h"
@@ -21,6 +22,7 @@
 #include "net/link.h"
 #include "runtime/cell.h"
 #include "runtime/container.h"
+#include "runtime/learner.h"
 
 namespace nohype::app {
 
@@ -86,13 +88,17 @@ nlohmann::json cell_record(const CellPlan& c, const Service& s) {
           {"mac", c.mac},         {"publish", pub}, {"created", false}};
 }
 
-void create_cell(const runtime::Store& store, const CellPlan& c, const std::string& dir) {
+void create_cell(const runtime::Store& store, const CellPlan& c, const std::string& dir,
+                 const std::string& learn_socket) {
   mkdir_p(c.bundle, 0700, kStep);
   write_file_atomic(c.bundle + "/hosts", c.hosts, kStep, 0644);
-  write_file_atomic(c.bundle + "/config.json", c.config.dump(2) + "\n", kStep, 0600);
+  nlohmann::json config = c.config;
+  if (!learn_socket.empty()) config["annotations"][cells::kSeccompAnnotation] = "learning";
+  write_file_atomic(c.bundle + "/config.json", config.dump(2) + "\n", kStep, 0600);
   runtime::CreateOptions o;
   o.id = c.id;
   o.bundle = c.bundle;
+  o.learn_socket = learn_socket;
   StdioTo log(dir + "/" + c.service + ".log");
   runtime::create(store, o);
 }
@@ -121,8 +127,16 @@ void wait_stopped(const runtime::Store& store, const std::vector<std::string>& i
   }
 }
 
-// Best effort: removes everything the record names, and collects what failed.
-std::vector<std::string> teardown(const nlohmann::json& rec, int grace_ms) {
+runtime::Learner learner_of(const nlohmann::json& rec) {
+  if (!rec.contains("learner")) return {};
+  return {rec["learner"]["pid"].get<pid_t>(), rec["learner"]["start"].get<uint64_t>()};
+}
+
+// Best effort: removes everything the record names, and collects what
+// failed. `cells_gone` runs once the cells are deleted, before the
+// network and the app directory go.
+std::vector<std::string> teardown(const nlohmann::json& rec, int grace_ms,
+                                  const std::function<void()>& cells_gone = {}) {
   std::vector<std::string> errors;
   auto attempt = [&](const std::function<void()>& f) {
     try {
@@ -146,6 +160,11 @@ std::vector<std::string> teardown(const nlohmann::json& rec, int grace_ms) {
     wait_stopped(store, ids, grace_ms);
   }
   for (const auto& id : ids) attempt([&] { runtime::remove(store, id, true); });
+  attempt([&] {
+    if (cells_gone) cells_gone();
+  });
+  // A learner nobody collected (a failed up, a down without --learn).
+  attempt([&] { runtime::stop_learner(learner_of(rec), false); });
   for (const auto& c : rec["cells"]) attempt([&] { net::delete_link(c["veth"]); });
   attempt([&] { net::delete_link(rec["bridge"]); });
   attempt([&] { net::remove_tables(rec["table"]); });
@@ -157,7 +176,7 @@ std::vector<std::string> teardown(const nlohmann::json& rec, int grace_ms) {
 
 }  // namespace
 
-nlohmann::json up(const runtime::Store& store, const Manifest& m) {
+nlohmann::json up(const runtime::Store& store, const Manifest& m, bool learn) {
   AppPlan a = plan_app(m, apps_dir());
   if (load_record(m.name)) fail(kStep, "app \"" + m.name + "\" is already up (nohype down " + m.file + ")");
   if (net::link_exists(a.bridge.name))
@@ -182,10 +201,17 @@ nlohmann::json up(const runtime::Store& store, const Manifest& m) {
   for (size_t i = 0; i < a.cells.size(); ++i) rec["cells"].push_back(cell_record(a.cells[i], m.services[i]));
   try {
     save_record(a.dir, rec);
+    std::string learn_socket;
+    if (learn) {
+      learn_socket = a.dir + "/learn.sock";
+      auto l = runtime::start_learner(learn_socket, a.dir + "/learned", a.dir + "/learner.log");
+      rec["learner"] = {{"pid", l.pid}, {"start", l.start}};
+      save_record(a.dir, rec);
+    }
     net::create_bridge(a.bridge);
     for (size_t i = 0; i < a.cells.size(); ++i) {
       const CellPlan& c = a.cells[i];
-      create_cell(store, c, a.dir);
+      create_cell(store, c, a.dir, learn_socket);
       rec["cells"][i]["created"] = true;
       save_record(a.dir, rec);
       runtime::State st = store.must_load(c.id);
@@ -204,22 +230,55 @@ nlohmann::json up(const runtime::Store& store, const Manifest& m) {
   return rec;
 }
 
-void down(const std::string& name, int grace_ms) {
+namespace {
+// The learner's profiles, once it wrote them, go next to the manifest.
+std::vector<LearnedProfile> save_learned(const nlohmann::json& rec) {
+  std::string manifest = rec["manifest"].get<std::string>();
+  std::string to = manifest.substr(0, manifest.rfind('/')) + "/profiles";
+  mkdir_p(to, 0755, "down");
+  std::vector<LearnedProfile> out;
+  for (const auto& c : rec["cells"]) {
+    std::string from = rec["dir"].get<std::string>() + "/learned/" + c["id"].get<std::string>() + ".json";
+    auto text = try_read_file(from);
+    if (!text) fail("down", "service \"" + c["service"].get<std::string>() + "\": nothing was learned (" + from + ")");
+    LearnedProfile p{c["service"], to + "/" + c["service"].get<std::string>() + ".json", 0};
+    write_file_atomic(p.path, *text, "down", 0644);
+    oci::Seccomp s = oci::parse_seccomp(parse_json(*text, "down", from), from);
+    p.allowed = cells::syscall_surface(&s)["allowed"].get<int>();
+    out.push_back(p);
+  }
+  return out;
+}
+}  // namespace
+
+std::vector<LearnedProfile> down(const std::string& name, int grace_ms, bool learn) {
   auto rec = load_record(name);
   if (!rec) fail("down", "app \"" + name + "\" is not up (no " + record_path(apps_dir() + "/" + name) + ")");
-  auto errors = teardown(*rec, grace_ms);
+  if (learn && !rec->contains("learner"))
+    fail("down", "app \"" + name + "\" was not brought up with --learn: there is nothing to write");
+  std::vector<LearnedProfile> learned;
+  auto errors = teardown(*rec, grace_ms, [&] {
+    if (!learn) return;
+    // The cells ended (their shutdown calls were recorded too): collect.
+    runtime::stop_learner(learner_of(*rec), true);
+    learned = save_learned(*rec);
+  });
   if (!errors.empty()) {
     std::string all;
     for (const auto& e : errors) all += (all.empty() ? "" : "; ") + e;
     fail("down", all);
   }
+  return learned;
 }
 
 nlohmann::json status(const std::string& name) {
   auto rec = load_record(name);
   if (!rec) fail("status", "app \"" + name + "\" is not up");
   runtime::Store store((*rec)["root"].get<std::string>());
-  nlohmann::json out = {{"name", name}, {"subnet", (*rec)["subnet"]}, {"services", nlohmann::json::array()}};
+  nlohmann::json out = {{"name", name},
+                        {"subnet", (*rec)["subnet"]},
+                        {"learning", rec->contains("learner")},
+                        {"services", nlohmann::json::array()}};
   for (const auto& c : (*rec)["cells"]) {
     nlohmann::json s = {
         {"service", c["service"]}, {"id", c["id"]}, {"address", c["address"]}, {"publish", c["publish"]}};
@@ -240,7 +299,9 @@ nlohmann::json status(const std::string& name) {
 
 std::string status_text(const nlohmann::json& s) {
   char line[256];
-  std::string out = "app " + s["name"].get<std::string>() + " (" + s["subnet"].get<std::string>() + ")\n";
+  std::string out =
+      "app " + s["name"].get<std::string>() + " (" + s["subnet"].get<std::string>() + ")" +
+      (s.value("learning", false) ? ", learning: `nohype down --learn` writes each service's profile" : "") + "\n";
   snprintf(line, sizeof line, "%-12s %-9s %-13s %-7s %-10s %-7s %s\n", "SERVICE", "STATUS", "ADDRESS", "CORES",
            "MEMORY", "EVENTS", "PUBLISHED");
   out += line;

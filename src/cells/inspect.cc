@@ -12,6 +12,7 @@
 #include "cells/cpulist.h"
 #include "common/file.h"
 #include "common/strings.h"
+#include "oci/default_spec.h"
 #include "oci/names.h"
 
 namespace nohype::cells {
@@ -124,6 +125,14 @@ nlohmann::json syscall_surface(const oci::Seccomp* s) {
     j["argumentChecked"] = checked.size();
   }
   return j;
+}
+
+int syscall_surface_default() {
+  static const int n = [] {
+    oci::Seccomp s = oci::parse_seccomp(oci::default_seccomp(), "default");
+    return syscall_surface(&s)["allowed"].get<int>();
+  }();
+  return n;
 }
 
 nlohmann::json inspect(const InspectInput& in) {

@@ -31,5 +31,7 @@ std::string inspect_text(const nlohmann::json& j);
 // "argumentChecked": M, "defaultAction": ...}. With an allowing default
 // action, "allowed" is "all but" the listed ones: reported as "denied".
 nlohmann::json syscall_surface(const oci::Seccomp* s);
+// How many syscalls nohype's default profile allows.
+int syscall_surface_default();
 
 }  // namespace nohype::cells

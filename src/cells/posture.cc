@@ -11,10 +11,9 @@ namespace nohype::cells {
 std::string seccomp_kind(const nlohmann::json& config) {
   const nlohmann::json* s = nullptr;
   if (config.contains("linux") && config["linux"].contains("seccomp")) s = &config["linux"]["seccomp"];
-  if (!s || s->is_null()) {
-    auto a = config.value("annotations", nlohmann::json::object());
-    return a.value(kSeccompAnnotation, "") == "unconfined" ? "unconfined" : "none";
-  }
+  auto a = config.value("annotations", nlohmann::json::object());
+  if (a.value(kSeccompAnnotation, "") == "learning") return "learning";
+  if (!s || s->is_null()) return a.value(kSeccompAnnotation, "") == "unconfined" ? "unconfined" : "none";
   if (*s == oci::default_seccomp()) return "default";
   // `nohype profile learn` signs its work in the profile's comment.
   if (s->value("comment", "").rfind("learned by nohype", 0) == 0) return "learned";

@@ -12,11 +12,12 @@
 
 namespace nohype::cells {
 
-// Written by `up` for a service with `seccomp = "unconfined"`: the absence
-// of a filter was asked for, not forgotten.
+// Written by `up` for a service with `seccomp = "unconfined"` (the absence
+// of a filter was asked for, not forgotten), or "learning" for `up --learn`
+// (the recording filter replaces the config's profile).
 inline constexpr const char* kSeccompAnnotation = "org.nohype.seccomp";
 
-// "default", "learned", "custom", "unconfined" or "none", from the config
+// "default", "learned", "custom", "learning", "unconfined" or "none", from the config
 // as it was created (its linux.seccomp and annotations).
 std::string seccomp_kind(const nlohmann::json& config);
 

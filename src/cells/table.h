@@ -18,7 +18,7 @@ namespace nohype::cells {
 
 struct Holder {
   std::string id;
-  std::string root;  // the --root whose container it is: one table serves every root on the host
+  std::string root;         // the --root whose container it is: one table serves every root on the host
   std::vector<int> cores;   // dedicated; empty: the shared pool
   std::vector<int> pinned;  // a shared container's own cpu.cpus (never re-pinned); empty: follows the pool
   uint64_t memory = 0;

@@ -2,6 +2,7 @@
 #include <cstdio>
 
 #include "app/up.h"
+#include "cells/inspect.h"
 #include "cmd/flags.h"
 #include "cmd/verb.h"
 #include "common/error.h"
@@ -30,13 +31,15 @@ Verb verb_up() {
   return {"up",
           "[command options] <manifest.toml>",
           "create and start every service of an app, each in its own cell, behind its firewall",
-          {},
+          {{{"learn"}, false, "record every service's syscalls until `down --learn`, which writes their profiles"}},
           [](const Parsed& p, const Globals& g) {
             auto m = app::load_manifest(p.args[0]);
-            auto rec = app::up(store_of(g), m);
+            auto rec = app::up(store_of(g), m, p.on("learn"));
             std::printf("app %s is up (%zu cells on %s, bridge %s)\n%s", m.name.c_str(), m.services.size(),
                         rec["subnet"].get<std::string>().c_str(), rec["bridge"].get<std::string>().c_str(),
                         reach_text(rec).c_str());
+            if (p.on("learn"))
+              std::printf("learning: use the app as in production, then: nohype down --learn %s\n", p.args[0].c_str());
             std::printf("status: nohype status %s   stop: nohype down %s\n", p.args[0].c_str(), p.args[0].c_str());
             return 0;
           },
@@ -48,12 +51,21 @@ Verb verb_down() {
   return {"down",
           "[command options] <manifest.toml>",
           "stop and remove an app's cells, network and firewall",
-          {{{"timeout", "t"}, true, "grace after SIGTERM before the cells are killed (default 3s)", "DURATION"}},
+          {{{"timeout", "t"}, true, "grace after SIGTERM before the cells are killed (default 3s)", "DURATION"},
+           {{"learn"}, false, "write each service's learned profile next to the manifest (after up --learn)"}},
           [](const Parsed& p, const Globals&) {
             auto m = app::load_manifest(p.args[0]);
             int grace = p.has("timeout") ? static_cast<int>(duration_ms(p.get("timeout"), "down --timeout")) : 3000;
-            app::down(m.name, grace);
+            auto learned = app::down(m.name, grace, p.on("learn"));
             std::printf("app %s is down\n", m.name.c_str());
+            if (!learned.empty()) {
+              int def = cells::syscall_surface_default();
+              for (const auto& l : learned)
+                std::printf("%s: %d syscalls allowed (nohype's default profile allows %d): %s\n", l.service.c_str(),
+                            l.allowed, def, l.path.c_str());
+              std::printf("to use them: seccomp = \"profiles/SERVICE.json\" in each service of %s\n",
+                          p.args[0].c_str());
+            }
             return 0;
           },
           1,

@@ -13,6 +13,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -83,6 +84,17 @@ void loopback_up() {
   if (ioctl(sock.get(), SIOCGIFFLAGS, &ifr) != 0) fail_errno("network namespace", "read loopback flags");
   ifr.ifr_flags |= IFF_UP;
   if (ioctl(sock.get(), SIOCSIFFLAGS, &ifr) != 0) fail_errno("network namespace", "bring loopback up");
+}
+
+UniqueFd connect_learner(const std::string& path) {
+  UniqueFd s(socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0));
+  sockaddr_un a{};
+  a.sun_family = AF_UNIX;
+  if (path.size() >= sizeof a.sun_path) fail("learn mode", "learner socket path too long: " + path);
+  std::memcpy(a.sun_path, path.data(), path.size());
+  if (!s || connect(s.get(), reinterpret_cast<sockaddr*>(&a), sizeof a) != 0)
+    fail_errno("learn mode", "connect to the learner at " + path);
+  return s;
 }
 
 }  // namespace
@@ -166,7 +178,7 @@ void load_filter(const ProcessPlan& p) {
     if (lfd >= 0) close(lfd);
     return;
   }
-  send_msg(seccomp::kLearnSyncFd, {MsgType::seccomp_fd});
+  send_msg(seccomp::kLearnSyncFd, {MsgType::seccomp_fd, 0, 0, "", p.learn_tag});
   send_fd_msg(seccomp::kLearnSyncFd, lfd);
 }
 
@@ -255,6 +267,9 @@ void cloexec_from(int first) {
     if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) != 0) fail_errno("init", "PR_SET_DUMPABLE");
     expect_msg(sync, MsgType::go, "wait for parent");
     steps.done("sync");
+    // While the host's paths are still ours (before pivot_root).
+    UniqueFd learner;
+    if (plan.process.learn && !plan.process.learn_socket.empty()) learner = connect_learner(plan.process.learn_socket);
     bool in_userns = plan.new_userns;
     for (const auto& j : plan.join) in_userns |= j.flag == CLONE_NEWUSER;
     if (plan.new_userns) {
@@ -348,7 +363,7 @@ void cloexec_from(int first) {
     }
     // Learn mode: the recording filter lets only sends on this fd through
     // unrecorded (seccomp/learn.h); everything else waits for the parent.
-    if (process.learn && dup3(sync, seccomp::kLearnSyncFd, O_CLOEXEC) < 0)
+    if (process.learn && dup3(learner ? learner.get() : sync, seccomp::kLearnSyncFd, O_CLOEXEC) < 0)
       fail_errno("learn mode", "move the sync socket to fd " + std::to_string(seccomp::kLearnSyncFd));
     close(sync);
     if (!plan.has_process) _exit(127);  // `start` refuses such a container; nothing to become

@@ -39,6 +39,10 @@ struct ProcessPlan {
   std::optional<int> oom_score_adj;
   std::optional<seccomp::Filter> seccomp;
   bool learn = false;  // seccomp is the recording filter: its listener fd goes to the parent
+  // Learning for `up --learn`: the listener goes to the app's learner at this
+  // unix (seqpacket) socket instead of the parent, tagged with learn_tag.
+  std::string learn_socket;
+  std::string learn_tag;
   // Speculative store bypass mitigation forced on (prctl FORCE_DISABLE), the
   // default for untrusted cells; org.nohype.speculation=allow opts out.
   bool force_ssb_mitigation = true;

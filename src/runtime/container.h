@@ -21,6 +21,9 @@ struct CreateOptions {
   bool no_pivot = false;
   int preserve_fds = 0;
   bool detach = false;  // run only
+  // Learn mode for `up --learn`: the cell runs under the recording filter
+  // and hands its listener to the learner listening here (runtime/learn.h).
+  std::string learn_socket;
 };
 
 // `create`: the init waits on exec.fifo for `start`.

@@ -29,6 +29,7 @@
 #include "runtime/container.h"
 #include "runtime/create_impl.h"
 #include "runtime/spec_file.h"
+#include "seccomp/learn.h"
 #include "seccomp/listener.h"
 
 namespace nohype::runtime {
@@ -140,6 +141,12 @@ Created do_create(const Store& store, const CreateOptions& o, bool use_fifo, Ste
   t.done("parse");
   if (!spec.has_process && !use_fifo) fail("validate config", where + ": process: missing; `run` has nothing to run");
   launch::InitPlan plan = launch::build_init_plan(spec, in);
+  if (!o.learn_socket.empty() && plan.has_process) {
+    plan.process.seccomp = seccomp::learn_filter();
+    plan.process.learn = true;
+    plan.process.learn_socket = o.learn_socket;
+    plan.process.learn_tag = o.id;
+  }
   if (adjust) adjust(plan);
   t.done("plan");
   plan.preserve_fds = o.preserve_fds;

@@ -141,6 +141,40 @@ uint64_t seen_in(const nlohmann::json& rule) {
   if (c.compare(at, 9, "seen once") == 0) return 1;
   return std::strtoull(c.c_str() + at + 5, nullptr, 10);
 }
+// futex: glibc picks FUTEX_WAIT or FUTEX_WAIT_BITSET, private or not, with
+// or without CLOCK_REALTIME, by how a lock or condition variable is used and
+// how long a wait is: a learning run cannot be trusted to see each variant
+// a later run takes. Any plain operation seen allows the plain family
+// (wait, wake, requeue, wake_op, bitset), with either flag; the
+// priority-inheritance operations (a separate, exploited code path) only as
+// seen, with either flag.
+void futex_rules(const std::set<uint64_t>& values, const std::map<uint64_t, uint64_t>& counts, nlohmann::json& rules) {
+  constexpr uint64_t kFlags = 128 | 256;  // FUTEX_PRIVATE_FLAG | FUTEX_CLOCK_REALTIME
+  const std::set<uint64_t> plain = {0, 1, 3, 4, 5, 9, 10};
+  std::set<uint64_t> cmds;
+  std::map<uint64_t, uint64_t> seen;
+  for (uint64_t v : values) {
+    uint64_t cmd = v & ~kFlags;
+    if (plain.count(cmd)) cmds.insert(plain.begin(), plain.end());
+    cmds.insert(cmd);
+    auto it = counts.find(v);
+    seen[cmd] += it == counts.end() ? 0 : it->second;
+  }
+  for (uint64_t cmd : cmds) {
+    std::string name = value_name("futex", cmd);
+    std::string why = seen[cmd] ? times(seen[cmd]) : "not seen: another of the plain family was";
+    rules.push_back({{"names", {"futex"}},
+                     {"action", "SCMP_ACT_ALLOW"},
+                     {"args",
+                      {{{"index", 1},
+                        {"value", 0xffffffffULL & ~kFlags},
+                        {"valueTwo", cmd},
+                        {"op", "SCMP_CMP_MASKED_EQ"},
+                        {"comment", name + ", private or not, any clock"}}}},
+                     {"comment", name + " (any flags), " + why}});
+  }
+}
+
 }  // namespace
 
 nlohmann::json to_profile(const Learned& l, const std::string& origin) {
@@ -170,6 +204,10 @@ nlohmann::json to_profile(const Learned& l, const std::string& origin) {
         continue;
       }
     }
+    if (n == "futex") {
+      futex_rules(values, counts, rules);
+      continue;
+    }
     int a = deciding_arg(n);
     for (uint64_t v : values) {
       // ioctl requests and futex operations are ints: compare the low 32 bits only.
@@ -193,7 +231,6 @@ nlohmann::json to_profile(const Learned& l, const std::string& origin) {
                      {"comment", "ENOSYS: libc falls back to clone, whose flags the filter can check"}});
   return {{"defaultAction", "SCMP_ACT_KILL_PROCESS"},
           {"architectures", {"SCMP_ARCH_X86_64"}},
-          {"flags", {"SECCOMP_FILTER_FLAG_LOG"}},
           {"syscalls", rules},
           {"comment", "learned by " + origin + " from " + std::to_string(l.calls) + " calls"}};
 }

@@ -53,8 +53,9 @@ bool record_one(int listener, Learned& into);
 // (index into args); -1 for the rest.
 int deciding_arg(const std::string& name);
 
-// The OCI profile: defaultAction SCMP_ACT_KILL_PROCESS (reported by the
-// kernel's seccomp log), an allow rule per syscall, an EQ rule per value for
+// The OCI profile: defaultAction SCMP_ACT_KILL_PROCESS (the kernel logs
+// kills without SECCOMP_FILTER_FLAG_LOG, which would also log clone3's
+// intended ENOSYS on every thread start), an allow rule per syscall, an EQ rule per value for
 // deciding arguments, clone restricted by a mask when no namespace flag was
 // seen, clone3 answered with ENOSYS (its flags are in memory a filter
 // cannot read; libc then falls back to clone).

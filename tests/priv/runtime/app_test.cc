@@ -174,6 +174,41 @@ TEST(App, FailureHalfwayRollsBack) {
   EXPECT_NE(nh({"status", m}).code, 0);
 }
 
+// A learning app's learner is the one nohype process attached to cells: a
+// plain `down` ends it without writing anything, a `down --learn` of an app
+// that is not learning is refused, and nothing is left either way.
+TEST(App, LearnerEndsWithTheApp) {
+  Nohype nh;
+  Bundle b;
+  make_www(b);
+  Names n;
+  std::string app = n.app("lr");
+  std::string m = write_manifest(b, "name = \"" + app + "\"\n[network]\nsubnet = \"" + n.subnet(4) + "\"\n" +
+                                        "[services.back]\nimage = \"rootfs\"\nmemory = \"32M\"\nports = [7000]\n" +
+                                        httpd("back", 7000));
+  ASSERT_EQ(nh({"up", m}).code, 0);
+  Result r = nh({"down", "--learn", m});
+  EXPECT_NE(r.code, 0);
+  EXPECT_NE(r.err.find("was not brought up with --learn"), std::string::npos) << r.err;
+  ASSERT_EQ(nh({"down", "--timeout", "1s", m}).code, 0);
+  r = nh({"up", "--learn", m});
+  ASSERT_EQ(r.code, 0) << r.err;
+  json rec = json::parse(std::ifstream(nh.root() + "/apps/" + app + "/app.json"));
+  pid_t learner = rec["learner"]["pid"];
+  EXPECT_EQ(kill(learner, 0), 0) << "the learner runs while the app learns";
+  EXPECT_NE(nh({"status", m}).out.find("learning"), std::string::npos);
+  EXPECT_EQ(nh({"down", "--timeout", "1s", m}).code, 0);
+  // Gone, or a zombie waiting for whoever inherited it to reap it.
+  auto running = [&] {
+    std::string st = sh("grep State: /proc/" + std::to_string(learner) + "/status 2>/dev/null");
+    return !st.empty() && st.find("zombie") == std::string::npos;
+  };
+  for (int i = 0; i < 100 && running(); ++i) usleep(10000);
+  EXPECT_FALSE(running()) << "learner " << learner << " outlived its app";
+  EXPECT_FALSE(std::filesystem::exists(b.dir() + "/profiles")) << "a plain down writes no profile";
+  expect_gone(nh, app, {app + "-back"});
+}
+
 TEST(App, BadManifestsCreateNothing) {
   Nohype nh;
   Bundle b;

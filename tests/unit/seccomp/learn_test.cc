@@ -194,3 +194,21 @@ TEST(Learn, ValueNames) {
   EXPECT_EQ(value_name("clone", CLONE_NEWUSER | SIGCHLD), "CLONE_NEWUSER|SIGCHLD");
   EXPECT_EQ(value_name("ioctl", 0xdead), "0xdead");
 }
+
+// glibc's locks and condition variables move between futex variants with
+// timing: one plain operation seen allows the plain family, flags included;
+// priority-inheritance operations only when seen.
+TEST(Learn, FutexFamily) {
+  Learned l;
+  call(l, SYS_futex, 0, 128 | 1);  // FUTEX_WAKE_PRIVATE
+  Filter f = compile(oci::parse_seccomp(to_profile(l), "p"), "p");
+  auto run = [&](uint64_t op) { return evaluate(f.program, syscall_data(SYS_futex, {0, op})); };
+  for (uint64_t op : {0ULL, 1ULL, 128ULL, 128ULL | 256 | 9, 10ULL, 5ULL | 128, 4ULL})
+    EXPECT_EQ(run(op), SECCOMP_RET_ALLOW) << op;
+  for (uint64_t op : {6ULL, 6ULL | 128, 7ULL, 11ULL, 12ULL, 13ULL}) EXPECT_EQ(run(op), SECCOMP_RET_KILL_PROCESS) << op;
+  call(l, SYS_futex, 0, 128 | 6);  // FUTEX_LOCK_PI_PRIVATE
+  Filter g = compile(oci::parse_seccomp(to_profile(l), "p"), "p");
+  EXPECT_EQ(evaluate(g.program, syscall_data(SYS_futex, {0, 6})), SECCOMP_RET_ALLOW);
+  EXPECT_EQ(evaluate(g.program, syscall_data(SYS_futex, {0, 7})), SECCOMP_RET_KILL_PROCESS);
+  EXPECT_NE(to_profile(l).dump().find("FUTEX_WAIT (any flags), not seen"), std::string::npos);
+}
