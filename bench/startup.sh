@@ -17,11 +17,17 @@ sh tests/lib/make-rootfs.sh "$W/bundle/rootfs" >/dev/null
 sed -i -e 's/"terminal": true/"terminal": false/' -e 's/"sh"$/"true"/' \
        -e 's/"ociVersion": "1.2.0"/"ociVersion": "1.0.2"/' "$W/bundle/config.json"
 grep -q '"true"' "$W/bundle/config.json" || { echo "bench: could not set args" >&2; exit 1; }
+# The same without nohype's default seccomp profile: what the default costs at start.
+mkdir -p "$W/bare"
+ln -s "$W/bundle/rootfs" "$W/bare/rootfs"
+python3 -c 'import json,sys; c=json.load(open(sys.argv[1])); del c["linux"]["seccomp"]; json.dump(c, open(sys.argv[2], "w"))' \
+  "$W/bundle/config.json" "$W/bare/config.json"
 
 cmds=()
 names=()
 add() { names+=("$1"); cmds+=("$2"); }
 add nohype "$NOHYPE --root $W/nohype run --bundle $W/bundle b-nohype"
+add "nohype, no seccomp" "$NOHYPE --root $W/nohype run --bundle $W/bare b-bare"
 command -v runc >/dev/null && add runc "runc --root $W/runc run --bundle $W/bundle b-runc"
 # A peer that cannot run here is reported with its own words, not timed.
 notes=""
@@ -46,13 +52,17 @@ steps=$(grep -o 'steps (us): [^"]*' "$W/debug.log" | sed 's/steps (us): //' | tr
   echo
   cat "$W/startup.md"
   echo
-  awk -v names="${names[*]}" 'BEGIN{}
-    /"command"/ {gsub(/[",]/,""); cmd=$2}
-    /"mean"/ {gsub(/[",]/,""); mean[cmd]=$2}
-    END {
-      base=mean["nohype"];
-      for (c in mean) if (c != "nohype") printf("- nohype takes %.2f of %s'"'"'s time (%.1f ms vs %.1f ms)\n", base/mean[c], c, base*1000, mean[c]*1000);
-    }' "$W/startup.json"
+  python3 - "$W/startup.json" <<'PY'
+import json, sys
+mean = {r["command"]: r["mean"] * 1000 for r in json.load(open(sys.argv[1]))["results"]}
+base = mean["nohype"]
+if "nohype, no seccomp" in mean:
+    bare = mean["nohype, no seccomp"]
+    print("- nohype's default seccomp profile adds %.2f ms at start (%.2f ms vs %.2f ms without a filter)" % (base - bare, base, bare))
+for c, m in mean.items():
+    if c not in ("nohype", "nohype, no seccomp"):
+        print("- nohype takes %.2f of %s's time (%.1f ms vs %.1f ms)" % (base / m, c, base, m))
+PY
   echo
   echo "Where nohype's time goes (one run, microseconds): $steps"
   [ -n "$notes" ] && echo "$notes"

@@ -2,7 +2,8 @@
 # bench/syscall.sh: what a seccomp filter costs per system call, nohype's
 # compiled filter against runc's libseccomp filter for the same profile
 # (podman's default seccomp.json, imported to OCI by `nohype profile import`),
-# plus the same container with no filter. One run; best of 5 rounds of
+# plus the same container with no filter and with nohype's default profile
+# (profiles/default.json, what `nohype spec` writes). One run; best of 5 rounds of
 # 2M calls each. Needs root, g++, runc, containers-common.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -23,6 +24,8 @@ c["ociVersion"] = "1.0.2"
 c["root"] = {"path": w + "/rootfs", "readonly": True}
 c["process"]["terminal"] = False
 c["process"]["args"] = ["/bin/syscalls"]
+json.dump(c, open(w + "/b/default.json", "w"))  # nohype spec's own profile
+del c["linux"]["seccomp"]
 json.dump(c, open(w + "/b/none.json", "w"))
 c["linux"]["seccomp"] = json.load(open(w + "/profile.json"))
 json.dump(c, open(w + "/b/filtered.json", "w"))
@@ -36,12 +39,14 @@ measure() { # measure NAME RUNTIME CONFIG
   rows+=("$(python3 -c 'import json,sys; r=json.loads(sys.argv[2]); print("| %s | %.0f | %.0f | %.0f |" % (sys.argv[1], r["allowed"], r["checked"], r["denied"]))' "$1" "$out")")
 }
 measure "no filter (nohype)" "$NOHYPE" none
+measure "nohype, nohype's default profile" "$NOHYPE" default
+measure "runc, nohype's default profile" runc default
 measure "nohype, podman's default profile" "$NOHYPE" filtered
-measure "runc, the same profile" runc filtered
+measure "runc, podman's default profile" runc filtered
 
 mkdir -p bench/results
 {
-  echo "ns per call, best of 5 rounds of 2M calls; profile: $PROFILE ($(grep -c '"names"' "$W/profile.json") rules after import)."
+  echo "ns per call, best of 5 rounds of 2M calls; podman's profile: $PROFILE ($(grep -c '"names"' "$W/profile.json") rules after import); nohype's default: profiles/default.json."
   echo "allowed = getpid, arg-checked = personality(0xffffffff), denied = acct(NULL) answered EPERM by the filter."
   echo
   echo "| filter | allowed | arg-checked | denied |"

@@ -14,7 +14,7 @@ std::string seccomp_kind(const nlohmann::json& config) {
   auto a = config.value("annotations", nlohmann::json::object());
   if (a.value(kSeccompAnnotation, "") == "learning") return "learning";
   if (!s || s->is_null()) return a.value(kSeccompAnnotation, "") == "unconfined" ? "unconfined" : "none";
-  if (*s == oci::default_seccomp()) return "default";
+  if (oci::without_comments(*s) == oci::without_comments(oci::default_seccomp())) return "default";
   // `nohype profile learn` signs its work in the profile's comment.
   if (s->value("comment", "").rfind("learned by nohype", 0) == 0) return "learned";
   return "custom";

@@ -17,7 +17,7 @@ Verb verb_spec() {
             std::string dir = p.get("bundle", ".");
             std::string path = dir + "/config.json";
             if (path_exists(path)) fail("spec", "File " + path + " exists. Remove it first");
-            write_file(path, oci::default_spec(p.on("rootless")).dump(2) + "\n", "spec", 0644);
+            write_file(path, oci::default_spec_text(p.on("rootless")), "spec", 0644);
             return 0;
           },
           0,

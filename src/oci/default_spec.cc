@@ -2,11 +2,51 @@
 
 namespace nohype::oci {
 
-const nlohmann::json& default_seccomp() {
+const nlohmann::json& default_seccomp_documented() {
   static const nlohmann::json profile = nlohmann::json::parse(
 #include "default_profile.inc"
   );
   return profile;
+}
+
+nlohmann::json without_comments(nlohmann::json p) {
+  if (!p.is_object()) return p;
+  p.erase("comment");
+  if (p.contains("syscalls") && p["syscalls"].is_array())
+    for (auto& r : p["syscalls"]) {
+      if (!r.is_object()) continue;
+      r.erase("comment");
+      if (r.contains("args") && r["args"].is_array())
+        for (auto& a : r["args"])
+          if (a.is_object()) a.erase("comment");
+    }
+  return p;
+}
+
+const nlohmann::json& default_seccomp() {
+  static const nlohmann::json profile = [] {
+    nlohmann::json p = without_comments(default_seccomp_documented());
+    // Rules that repeat the default action only document a refusal; the
+    // compiled program is the same without them (a unit test holds it).
+    nlohmann::json kept = nlohmann::json::array();
+    for (const auto& r : p["syscalls"])
+      if (!(r["action"] == p["defaultAction"] && r.value("errnoRet", 1) == p.value("defaultErrnoRet", 1)))
+        kept.push_back(r);
+    p["syscalls"] = kept;
+    p["comment"] = "nohype's default profile: profiles/default.json in nohype's source says why each rule is there";
+    return p;
+  }();
+  return profile;
+}
+
+std::string default_spec_text(bool rootless) {
+  nlohmann::json spec = default_spec(rootless);
+  if (!spec["linux"].contains("seccomp")) return spec.dump(2) + "\n";
+  std::string profile = spec["linux"]["seccomp"].dump();
+  const std::string mark = "\"nohype: seccomp goes here\"";
+  spec["linux"]["seccomp"] = "nohype: seccomp goes here";
+  std::string text = spec.dump(2) + "\n";
+  return text.replace(text.find(mark), mark.size(), profile);
 }
 
 nlohmann::json default_spec(bool rootless) {

@@ -71,7 +71,13 @@ class Node {
   std::vector<std::string> strings() const {
     expect_array();
     std::vector<std::string> out;
-    for (size_t i = 0; i < j_.size(); ++i) out.push_back(at(i).str());
+    out.reserve(j_.size());
+    // The element's path is built only for an error: a seccomp profile's
+    // names are hundreds of strings on the create path.
+    for (size_t i = 0; i < j_.size(); ++i) {
+      if (!j_[i].is_string()) at(i).str();
+      out.push_back(j_[i].get_ref<const std::string&>());
+    }
     return out;
   }
   template <typename F>

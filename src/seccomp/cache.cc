@@ -114,34 +114,42 @@ void store(const std::string& dir, const std::string& path, const std::string& k
 
 }  // namespace
 
-std::string cache_key(const Resolved& r) {
+std::string cache_key(const oci::Seccomp& p) {
+  // Everything of the profile that shapes the program, as written: a hit
+  // means this very profile validated and compiled before with this
+  // libseccomp (resolution is deterministic), so it is not resolved again.
+  // The listener path and metadata do not shape the program.
   const scmp_version* v = seccomp_version();
   std::string k = "libseccomp " + std::to_string(v->major) + "." + std::to_string(v->minor) + "." +
-                  std::to_string(v->micro) + "\ndefault " + std::to_string(r.default_action) + " permissive " +
-                  std::to_string(r.default_permissive) + " flags " + std::to_string(r.flags) + " notify " +
-                  std::to_string(r.uses_notify) + "\narches";
-  for (const auto& a : r.arches) k += " " + std::to_string(a.token);
+                  std::to_string(v->micro) + "\ndefault " + p.default_action + " " +
+                  (p.default_errno_ret ? std::to_string(*p.default_errno_ret) : "-") + "\narches";
+  k.reserve(8192);
+  for (const auto& a : p.architectures) k += " " + a;
+  k += "\nflags";
+  for (const auto& f : p.flags) k += " " + f;
   k += "\nrules\n";
-  for (const Rule& rule : r.rules) {
-    k += std::to_string(rule.nr) + " " + std::to_string(rule.action);
-    for (const Condition& c : rule.conditions)
-      k += " " + std::to_string(c.index) + ":" + std::to_string(c.op) + ":" + std::to_string(c.value) + ":" +
-           std::to_string(c.value_two);
-    k += "\n";
+  for (const auto& r : p.syscalls) {
+    k += r.action;
+    k += r.errno_ret ? " " + std::to_string(*r.errno_ret) : " -";
+    for (const auto& a : r.args)
+      k += " " + std::to_string(a.index) + ":" + a.op + ":" + std::to_string(a.value) + ":" +
+           std::to_string(a.value_two);
+    k += " names";
+    for (const auto& n : r.names) {
+      k += ' ';
+      k += n;
+    }
+    k += '\n';
   }
-  // The ENOSYS prologue depends on every name, including skipped ones.
-  k += "names";
-  for (const auto& n : r.names) k += " " + n;
   return k;
 }
 
 Filter compile_cached(const oci::Seccomp& profile, const std::string& where, const std::string& cache_dir,
                       const std::string& field) {
-  Resolved r = resolve(profile, where, field);
-  std::string key = cache_key(r);
+  std::string key = cache_key(profile);
   std::string path = cache_dir + "/" + file_name(key);
   if (auto hit = load(path, key)) return *hit;
-  Filter f = generate(r, where, field);
+  Filter f = generate(resolve(profile, where, field), where, field);
   store(cache_dir, path, key, f);
   return f;
 }

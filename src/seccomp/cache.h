@@ -1,8 +1,10 @@
 // libseccomp needs ~10 ms for a Docker-sized profile on three arches (its
 // code generator is quadratic), and every container of a pod compiles the
 // same profile on `create`. The cache keeps compiled programs keyed by the
-// *resolved* profile and the libseccomp version; validation still runs on
-// every call, so a hit can never skip a config error.
+// profile as written and the libseccomp version: a hit is a profile that
+// validated and compiled before, so it is neither resolved nor validated
+// again (that is most of the cost left on a hit); any change is a miss,
+// so a config error is never skipped.
 #pragma once
 
 #include <string>
@@ -19,6 +21,6 @@ Filter compile_cached(const oci::Seccomp& profile, const std::string& where, con
                       const std::string& field = "linux.seccomp");
 
 // The exact text a cached program is keyed by (exposed for tests).
-std::string cache_key(const Resolved& r);
+std::string cache_key(const oci::Seccomp& profile);
 
 }  // namespace nohype::seccomp

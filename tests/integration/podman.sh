@@ -35,6 +35,15 @@ check "--read-only" "ro" "$out"
 out=$($P run --rm $U --network none --memory 64m $IMG cat /sys/fs/cgroup/memory/memory.limit_in_bytes 2>&1)
 check "--memory limit seen inside" 67108864 "$out"
 
+# podman passes its own seccomp profile: nohype applies that one, not its default
+# (podman's allows a user namespace; nohype's default refuses it). And podman
+# takes nohype's default profile file as it is.
+out=$($P run --rm $U --network none $IMG sh -c 'unshare -U true && echo userns-ok' 2>&1)
+check "podman's own seccomp profile is the one applied" userns-ok "$out"
+out=$($P run --rm $U --network none --security-opt seccomp="$SRC/profiles/default.json" $IMG \
+  sh -c 'unshare -U true 2>&1 || echo refused' 2>&1)
+check "nohype's default profile through podman refuses a user namespace" "refused" "$(echo "$out" | tail -1)"
+
 out=$($P run --rm $U $IMG sh -c 'ip -o -4 addr show | grep -v " lo " | wc -l' 2>&1)
 check "podman's default network: the container has an interface besides lo" 1 "$out"
 

@@ -129,11 +129,11 @@ TEST_F(CacheTest, AnUnusableCacheIsBypassed) {
 
 TEST(CacheKey, CoversEverythingThatShapesTheProgram) {
   oci::Seccomp p = profile("SCMP_ACT_ERRNO", {rule({"getpid"}, "SCMP_ACT_ALLOW", {arg(0, "SCMP_CMP_EQ", 1)})});
-  std::string base = cache_key(resolve(p, "c", "s"));
+  std::string base = cache_key(p);
   auto differs = [&](auto mutate) {
     oci::Seccomp q = p;
     mutate(q);
-    return cache_key(resolve(q, "c", "s")) != base;
+    return cache_key(q) != base;
   };
   EXPECT_TRUE(differs([](auto& q) { q.default_errno_ret = 5; }));
   EXPECT_TRUE(differs([](auto& q) { q.architectures = {"SCMP_ARCH_X86"}; }));
@@ -141,5 +141,11 @@ TEST(CacheKey, CoversEverythingThatShapesTheProgram) {
   EXPECT_TRUE(differs([](auto& q) { q.syscalls[0].args[0].value = 2; }));
   EXPECT_TRUE(differs([](auto& q) { q.syscalls[0].args[0].op = "SCMP_CMP_NE"; }));
   EXPECT_TRUE(differs([](auto& q) { q.syscalls[0].names.push_back("no_such_call"); }));  // conservative: any name
+  EXPECT_TRUE(differs([](auto& q) { q.syscalls[0].errno_ret = 3; }));
+  EXPECT_TRUE(differs([](auto& q) { q.syscalls[0].action = "SCMP_ACT_LOG"; }));
+  EXPECT_TRUE(differs([](auto& q) { q.default_action = "SCMP_ACT_KILL"; }));
+  EXPECT_TRUE(differs([](auto& q) { q.syscalls[0].args[0].index = 1; }));
+  EXPECT_TRUE(differs([](auto& q) { q.syscalls[0].args[0].value_two = 1; }));
   EXPECT_FALSE(differs([](auto& q) { q.listener_metadata = "x"; }));
+  EXPECT_FALSE(differs([](auto& q) { q.listener_path = "/x"; }));
 }

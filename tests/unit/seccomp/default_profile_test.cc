@@ -9,6 +9,7 @@
 #include <sys/syscall.h>
 
 #include <cerrno>
+#include <cstring>
 #include <fstream>
 
 #include "oci/default_spec.h"
@@ -38,7 +39,20 @@ constexpr uint32_t kEperm = SECCOMP_RET_ERRNO | EPERM;
 
 }  // namespace
 
-TEST(DefaultProfile, TheBinaryCarriesTheShippedFile) { EXPECT_EQ(oci::default_seccomp(), shipped()); }
+TEST(DefaultProfile, TheBinaryCarriesTheShippedFile) {
+  EXPECT_EQ(oci::default_seccomp_documented(), shipped());
+  // Configs get it without the per-rule comments, otherwise the same.
+  EXPECT_LT(oci::default_seccomp().dump().size(), shipped().dump().size() / 2);
+  // What configs carry compiles to exactly the program of the documented file.
+  auto prog = [](const json& j) { return seccomp::compile(oci::parse_seccomp(j, "p"), "p").program; };
+  auto a = prog(oci::default_seccomp()), b = prog(shipped());
+  ASSERT_EQ(a.size(), b.size());
+  EXPECT_EQ(std::memcmp(a.data(), b.data(), a.size() * sizeof a[0]), 0);
+  // nohype spec writes it on one line, in an otherwise indented config.
+  std::string text = oci::default_spec_text(false);
+  EXPECT_EQ(json::parse(text), oci::default_spec(false));
+  EXPECT_NE(text.find("\"seccomp\": {\"architectures\""), std::string::npos);
+}
 
 TEST(DefaultProfile, EveryRuleAndArgumentSaysWhy) {
   json p = shipped();
