@@ -47,6 +47,23 @@ std::vector<std::string> lines_of(const std::string& s) {
   return out;
 }
 
+// create + start, then the state once the cell has ended (it stays, with
+// its event log, until deleted).
+json run_until_stopped(const Nohype& nh, const Bundle& b, const std::string& id) {
+  EXPECT_EQ(nh({"create", "--bundle", b.dir(), id}).code, 0);
+  EXPECT_EQ(nh({"start", id}).code, 0);
+  json st;
+  for (int i = 0; i < 1000; ++i) {
+    st = json::parse(nh({"state", id}).out);
+    if (st["status"] == "stopped") break;
+    usleep(10000);
+  }
+  EXPECT_EQ(st["status"], "stopped");
+  // `state` records events before it looks at the status: the call that
+  // saw the end may have read the counters just before the last of it.
+  return json::parse(nh({"state", id}).out);
+}
+
 // Every attempt the probe makes.
 constexpr int kAttempts = 22;
 
@@ -80,15 +97,7 @@ TEST(SecureDefault, ForkBombEndsAtThePidsLimitAndIsRecorded) {
   Nohype nh;
   SpecBundle b(nh, {"/escape_probe", "forkbomb"});
   std::string id = nh.unique_id("bomb");
-  ASSERT_EQ(nh({"create", "--bundle", b.dir(), id}).code, 0);
-  ASSERT_EQ(nh({"start", id}).code, 0);
-  json st;
-  for (int i = 0; i < 1000; ++i) {
-    st = json::parse(nh({"state", id}).out);
-    if (st["status"] == "stopped") break;
-    usleep(10000);
-  }
-  EXPECT_EQ(st["status"], "stopped");
+  json st = run_until_stopped(nh, b, id);
   EXPECT_GE(st["cell"]["pidsRefused"].get<int>(), 1) << st.dump();
   Result r = nh({"events", "--history", id});
   ASSERT_EQ(r.code, 0) << r.err;
@@ -110,15 +119,7 @@ TEST(SecureDefault, MemoryHogEndsAtTheLimitAndIsRecorded) {
   Nohype nh;
   SpecBundle b(nh, {"/escape_probe", "memhog", "2048"});
   std::string id = nh.unique_id("hog");
-  ASSERT_EQ(nh({"create", "--bundle", b.dir(), id}).code, 0);
-  ASSERT_EQ(nh({"start", id}).code, 0);
-  json st;
-  for (int i = 0; i < 1000; ++i) {
-    st = json::parse(nh({"state", id}).out);
-    if (st["status"] == "stopped") break;
-    usleep(10000);
-  }
-  EXPECT_EQ(st["status"], "stopped");
+  json st = run_until_stopped(nh, b, id);
   EXPECT_GE(st["cell"]["oomKills"].get<int>(), 1) << st.dump();
   Result r = nh({"events", "--history", id});
   json e = json::parse(r.out.substr(0, r.out.find('\n')));
