@@ -75,9 +75,22 @@ std::string httpd(const std::string& name, int port) {
 }
 
 // Nothing of the app is left: cells, devices, firewall, app directory.
+// The host end of a cell's veth: "nhv" and the FNV-1a hash of "app/service"
+// (app/plan.cc), so another app's (the demo's) are not mistaken for ours.
+std::string veth_of(const std::string& app, const std::string& service) {
+  uint32_t h = 2166136261u;
+  for (char c : app + "/" + service) h = (h ^ static_cast<uint8_t>(c)) * 16777619u;
+  char buf[16];
+  snprintf(buf, sizeof buf, "nhv%08x", h);
+  return buf;
+}
+
 void expect_gone(const Nohype& nh, const std::string& app, const std::vector<std::string>& ids) {
   EXPECT_EQ(if_nametoindex(("nh-" + app).c_str()), 0u) << "bridge left";
-  EXPECT_EQ(sh("ip -br link | grep -c '^nhv' || true"), "0") << sh("ip -br link");
+  for (const auto& id : ids) {
+    std::string veth = veth_of(app, id.substr(app.size() + 1));
+    EXPECT_EQ(if_nametoindex(veth.c_str()), 0u) << "veth " << veth << " of " << id << " left";
+  }
   EXPECT_EQ(sh("nft list tables | grep -c nohype_" + app + " || true"), "0");
   EXPECT_FALSE(std::filesystem::exists(nh.root() + "/apps/" + app));
   for (const auto& id : ids) {
@@ -255,27 +268,46 @@ std::string get_local(int port, const std::string& path) {
 // The README's main job: the shipped example, its learned profiles and its
 // firewall, end to end.
 TEST(App, ShopExample) {
-  std::string manifest = std::string(NOHYPE_SRC) + "/examples/shop/nohype.toml";
-  ASSERT_TRUE(std::filesystem::exists(std::string(NOHYPE_SRC) + "/examples/shop/rootfs/bin/web"))
+  std::string shop = std::string(NOHYPE_SRC) + "/examples/shop";
+  ASSERT_TRUE(std::filesystem::exists(shop + "/rootfs/bin/web"))
       << "build the shop_rootfs target first (scripts/setup.sh does)";
+  // The shipped manifest with this test's own name, subnet and host port,
+  // so it runs beside the demo (the same app, left up by scripts/demo.sh).
+  Names n;
+  std::string app = n.app("shop");
+  int port = n.port(3);
+  std::ifstream in(shop + "/nohype.toml");
+  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  auto replace = [&](const std::string& from, const std::string& to) {
+    for (size_t at = text.find(from); at != std::string::npos; at = text.find(from, at + to.size()))
+      text.replace(at, from.size(), to);
+  };
+  replace("name = \"shop\"", "name = \"" + app + "\"");
+  replace("10.89.0.0/24", n.subnet(5));
+  replace("\"8080:8080\"", "\"" + std::to_string(port) + ":8080\"");
+  replace("\"rootfs\"", "\"" + shop + "/rootfs\"");
+  replace("\"profiles/", "\"" + shop + "/profiles/");
+  Bundle b;
+  std::string manifest = write_manifest(b, text);
   Nohype nh;
   Result r = nh({"up", manifest});
   ASSERT_EQ(r.code, 0) << r.err;
   // web -> api -> kv, through the published port.
-  EXPECT_NE(get_local(8080, "/").find("</html>"), std::string::npos);
-  EXPECT_EQ(get_local(8080, "/api/visits"), "{\"visits\":1}");
-  EXPECT_EQ(get_local(8080, "/api/visits"), "{\"visits\":2}");
+  EXPECT_NE(get_local(port, "/").find("</html>"), std::string::npos);
+  EXPECT_EQ(get_local(port, "/api/visits"), "{\"visits\":1}");
+  EXPECT_EQ(get_local(port, "/api/visits"), "{\"visits\":2}");
   // From inside web's network namespace: api is declared, kv is not.
-  json st = json::parse(nh({"state", "shop-web"}).out);
+  json st = json::parse(nh({"state", app + "-web"}).out);
   std::string ns = "nsenter --net=/proc/" + std::to_string(st["pid"].get<int>()) + "/ns/net ";
-  auto from_web = [&](const std::string& ip, int port, const std::string& path) {
+  auto from_web = [&](const std::string& ip, int p, const std::string& path) {
     return sh("printf 'GET " + path + " HTTP/1.0\\r\\n\\r\\n' | " + ns + "busybox nc -w 2 " + ip + " " +
-              std::to_string(port) + " | tail -1");
+              std::to_string(p) + " | tail -1");
   };
-  EXPECT_EQ(from_web("10.89.0.2", 8000, "/api/health"), "{\"ok\":true}");
-  EXPECT_EQ(from_web("10.89.0.3", 7000, "/kv/visits"), "");
+  // Addresses follow names: api .2, kv .3, web .4.
+  EXPECT_EQ(from_web(n.ip(5, 2), 8000, "/api/health"), "{\"ok\":true}");
+  EXPECT_EQ(from_web(n.ip(5, 3), 7000, "/kv/visits"), "");
   // The learned profile: a shell in the web cell makes calls web never made.
-  EXPECT_EQ(nh({"exec", "shop-web", "sh", "-c", "echo hi"}).code, 128 + SIGSYS);
+  EXPECT_EQ(nh({"exec", app + "-web", "sh", "-c", "echo hi"}).code, 128 + SIGSYS);
   json s;
   for (int i = 0; i < 200; ++i) {
     s = json::parse(nh({"status", "--format", "json", manifest}).out);
@@ -287,7 +319,7 @@ TEST(App, ShopExample) {
   EXPECT_EQ(s["services"][2]["status"], "running");  // the killed shell was not the service
   r = nh({"down", manifest});
   EXPECT_EQ(r.code, 0) << r.err;
-  expect_gone(nh, "shop", {"shop-web", "shop-api", "shop-kv"});
+  expect_gone(nh, app, {app + "-web", app + "-api", app + "-kv"});
 }
 
 }  // namespace
