@@ -8,6 +8,7 @@
 #include "common/error.h"
 #include "net/addr.h"
 #include "net/firewall.h"
+#include "oci/default_spec.h"
 
 using namespace nohype;
 
@@ -105,6 +106,35 @@ TEST(Plan, AddressesHostsAndFlows) {
   ASSERT_EQ(a.firewall.flows.size(), 3u);
   ASSERT_EQ(a.firewall.published.size(), 1u);
   EXPECT_EQ(net::format_ipv4(a.firewall.published[0].to), "10.50.0.4");
+}
+
+// A service that names no profile gets nohype's default; "unconfined" is
+// the explicit opt-out (marked, so status shows it was asked for); the pids
+// limit and Landlock's TCP ports come from the manifest.
+TEST(Plan, SecureDefaultsPerService) {
+  auto m = app::parse_manifest(std::string(kShop) + "pids = 64\nseccomp = \"unconfined\"\n", "/m/app.toml");
+  auto a = app::plan_app(m, "/run/apps");
+  const auto& api = a.cells[0].config;  // egress to 443, calls kv:7000, listens 8000 and 53/udp
+  EXPECT_EQ(api["linux"]["seccomp"], oci::default_seccomp());
+  EXPECT_EQ(api["linux"]["resources"]["pids"]["limit"], oci::kDefaultPids);
+  EXPECT_EQ(api["linux"]["resources"]["memory"]["limit"], 64u << 20);
+  EXPECT_EQ(api["annotations"]["org.nohype.landlock.bind"], "8000") << "UDP is outside Landlock";
+  EXPECT_EQ(api["annotations"]["org.nohype.landlock.connect"], "443,7000");
+  const auto& kv = a.cells[1].config;  // the last table in kShop: the appended lines are its
+  EXPECT_FALSE(kv["linux"].contains("seccomp"));
+  EXPECT_EQ(kv["annotations"]["org.nohype.seccomp"], "unconfined");
+  EXPECT_EQ(kv["linux"]["resources"]["pids"]["limit"], 64);
+  EXPECT_EQ(kv["annotations"]["org.nohype.landlock.connect"], "none") << "kv calls nobody";
+  const auto& web = a.cells[2].config;
+  EXPECT_EQ(web["annotations"]["org.nohype.landlock.bind"], "8080");
+  EXPECT_EQ(web["annotations"]["org.nohype.landlock.connect"], "8000");
+  // An egress to every port leaves connect unrestricted.
+  auto open = app::parse_manifest(std::string(kShop) + "egress = [\"198.51.100.0/24\"]\n", "/m/app.toml");
+  EXPECT_FALSE(app::plan_app(open, "/run/apps").cells[1].config["annotations"].contains("org.nohype.landlock.connect"));
+  EXPECT_NE(error_of(std::string(kShop) + "pids = 2\n").find("/m/app.toml:25:8: services.kv.pids: must be 8 to"),
+            std::string::npos);
+  EXPECT_NE(error_of(std::string(kShop) + "seccomp = \"nope.json\"\n").find("/m/nope.json does not exist"),
+            std::string::npos);
 }
 
 TEST(Firewall, RulesetShape) {
