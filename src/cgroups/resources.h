@@ -35,7 +35,7 @@ struct Resources {
     std::optional<uint64_t> swappiness;
     std::optional<bool> disable_oom_killer, use_hierarchy;
   } memory;
-  struct {
+  struct Cpu {
     std::optional<uint64_t> shares, period, realtime_period, burst;
     std::optional<int64_t> quota, realtime_runtime, idle;
     std::optional<std::string> cpus, mems;

@@ -3,6 +3,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <algorithm>
+
 #include "cgroups/fs.h"
 #include "common/error.h"
 #include "common/file.h"
@@ -123,6 +125,7 @@ class V1 : public Manager {
   nlohmann::json stats() const override;
 
   void destroy() override {
+    give_back_realtime();
     // Only what create() made: a leaf that existed before us was joined, not ours.
     std::vector<std::string> leaves;
     for (const auto& d : dirs_) leaves.push_back(d.dir);
@@ -194,12 +197,62 @@ class V1 : public Manager {
       if (c.period) write_cg(d, "cpu.cfs_period_us", std::to_string(*c.period));
       if (c.quota) write_cg(d, "cpu.cfs_quota_us", std::to_string(*c.quota));
       if (c.burst) write_cg(d, "cpu.cfs_burst_us", std::to_string(*c.burst));
-      if (c.realtime_period) write_cg(d, "cpu.rt_period_us", std::to_string(*c.realtime_period));
-      if (c.realtime_runtime) write_cg(d, "cpu.rt_runtime_us", std::to_string(*c.realtime_runtime));
+      if (c.realtime_period || c.realtime_runtime) realtime(d, c);
       if (c.idle) write_cg(d, "cpu.idle", std::to_string(*c.idle));
     }
     if (c.cpus) write_cg(need("cpuset", "cpuset.cpus"), "cpuset.cpus", *c.cpus);
     if (c.mems) write_cg(need("cpuset", "cpuset.mems"), "cpuset.mems", *c.mems);
+  }
+
+  // Realtime group scheduling: a group's runtime/period may not exceed what
+  // its parent grants, and a new group gets none. The budget asked for is
+  // added to each group between the hierarchy's root and ours that this
+  // container made, or nohype's shared default parent (never to a group
+  // someone else made), top down; then the period, then the runtime, so each
+  // write is checked against the new values.
+  void realtime(const std::string& d, const Resources::Cpu& c) {
+    int64_t period = c.realtime_period ? static_cast<int64_t>(*c.realtime_period)
+                                       : read_num(d, "cpu.rt_period_us").value_or(1000000);
+    int64_t runtime = c.realtime_runtime.value_or(0);
+    if (runtime > 0)
+      for (const auto& a : realtime_ancestors(d)) shift_budget(a, runtime, period, +1);
+    if (c.realtime_period) write_cg(d, "cpu.rt_period_us", std::to_string(*c.realtime_period));
+    if (c.realtime_runtime) write_cg(d, "cpu.rt_runtime_us", std::to_string(*c.realtime_runtime));
+  }
+
+  // The groups above `d` that may take a share of its budget: made by this
+  // container, or nohype's default parent; top down.
+  std::vector<std::string> realtime_ancestors(const std::string& d) const {
+    std::vector<std::string> out;
+    for (std::string a = d.substr(0, d.rfind('/')); path_exists(a + "/../cpu.rt_runtime_us");
+         a = a.substr(0, a.rfind('/')))
+      if (std::find(created_.begin(), created_.end(), a) != created_.end() || a.substr(a.rfind('/') + 1) == "nohype")
+        out.insert(out.begin(), a);
+    return out;
+  }
+
+  static void shift_budget(const std::string& a, int64_t runtime, int64_t period, int sign) {
+    int64_t a_period = read_num(a, "cpu.rt_period_us").value_or(1000000);
+    int64_t a_runtime = read_num(a, "cpu.rt_runtime_us").value_or(0);
+    int64_t share = (runtime * a_period + period - 1) / period;
+    write_cg(a, "cpu.rt_runtime_us", std::to_string(std::max<int64_t>(0, a_runtime + sign * share)));
+  }
+
+  // What realtime() added to shared parents goes back when the container
+  // goes: its own runtime to 0 first, then the parents bottom up.
+  void give_back_realtime() {
+    std::string d = path_for("cpu");
+    if (d.empty() || !path_exists(d + "/cpu.rt_runtime_us")) return;
+    int64_t runtime = read_num(d, "cpu.rt_runtime_us").value_or(0);
+    if (runtime <= 0) return;
+    int64_t period = read_num(d, "cpu.rt_period_us").value_or(1000000);
+    try {
+      write_cg(d, "cpu.rt_runtime_us", "0", "cgroup destroy");
+      auto ancestors = realtime_ancestors(d);
+      for (auto it = ancestors.rbegin(); it != ancestors.rend(); ++it) shift_budget(*it, runtime, period, -1);
+    } catch (const Error& e) {
+      log::warn(std::string("cgroup destroy: realtime budget: ") + e.what());
+    }
   }
 
   void blkio(const Resources& r) {

@@ -119,11 +119,11 @@ int main(int argc, char** argv) {
     fail("usage", "unknown command \"" + name + "\" (see nohype --help)");
   } catch (const Error& e) {
     log::error(e.what());
-    if (!g.log.empty()) std::fprintf(stderr, "nohype: %s\n", e.what());
+    if (log::to_file()) std::fprintf(stderr, "nohype: %s\n", e.what());
     return 1;
   } catch (const std::exception& e) {
     log::error(e.what());
-    if (!g.log.empty()) std::fprintf(stderr, "nohype: %s\n", e.what());
+    if (log::to_file()) std::fprintf(stderr, "nohype: %s\n", e.what());
     return 1;
   }
 }

@@ -7,6 +7,8 @@
 #include <cstdio>
 #include <string>
 
+#include "common/error.h"
+
 namespace nohype::log {
 
 namespace {
@@ -63,15 +65,17 @@ void configure(const std::string& path, bool json, bool debug) {
   g_json = json;
   g_debug = debug;
   if (!path.empty()) {
+    // A log that cannot be written is an error: containerd reads it for our
+    // failures, and silence there would hide them.
     int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
-    if (fd >= 0) {
-      g_fd = fd;
-      g_file = true;
-    }
+    if (fd < 0) fail_errno("log", "open --log " + path);
+    g_fd = fd;
+    g_file = true;
   }
 }
 
 bool debug_enabled() { return g_debug; }
+bool to_file() { return g_file; }
 
 void write(Level level, std::string_view msg) {
   if (level == Level::debug && !g_debug) return;

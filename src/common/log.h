@@ -11,6 +11,8 @@ enum class Level { debug, info, warn, error };
 
 void configure(const std::string& path, bool json, bool debug);
 bool debug_enabled();
+// True once configure() opened a --log file (errors then also go to stderr).
+bool to_file();
 void write(Level level, std::string_view msg);
 inline void debug(std::string_view m) {
   if (debug_enabled()) write(Level::debug, m);

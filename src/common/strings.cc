@@ -90,4 +90,17 @@ std::optional<uint64_t> parse_size(std::string_view s) {
   return *v * mult;
 }
 
+std::string clean_path(std::string_view p) {
+  std::vector<std::string> parts;
+  for (const auto& c : split(p, '/')) {
+    if (c.empty() || c == ".") continue;
+    if (c == "..") {
+      if (!parts.empty()) parts.pop_back();
+      continue;
+    }
+    parts.push_back(c);
+  }
+  return "/" + join(parts, "/");
+}
+
 }  // namespace nohype

@@ -16,6 +16,9 @@ bool starts_with(std::string_view s, std::string_view prefix);
 // Parses a non-negative decimal integer; nullopt on anything else.
 std::optional<uint64_t> parse_u64(std::string_view s);
 std::optional<int64_t> parse_i64(std::string_view s);
+// Lexical clean-up of an absolute path, as Go's filepath.Clean: no "//",
+// ".", trailing "/", and ".." resolved lexically (never above "/").
+std::string clean_path(std::string_view p);
 // Parses sizes like "512M", "1G", "4096", "64k" (binary units).
 std::optional<uint64_t> parse_size(std::string_view s);
 

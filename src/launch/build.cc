@@ -3,9 +3,12 @@
 #include <sched.h>
 #include <sys/personality.h>
 
+#include <algorithm>
+
 #include "common/error.h"
 #include "common/log.h"
 #include "oci/names.h"
+#include "rootfs/passwd.h"
 #include "seccomp/cache.h"
 
 #ifndef CLONE_NEWTIME
@@ -40,10 +43,21 @@ bool ssb_mitigation(const oci::Spec& spec, const std::string& where) {
 }  // namespace
 
 ProcessPlan build_process_plan(const oci::Process& p, const oci::Spec& spec, const std::string& where,
-                               const std::string& seccomp_cache_dir, bool exec) {
+                               const std::string& rootfs, const std::string& seccomp_cache_dir, bool exec) {
   ProcessPlan out;
   out.args = p.args;
   out.env = p.env;
+  // No HOME (or an empty one): the user's home from the image, or "/", as
+  // runc and crun do; shells and many programs need one.
+  auto home =
+      std::find_if(out.env.begin(), out.env.end(), [](const std::string& e) { return e.rfind("HOME=", 0) == 0; });
+  if (home == out.env.end() || *home == "HOME=") {
+    std::string h = "HOME=" + rootfs::home_for(rootfs, p.user.uid);
+    if (home == out.env.end())
+      out.env.push_back(h);
+    else
+      *home = h;
+  }
   out.cwd = p.cwd;
   out.uid = p.user.uid;
   out.gid = p.user.gid;
@@ -56,6 +70,19 @@ ProcessPlan build_process_plan(const oci::Process& p, const oci::Spec& spec, con
     out.cap_permitted = caps_mask(p.capabilities->permitted);
     out.cap_inheritable = caps_mask(p.capabilities->inheritable);
     out.cap_ambient = caps_mask(p.capabilities->ambient);
+    // The kernel raises an ambient capability only if it is permitted and
+    // inheritable. runc's own `runc spec` lists ambient ones with no
+    // inheritable set: like runc, raise what can be and say what cannot.
+    uint64_t unraisable = out.cap_ambient & ~(out.cap_permitted & out.cap_inheritable);
+    if (unraisable) {
+      std::string names;
+      for (const auto& n : p.capabilities->ambient)
+        if (auto c = oci::capability_number(n); c && (unraisable & (1ULL << *c)))
+          names += (names.empty() ? "" : ", ") + n;
+      log::warn(where + ": process.capabilities.ambient: " + names +
+                " not raised: an ambient capability must also be permitted and inheritable");
+      out.cap_ambient &= ~unraisable;
+    }
   } else {
     // No capabilities object: the process gets none (runc does the same).
     out.has_caps = true;
@@ -145,7 +172,10 @@ InitPlan build_init_plan(const oci::Spec& spec, const BuildInput& in) {
   plan.has_create_runtime_hooks = !spec.hooks.prestart.empty() || !spec.hooks.create_runtime.empty();
   // Without a process the container can be created (and its namespaces
   // used) but `start` refuses, as the runtime spec says.
-  if (spec.has_process) plan.process = build_process_plan(spec.process, spec, in.where, in.seccomp_cache_dir);
+  if (spec.has_process)
+    plan.process = build_process_plan(spec.process, spec, in.where,
+                                      spec.root.path[0] == '/' ? spec.root.path : in.bundle + "/" + spec.root.path,
+                                      in.seccomp_cache_dir);
   plan.process.start_container_hooks = spec.hooks.start_container;
   return plan;
 }

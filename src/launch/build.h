@@ -26,7 +26,8 @@ struct BuildInput {
 InitPlan build_init_plan(const oci::Spec& spec, const BuildInput& in);
 // The process part alone; also used by `exec`.
 // `exec`: the process joins a running cell (its Landlock domain is its own).
+// `rootfs` (host path) is where HOME is looked up when the env has none.
 ProcessPlan build_process_plan(const oci::Process& p, const oci::Spec& spec, const std::string& where,
-                               const std::string& seccomp_cache_dir = "", bool exec = false);
+                               const std::string& rootfs, const std::string& seccomp_cache_dir = "", bool exec = false);
 
 }  // namespace nohype::launch

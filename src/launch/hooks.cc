@@ -35,13 +35,14 @@ void run_one(const oci::Hook& h, const std::string& state, const std::string& st
   std::vector<std::string> args = h.args.empty() ? std::vector<std::string>{h.path} : h.args;
   auto argv = cstrs(args);
   auto envp = cstrs(h.env);
+  char** env = h.env_set ? envp.data() : environ;
   pid_t pid = fork();
   if (pid < 0) fail_errno(step, "fork hook " + h.path);
   if (pid == 0) {
     dup2(in_r.get(), 0);
     dup2(out_w.get(), 1);
     dup2(out_w.get(), 2);
-    execve(h.path.c_str(), argv.data(), envp.data());
+    execve(h.path.c_str(), argv.data(), env);
     _exit(127);
   }
   in_r.reset();

@@ -30,6 +30,7 @@
 #include "launch/protocol.h"
 #include "linux/caps.h"
 #include "linux/user.h"
+#include "rootfs/path.h"
 #include "rootfs/setup.h"
 #include "seccomp/compile.h"
 #include "seccomp/learn.h"
@@ -113,6 +114,44 @@ void install_notify_filter(ProcessPlan& p, int sync) {
   p.seccomp.reset();
 }
 
+// sched_setattr: the one call that takes every policy (SCHED_DEADLINE's
+// runtime, deadline and period), the flags and nice. Applied while we still
+// hold CAP_SYS_NICE; a realtime policy also needs a realtime budget in the
+// container's cgroup when the kernel schedules realtime time per cgroup.
+void apply_scheduler(const oci::Scheduler& s) {
+  struct {
+    uint32_t size, policy;
+    uint64_t flags;
+    int32_t nice;
+    uint32_t priority;
+    uint64_t runtime, deadline, period;
+    uint32_t util_min, util_max;
+  } attr{};
+  static const std::map<std::string, uint32_t> pol = {{"SCHED_OTHER", SCHED_OTHER}, {"SCHED_FIFO", SCHED_FIFO},
+                                                      {"SCHED_RR", SCHED_RR},       {"SCHED_BATCH", SCHED_BATCH},
+                                                      {"SCHED_IDLE", SCHED_IDLE},   {"SCHED_DEADLINE", 6}};
+  static const std::map<std::string, uint64_t> flag = {
+      {"SCHED_FLAG_RESET_ON_FORK", 0x01}, {"SCHED_FLAG_RECLAIM", 0x02},     {"SCHED_FLAG_DL_OVERRUN", 0x04},
+      {"SCHED_FLAG_KEEP_POLICY", 0x08},   {"SCHED_FLAG_KEEP_PARAMS", 0x10}, {"SCHED_FLAG_UTIL_CLAMP_MIN", 0x20},
+      {"SCHED_FLAG_UTIL_CLAMP_MAX", 0x40}};
+  attr.size = sizeof attr;
+  attr.policy = pol.at(s.policy);
+  for (const auto& f : s.flags) attr.flags |= flag.at(f);
+  attr.nice = s.nice;
+  attr.priority = static_cast<uint32_t>(s.priority);
+  attr.runtime = s.runtime.value_or(0);
+  attr.deadline = s.deadline.value_or(0);
+  attr.period = s.period.value_or(0);
+  if (syscall(SYS_sched_setattr, 0, &attr, 0) == 0) return;
+  int e = errno;
+  std::string why = "sched_setattr " + s.policy;
+  if (e == EPERM && (s.policy == "SCHED_FIFO" || s.policy == "SCHED_RR"))
+    why += " (where the kernel gives realtime time per cgroup, set linux.resources.cpu.realtimeRuntime)";
+  if (e == EPERM && s.policy == "SCHED_DEADLINE")
+    why += " (a deadline task must be allowed on every CPU of its root domain, and fit the kernel's deadline budget)";
+  fail_errno("scheduler", why, e);
+}
+
 void apply_process_limits(const ProcessPlan& p) {
   // Before dropping capabilities: raising a hard limit or lowering
   // oom_score_adj needs CAP_SYS_RESOURCE.
@@ -127,20 +166,7 @@ void apply_process_limits(const ProcessPlan& p) {
   if (p.personality && personality(*p.personality) < 0) fail_errno("personality", "set personality");
   if (p.ioprio && syscall(SYS_ioprio_set, 1 /*IOPRIO_WHO_PROCESS*/, 0, *p.ioprio) != 0)
     fail_errno("io priority", "ioprio_set");
-  if (p.scheduler) {
-    static const std::map<std::string, int> pol = {{"SCHED_OTHER", SCHED_OTHER},
-                                                   {"SCHED_FIFO", SCHED_FIFO},
-                                                   {"SCHED_RR", SCHED_RR},
-                                                   {"SCHED_BATCH", SCHED_BATCH},
-                                                   {"SCHED_IDLE", SCHED_IDLE}};
-    auto it = pol.find(p.scheduler->policy);
-    if (it == pol.end()) fail("scheduler", "policy " + p.scheduler->policy + " is not supported");
-    sched_param sp{};
-    sp.sched_priority = p.scheduler->priority;
-    if (sched_setscheduler(0, it->second, &sp) != 0) fail_errno("scheduler", "sched_setscheduler");
-    if (p.scheduler->nice && setpriority(PRIO_PROCESS, 0, p.scheduler->nice) != 0)
-      fail_errno("scheduler", "setpriority");
-  }
+  if (p.scheduler) apply_scheduler(*p.scheduler);
 }
 
 std::string find_executable(const std::string& name, const std::vector<std::string>& env) {
@@ -328,6 +354,12 @@ void cloexec_from(int first) {
       fail_errno("hostname", "setdomainname " + plan.domainname);
     // Before readonly paths make /proc/sys read-only.
     set_sysctls(plan.sysctl);
+    // A cwd the image lacks is made (runc does), before a read-only root.
+    if (plan.has_process && plan.rootfs) {
+      UniqueFd root(open("/", O_PATH | O_DIRECTORY | O_CLOEXEC));
+      if (!root) fail_errno("cwd", "open the container root");
+      rootfs::resolve_in_root(root.get(), plan.process.cwd, rootfs::Kind::dir, true, "cwd");
+    }
     if (plan.rootfs) {
       rootfs::finalize(*plan.rootfs);
       steps.done("finalize rootfs");

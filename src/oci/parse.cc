@@ -5,6 +5,7 @@
 
 #include "common/error.h"
 #include "common/log.h"
+#include "common/strings.h"
 #include "oci/spec.h"
 #include "oci/validate.h"
 
@@ -200,7 +201,10 @@ Hook parse_hook(const Node& n) {
   Hook h;
   h.path = n.child("path").str();
   if (n.has("args")) h.args = n.child("args").strings();
-  if (n.has("env")) h.env = n.child("env").strings();
+  if (n.has("env")) {
+    h.env = n.child("env").strings();
+    h.env_set = true;
+  }
   if (n.has("timeout")) {
     h.timeout = n.child("timeout").i32();
     if (*h.timeout <= 0) n.child("timeout").bad("timeout must be greater than zero");
@@ -274,7 +278,9 @@ void parse_linux(const Node& n, Linux& l) {
       d.expect_object();
       Device dev;
       dev.type = d.child("type").str();
+      // runc and crun accept "/dev/foo/" and the like: the node is the cleaned path.
       dev.path = d.child("path").str();
+      if (!dev.path.empty() && dev.path[0] == '/') dev.path = clean_path(dev.path);
       if (d.has("major")) dev.major = d.child("major").i64();
       if (d.has("minor")) dev.minor = d.child("minor").i64();
       if (d.has("fileMode")) dev.file_mode = d.child("fileMode").u32();

@@ -89,6 +89,7 @@ struct Hook {
   std::string path;
   std::vector<std::string> args;
   std::vector<std::string> env;
+  bool env_set = false;  // absent: the hook inherits the runtime's environment (runc); [] is empty
   std::optional<int> timeout;
 };
 

@@ -1,5 +1,7 @@
 #include "oci/validate.h"
 
+#include <sys/stat.h>
+
 #include <set>
 
 #include "common/error.h"
@@ -25,9 +27,19 @@ void check_caps(const std::vector<std::string>& set, const std::string& where, c
 // Sysctls a container may set: only namespaced ones, and only when it owns
 // the namespace (runc's rule), so a container cannot change the host kernel.
 void check_sysctl(const Spec& s, const std::string& where, const std::string& key) {
+  // Its own namespace: a new one, or one joined by path that is not the
+  // runtime's (joining the host's would set the host's value).
   auto has_new = [&](const char* type) {
-    for (const auto& n : s.linux.namespaces)
-      if (n.type == type) return true;
+    for (const auto& n : s.linux.namespaces) {
+      if (n.type != type) continue;
+      if (n.path.empty()) return true;
+      struct stat theirs, ours;
+      std::string self = std::string("/proc/self/ns/") + namespace_proc_name(type);
+      if (stat(n.path.c_str(), &theirs) == 0 && stat(self.c_str(), &ours) == 0 && theirs.st_ino == ours.st_ino &&
+          theirs.st_dev == ours.st_dev)
+        return false;
+      return true;
+    }
     return false;
   };
   static const std::set<std::string> ipc_exact = {"kernel.msgmax", "kernel.msgmnb",         "kernel.msgmni",
@@ -35,15 +47,15 @@ void check_sysctl(const Spec& s, const std::string& where, const std::string& ke
                                                   "kernel.shmmni", "kernel.shm_rmid_forced"};
   std::string path = "linux.sysctl." + key;
   if (ipc_exact.count(key) || key.rfind("fs.mqueue.", 0) == 0) {
-    if (!has_new("ipc")) bad(where, path, "sysctl needs an ipc namespace");
+    if (!has_new("ipc")) bad(where, path, "sysctl needs an ipc namespace of its own (not the host's)");
     return;
   }
   if (key.rfind("net.", 0) == 0) {
-    if (!has_new("network")) bad(where, path, "sysctl needs a network namespace");
+    if (!has_new("network")) bad(where, path, "sysctl needs a network namespace of its own (not the host's)");
     return;
   }
   if (key == "kernel.hostname" || key == "kernel.domainname") {
-    if (!has_new("uts")) bad(where, path, "sysctl needs a uts namespace");
+    if (!has_new("uts")) bad(where, path, "sysctl needs a uts namespace of its own (not the host's)");
     return;
   }
   bad(where, path, "sysctl is not namespaced; a container may not set it");
@@ -86,6 +98,17 @@ void validate_process(const Process& p, const std::string& where, const std::str
                                               "SCHED_ISO",   "SCHED_IDLE", "SCHED_DEADLINE"};
     if (!pol.count(p.scheduler->policy))
       bad(where, path + ".scheduler.policy", "unknown policy \"" + p.scheduler->policy + "\"");
+    if (p.scheduler->policy == "SCHED_ISO")
+      bad(where, path + ".scheduler.policy", "SCHED_ISO is not a scheduling policy of Linux");
+    static const std::set<std::string> flags = {
+        "SCHED_FLAG_RESET_ON_FORK", "SCHED_FLAG_RECLAIM",        "SCHED_FLAG_DL_OVERRUN",    "SCHED_FLAG_KEEP_POLICY",
+        "SCHED_FLAG_KEEP_PARAMS",   "SCHED_FLAG_UTIL_CLAMP_MIN", "SCHED_FLAG_UTIL_CLAMP_MAX"};
+    for (size_t i = 0; i < p.scheduler->flags.size(); ++i)
+      if (!flags.count(p.scheduler->flags[i]))
+        bad(where, path + ".scheduler.flags[" + std::to_string(i) + "]",
+            "unknown flag \"" + p.scheduler->flags[i] + "\"");
+    if (p.scheduler->policy == "SCHED_DEADLINE" && (!p.scheduler->runtime || !p.scheduler->deadline))
+      bad(where, path + ".scheduler", "SCHED_DEADLINE needs runtime and deadline (and optionally period)");
   }
 }
 
@@ -128,7 +151,9 @@ void validate(const Spec& s, const std::string& where) {
     if (d.type != "c" && d.type != "b" && d.type != "u" && d.type != "p")
       bad(where, p + ".type", "unknown device type \"" + d.type + "\"");
     if (!is_abs(d.path)) bad(where, p + ".path", "must be an absolute path");
-    if (d.path.rfind("/dev/", 0) != 0) bad(where, p + ".path", "device must be under /dev");
+    // Anywhere in the rootfs, as runc and crun allow: nodes are made through
+    // symlink-safe resolution inside the root (rootfs/devices.cc).
+    if (d.path == "/") bad(where, p + ".path", "must name a file, not /");
   }
   const auto& rp = s.linux.rootfs_propagation;
   if (!rp.empty() && rp != "private" && rp != "rprivate" && rp != "slave" && rp != "rslave" && rp != "shared" &&

@@ -71,7 +71,9 @@ inline int fsopen(const char* fs, unsigned flags) { return static_cast<int>(sysc
 inline int fsconfig(int fd, unsigned cmd, const char* key, const void* value, int aux) {
   return static_cast<int>(syscall(SYS_fsconfig, fd, cmd, key, value, aux));
 }
-inline int fsmount(int fd, unsigned flags, unsigned attrs) { return static_cast<int>(syscall(SYS_fsmount, fd, flags, attrs)); }
+inline int fsmount(int fd, unsigned flags, unsigned attrs) {
+  return static_cast<int>(syscall(SYS_fsmount, fd, flags, attrs));
+}
 inline int open_tree(int dfd, const char* path, unsigned flags) {
   return static_cast<int>(syscall(SYS_open_tree, dfd, path, flags));
 }

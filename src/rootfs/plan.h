@@ -30,7 +30,7 @@ struct MountStep {
 };
 
 struct DeviceNode {
-  std::string path;  // absolute, under /dev
+  std::string path;  // absolute, cleaned; usually under /dev
   char type = 'c';   // c b p
   uint32_t major = 0, minor = 0;
   mode_t mode = 0666;

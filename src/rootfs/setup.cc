@@ -1,5 +1,4 @@
 #include "rootfs/setup.h"
-#include "rootfs/static_view.h"
 
 #include <fcntl.h>
 #include <sys/mount.h>
@@ -14,6 +13,7 @@
 #include "rootfs/devices.h"
 #include "rootfs/mount_api.h"
 #include "rootfs/path.h"
+#include "rootfs/static_view.h"
 
 namespace nohype::rootfs {
 

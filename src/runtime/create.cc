@@ -29,6 +29,7 @@
 #include "runtime/container.h"
 #include "runtime/create_impl.h"
 #include "runtime/spec_file.h"
+#include "runtime/tty.h"
 #include "seccomp/learn.h"
 #include "seccomp/listener.h"
 
@@ -150,8 +151,13 @@ Created do_create(const Store& store, const CreateOptions& o, bool use_fifo, Ste
   if (adjust) adjust(plan);
   t.done("plan");
   plan.preserve_fds = o.preserve_fds;
-  if (plan.process.terminal && o.console_socket.empty())
-    fail("console", "process.terminal is true but no --console-socket was given");
+  // A foreground `run` relays the terminal itself (runtime/tty.h); anything
+  // that returns before the container ends needs someone to hold the master.
+  bool own_tty = plan.process.terminal && o.console_socket.empty();
+  if (own_tty && (use_fifo || o.detach))
+    fail("console",
+         "process.terminal is true but no --console-socket was given (only a foreground run can "
+         "relay the terminal itself)");
 
   // Everything above only read; from here on, each thing made is undone on failure.
   Lock lock = store.create(o.id);
@@ -174,8 +180,13 @@ Created do_create(const Store& store, const CreateOptions& o, bool use_fifo, Ste
     if (!fifo) fail_errno("exec fifo", "open " + f);
     plan.exec_fifo_fd = fifo.get();
   }
-  UniqueFd console;
-  if (plan.process.terminal) {
+  UniqueFd console, tty;
+  if (own_tty) {
+    auto pair = ForegroundTty::socket_pair();
+    tty = std::move(pair.first);
+    console = std::move(pair.second);
+    plan.console_socket_fd = console.get();
+  } else if (plan.process.terminal) {
     console = launch::connect_console_socket(o.console_socket);
     plan.console_socket_fd = console.get();
   }
@@ -241,7 +252,7 @@ Created do_create(const Store& store, const CreateOptions& o, bool use_fifo, Ste
   write_pid_file(o.pid_file, sp.pid);
   t.done("state write");
   rb.committed = true;
-  return {std::move(st), std::move(spec), std::move(sp)};
+  return {std::move(st), std::move(spec), std::move(sp), std::move(tty)};
 }
 
 namespace {
@@ -279,12 +290,28 @@ int run(const Store& store, const CreateOptions& o) {
     sa.sa_handler = on_signal;
     for (int s : {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGWINCH}) sigaction(s, &sa, nullptr);
   }
+  std::optional<ForegroundTty> tty;
+  if (c.tty) {
+    tty.emplace(std::move(c.tty));
+    tty->attach();  // the init sent the master during its setup
+  }
   launch::release(c.spawned);
   run_poststart(c.st, c.spec);
   t.done("start");
   if (o.detach) {
     log::debug("run steps (us): " + t.text());
     return 0;
+  }
+  if (tty) {
+    UniqueFd pidfd(linux::pidfd_open(pid));
+    tty->relay(pidfd.get(), [&] {
+      int sig = forwarded_signal;
+      forwarded_signal = 0;
+      if (sig == SIGWINCH)
+        tty->resize();  // the kernel tells the container's foreground group
+      else if (sig)
+        ::kill(pid, sig);
+    });
   }
 
   int status = 0;

@@ -16,6 +16,7 @@ struct Created {
   State st;
   oci::Spec spec;
   launch::Spawned spawned;
+  UniqueFd tty;  // our end of the console socket when `run` relays the terminal itself
 };
 
 // Parses, admits, spawns and saves the container; `adjust` may change the

@@ -16,10 +16,12 @@
 #include "launch/build.h"
 #include "launch/console.h"
 #include "launch/join.h"
+#include "linux/proc.h"
 #include "oci/validate.h"
 #include "runtime/cell.h"
 #include "runtime/container.h"
 #include "runtime/spec_file.h"
+#include "runtime/tty.h"
 #include "seccomp/listener.h"
 
 namespace nohype::runtime {
@@ -86,13 +88,20 @@ int exec(const Store& store, const ExecOptions& o) {
 
   launch::JoinRequest req;
   req.target = st.pid;
-  req.process =
-      launch::build_process_plan(proc, spec, store.dir(o.id) + "/config.json", store.root() + "/.seccomp-cache", true);
+  req.process = launch::build_process_plan(proc, spec, store.dir(o.id) + "/config.json", st.rootfs,
+                                           store.root() + "/.seccomp-cache", true);
   req.preserve_fds = o.preserve_fds;
   req.state_json = hook_state(o.id, status_name(s), st.pid, st.bundle, st.annotations);
   UniqueFd console;
-  if (proc.terminal) {
-    if (o.console_socket.empty()) fail("exec", "--tty needs --console-socket");
+  std::optional<ForegroundTty> tty;
+  if (proc.terminal && o.console_socket.empty()) {
+    // Foreground: relay the terminal ourselves (runtime/tty.h), as runc does.
+    if (o.detach) fail("exec", "--tty with --detach needs --console-socket (nobody would hold the terminal)");
+    auto pair = ForegroundTty::socket_pair();
+    tty.emplace(std::move(pair.first));
+    console = std::move(pair.second);
+    req.console_socket_fd = console.get();
+  } else if (proc.terminal) {
     console = launch::connect_console_socket(o.console_socket);
     req.console_socket_fd = console.get();
   }
@@ -115,6 +124,19 @@ int exec(const Store& store, const ExecOptions& o) {
   struct sigaction sa {};
   sa.sa_handler = on_exec_signal;
   for (int sig : {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGWINCH}) sigaction(sig, &sa, nullptr);
+  if (tty) {
+    console.reset();
+    tty->attach();
+    UniqueFd pidfd(linux::pidfd_open(pid));
+    tty->relay(pidfd.get(), [&] {
+      int sig = exec_signal;
+      exec_signal = 0;
+      if (sig == SIGWINCH)
+        tty->resize();
+      else if (sig)
+        ::kill(pid, sig);
+    });
+  }
   int status = 0;
   for (;;) {
     pid_t r = waitpid(-1, &status, 0);

@@ -27,6 +27,14 @@ TEST(Strings, Numbers) {
   EXPECT_FALSE(parse_size("99999999999999999999T"));
 }
 
+TEST(Strings, CleanPath) {
+  EXPECT_EQ(clean_path("/dev/foo/"), "/dev/foo");
+  EXPECT_EQ(clean_path("//dev///./foo"), "/dev/foo");
+  EXPECT_EQ(clean_path("/a/b/../c"), "/a/c");
+  EXPECT_EQ(clean_path("/../../etc"), "/etc") << "never above /";
+  EXPECT_EQ(clean_path("/"), "/");
+}
+
 TEST(Error, FormatsStepAndErrno) {
   try {
     fail_errno("mount", "bind /a on /b", ENOENT);

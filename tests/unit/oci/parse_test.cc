@@ -137,8 +137,12 @@ TEST(OciValidate, LinuxFields) {
   j["linux"]["devices"] = json::array({{{"type", "x"}, {"path", "/dev/foo"}}});
   EXPECT_NE(error_of(j).find("linux.devices[0].type: unknown device type"), std::string::npos);
   j = base();
-  j["linux"]["devices"] = json::array({{{"type", "c"}, {"path", "/etc/foo"}, {"major", 1}, {"minor", 3}}});
-  EXPECT_NE(error_of(j).find("linux.devices[0].path: device must be under /dev"), std::string::npos);
+  // Outside /dev is allowed (as in runc and crun), and paths are cleaned.
+  j["linux"]["devices"] = json::array({{{"type", "c"}, {"path", "/etc//foo/./"}, {"major", 1}, {"minor", 3}}});
+  EXPECT_EQ(error_of(j), "");
+  EXPECT_EQ(nohype::oci::parse_spec(j.dump(), "config.json").linux.devices[0].path, "/etc/foo");
+  j["linux"]["devices"][0]["path"] = "/dev/..";
+  EXPECT_NE(error_of(j).find("linux.devices[0].path: must name a file"), std::string::npos);
   j = base();
   j["linux"]["rootfsPropagation"] = "sideways";
   EXPECT_NE(error_of(j).find("linux.rootfsPropagation: unknown propagation"), std::string::npos);
