@@ -291,7 +291,14 @@ void cloexec_from(int first) {
     // Until execve, this process is a copy of the runtime inside the
     // container: keep /proc/1/exe unreachable (CVE-2019-5736 class).
     if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) != 0) fail_errno("init", "PR_SET_DUMPABLE");
-    expect_msg(sync, MsgType::go, "wait for parent");
+    std::map<size_t, UniqueFd> idmapped;
+    for (;;) {
+      Msg m = recv_msg(sync, "wait for parent");
+      if (m.type == MsgType::error) throw Error(m.step, m.text, m.err);
+      if (m.type == MsgType::go) break;
+      if (m.type != MsgType::mount_fd) fail("wait for parent", "unexpected message from the parent");
+      idmapped[static_cast<size_t>(m.value)] = UniqueFd(recv_fd_msg(sync, "idmapped mount"));
+    }
     steps.done("sync");
     // While the host's paths are still ours (before pivot_root).
     UniqueFd learner;
@@ -329,7 +336,10 @@ void cloexec_from(int first) {
     if (plan.clone_flags & CLONE_NEWNET) loopback_up();
     if (plan.rootfs) {
       rootfs::prepare(*plan.rootfs);
-      rootfs::mount_all(*plan.rootfs, wait_placed);
+      std::map<size_t, int> attached;
+      for (const auto& [i, fd] : idmapped) attached[i] = fd.get();
+      rootfs::mount_all(*plan.rootfs, wait_placed, attached);
+      idmapped.clear();
       steps.done("mounts");
     }
     wait_placed();

@@ -20,6 +20,7 @@ enum class MsgType : uint32_t {
   start,          // parent -> init (`run`): go ahead without the exec fifo
   error,          // either way: step, errno and text of a failure
   seccomp_fd,     // init -> parent: the notify listener fd follows (SCM_RIGHTS)
+  mount_fd,       // parent -> init, before go: a detached idmapped mount for mounts[value] follows
 };
 
 struct Msg {

@@ -7,6 +7,7 @@
 
 #include "common/error.h"
 #include "common/file.h"
+#include "launch/idmap.h"
 #include "launch/init.h"
 #include "launch/protocol.h"
 #include "linux/clone.h"
@@ -79,6 +80,13 @@ Spawned spawn(const InitPlan& plan, const SpawnHooks& hooks) {
         stage = -1;
       }
     }
+    // Idmapped mounts need the container's user namespace with its mappings
+    // written, and must reach the init before it mounts.
+    if (plan.rootfs)
+      for (auto& [index, fd] : make_idmapped_mounts(*plan.rootfs, out.pid)) {
+        send_msg(parent_end.get(), {MsgType::mount_fd, static_cast<int32_t>(index)});
+        send_fd_msg(parent_end.get(), fd.get());
+      }
     // The init sets up its mounts while we make and join its cgroup: on two
     // cores that hides most of the cgroup work. Nothing of the user's runs
     // before `placed`.

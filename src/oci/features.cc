@@ -51,7 +51,7 @@ nlohmann::json features() {
             {"apparmor", {{"enabled", false}}},
             {"selinux", {{"enabled", false}}},
             {"intelRdt", {{"enabled", false}}},
-            {"mountExtensions", {{"idmap", {{"enabled", false}}}}}}},
+            {"mountExtensions", {{"idmap", {{"enabled", true}}}}}}},
           {"annotations", {{"org.nohype.version", "0.1.0"}}}};
 }
 

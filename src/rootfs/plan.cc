@@ -153,6 +153,7 @@ Options parse_options(const std::vector<std::string>& opts, const std::string& w
       done = true;
     } else if (s == "idmap" || s == "ridmap") {
       o.idmap = true;
+      o.ridmap = s == "ridmap";
       done = true;
     }
     if (done) continue;
@@ -186,9 +187,21 @@ Plan build_plan(const PlanInput& in) {
     const auto& m = spec.mounts[i];
     std::string field = "mounts[" + std::to_string(i) + "]";
     Options o = parse_options(m.options, in.where, field);
-    if (o.idmap || !m.uid_mappings.empty() || !m.gid_mappings.empty())
-      fail(kStep, in.where + ": " + field + ": idmapped mounts are not supported by nohype yet");
     MountStep s;
+    if (o.idmap || !m.uid_mappings.empty() || !m.gid_mappings.empty()) {
+      // The runtime spec's rules: a bind, in a container with its own user
+      // namespace, both mappings or neither (then the container's).
+      if (!(o.bind || m.type == "bind"))
+        fail(kStep, in.where + ": " + field + ": idmapped mounts must be bind mounts");
+      if (!in.new_userns)
+        fail(kStep, in.where + ": " + field + ": an idmapped mount needs the container's own user namespace");
+      if (m.uid_mappings.empty() != m.gid_mappings.empty())
+        fail(kStep, in.where + ": " + field + ": give both uidMappings and gidMappings, or neither");
+      s.idmap = true;
+      s.idmap_recursive = o.ridmap;
+      s.idmap_uids = m.uid_mappings;
+      s.idmap_gids = m.gid_mappings;
+    }
     s.field = field;
     s.dest = clean(m.destination);
     if (s.dest == "/") fail(kStep, in.where + ": " + field + ".destination: cannot mount over the container's root");

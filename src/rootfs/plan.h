@@ -27,6 +27,13 @@ struct MountStep {
   uint64_t attr_clr = 0;
   bool tmpcopyup = false;
   bool cgroup = false;  // "cgroup" mounts: expanded in the init
+  // An idmapped bind: the host-side parent makes it (open_tree, then
+  // mount_setattr(MOUNT_ATTR_IDMAP) with a user namespace of these mappings,
+  // or the container's when they are empty) and hands the init the detached
+  // mount, which it moves into place (launch/idmap.h).
+  bool idmap = false;
+  bool idmap_recursive = false;  // "ridmap": every mount below too
+  std::vector<oci::IdMapping> idmap_uids, idmap_gids;
 };
 
 struct DeviceNode {
@@ -81,7 +88,7 @@ struct Options {
   unsigned long flags = 0;
   unsigned long clear = 0;  // flags an option turned off (for binds that inherit)
   unsigned long propagation = 0;
-  bool bind = false, recursive = false, tmpcopyup = false, idmap = false;
+  bool bind = false, recursive = false, tmpcopyup = false, idmap = false, ridmap = false;
   uint64_t attr_set = 0, attr_clr = 0;
   std::string data;
 };

@@ -95,7 +95,7 @@ void mount_cgroups(const MountStep& m, int root_fd, const Plan& p) {
     fail_errno(kMount, "make " + m.dest + " read-only");
 }
 
-void mount_one(const MountStep& m, int root_fd, const Plan& p) {
+void mount_one(const MountStep& m, int root_fd, const Plan& p, int attached) {
   if (m.cgroup) {
     mount_cgroups(m, root_fd, p);
     return;
@@ -110,9 +110,15 @@ void mount_one(const MountStep& m, int root_fd, const Plan& p) {
       fail(kMount, describe(m, p) + ": destination is a symlink");
   }
   std::string tpath = fd_path(target.get());
+  if (m.bind && m.idmap) {
+    if (attached < 0) fail(kMount, describe(m, p) + ": the parent sent no idmapped mount");
+    if (move_mount(attached, "", target.get(), "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) != 0)
+      fail_errno(kMount, "attach the idmapped " + describe(m, p));
+  }
   if (m.bind) {
     unsigned long f = MS_BIND | (m.recursive ? MS_REC : 0);
-    if (mount(m.source.c_str(), tpath.c_str(), nullptr, f, nullptr) != 0) fail_errno(kMount, describe(m, p));
+    if (!m.idmap && mount(m.source.c_str(), tpath.c_str(), nullptr, f, nullptr) != 0)
+      fail_errno(kMount, describe(m, p));
     // Bind ignores the other flags: apply them with a remount of the bind.
     unsigned long rf = m.flags & ~MS_REMOUNT;
     if (rf & ~(MS_REC)) {
@@ -163,17 +169,19 @@ void prepare(const Plan& p) {
     fail_errno(kMount, "make the rootfs " + p.rootfs + " private");
 }
 
-void mount_all(const Plan& p, const std::function<void()>& before_cgroups) {
+void mount_all(const Plan& p, const std::function<void()>& before_cgroups, const std::map<size_t, int>& attached) {
   UniqueFd root(open(p.rootfs.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
   if (!root) fail_errno(kMount, "open rootfs " + p.rootfs);
   bool pts = false;
   bool called = false;
-  for (const auto& m : p.mounts) {
+  for (size_t i = 0; i < p.mounts.size(); ++i) {
+    const auto& m = p.mounts[i];
     if (m.cgroup && !called && before_cgroups) {
       before_cgroups();
       called = true;
     }
-    mount_one(m, root.get(), p);
+    auto a = attached.find(i);
+    mount_one(m, root.get(), p, a == attached.end() ? -1 : a->second);
     if (m.dest == "/dev/pts") pts = true;
   }
   if (p.setup_dev) {

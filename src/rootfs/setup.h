@@ -3,6 +3,7 @@
 #pragma once
 
 #include <functional>
+#include <map>
 
 #include "rootfs/plan.h"
 
@@ -14,7 +15,10 @@ void prepare(const Plan& p);
 // Every spec mount, symlink-safe; then devices, /dev symlinks, /dev/ptmx.
 // before_cgroups runs once, just before the first cgroup mount (the caller
 // waits there until it is in its cgroup).
-void mount_all(const Plan& p, const std::function<void()>& before_cgroups = {});
+// `attached`: for idmapped mounts (MountStep::idmap), the detached mount the
+// parent made, by index into p.mounts; it is moved into place.
+void mount_all(const Plan& p, const std::function<void()>& before_cgroups = {},
+               const std::map<size_t, int>& attached = {});
 // pivot_root into the rootfs (or MS_MOVE + chroot with no_pivot); chdir("/").
 void pivot(const Plan& p);
 // Masked paths, read-only paths, read-only root.
