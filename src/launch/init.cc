@@ -365,7 +365,8 @@ void cloexec_from(int first) {
     // Before readonly paths make /proc/sys read-only.
     set_sysctls(plan.sysctl);
     // A cwd the image lacks is made (runc does), before a read-only root.
-    if (plan.has_process && plan.rootfs) {
+    struct stat cwd_st;
+    if (plan.has_process && plan.rootfs && lstat(plan.process.cwd.c_str(), &cwd_st) != 0) {
       UniqueFd root(open("/", O_PATH | O_DIRECTORY | O_CLOEXEC));
       if (!root) fail_errno("cwd", "open the container root");
       rootfs::resolve_in_root(root.get(), plan.process.cwd, rootfs::Kind::dir, true, "cwd");
