@@ -12,6 +12,7 @@
 #include "common/error.h"
 #include "common/file.h"
 #include "common/strings.h"
+#include "image/source.h"
 
 namespace nohype::app {
 
@@ -192,9 +193,11 @@ void read_resources(const Reader& r, Service& s) {
   }
 }
 
-void read_process(const Reader& r, Service& s) {
+// An image may say what to run (its Entrypoint and Cmd); a directory cannot.
+void read_process(const Reader& r, Service& s, bool from_image) {
   for (const auto& [n, text] : r.list("command")) s.command.push_back(text);
-  if (s.command.empty()) r.error(r.node("command"), "command", "missing or empty (e.g. [\"/bin/web\"])");
+  if (s.command.empty() && (!from_image || r.node("command")))
+    r.error(r.node("command"), "command", "missing or empty (e.g. [\"/bin/web\"])");
   if (const toml::node* e = r.node("env")) {
     if (!e->is_table()) r.error(e, "env", "must be a table of strings");
     for (const auto& [k, v] : *e->as_table()) {
@@ -224,11 +227,26 @@ Service read_service(const std::string& file, const std::string& dir, const std:
   s.name = name;
   s.line = r.line();
   if (!valid_name(name, 20)) r.error(nullptr, "", "service names are 1-20 of a-z, 0-9 and '-'");
-  s.image = absolute(dir, r.str("image", true));
+  std::string image = r.str("image", true);
+  image::Reference ref;
+  try {
+    ref = image::parse_reference(image, dir);
+  } catch (const Error& e) {
+    r.error(r.node("image"), "image", e.detail());
+  }
   struct stat st {};
-  if (stat(s.image.c_str(), &st) != 0 || !S_ISDIR(st.st_mode))
-    r.error(r.node("image"), "image", s.image + " is not a rootfs directory");
-  read_process(r, s);
+  if (ref.kind == image::Kind::directory) {
+    s.image = ref.path;
+    if (stat(s.image.c_str(), &st) != 0 || !S_ISDIR(st.st_mode))
+      r.error(r.node("image"), "image", s.image + " is not a rootfs directory");
+  } else {
+    // An image: unpacked (and checked) by `up`; here only that it is there.
+    s.image = image;
+    if (ref.kind != image::Kind::containers_storage && stat(ref.path.c_str(), &st) != 0)
+      r.error(r.node("image"), "image", ref.path + " does not exist");
+  }
+  s.image_dir = dir;
+  read_process(r, s, ref.kind != image::Kind::directory);
   read_resources(r, s);
   read_ports(r, s);
   read_calls(r, s);

@@ -78,7 +78,9 @@ nlohmann::json cell_config(const Service& s, const CellPlan& c) {
   auto& p = j["process"];
   p["terminal"] = false;
   p["args"] = s.command;
-  std::vector<std::string> env = {"PATH=/bin:/usr/bin:/sbin:/usr/sbin", "HOME=/tmp"};
+  std::vector<std::string> env;
+  if (!s.env.count("PATH")) env.push_back("PATH=/bin:/usr/bin:/sbin:/usr/sbin");
+  if (!s.env.count("HOME")) env.push_back("HOME=/tmp");
   for (const auto& [k, v] : s.env) env.push_back(k + "=" + v);
   p["env"] = env;
   p["cwd"] = "/";

@@ -18,6 +18,7 @@
 #include "common/fd.h"
 #include "common/file.h"
 #include "common/json.h"
+#include "image/store.h"
 #include "net/firewall.h"
 #include "net/link.h"
 #include "runtime/cell.h"
@@ -176,7 +177,35 @@ std::vector<std::string> teardown(const nlohmann::json& rec, int grace_ms,
 
 }  // namespace
 
-nlohmann::json up(const runtime::Store& store, const Manifest& m, bool learn) {
+namespace {
+// Images to rootfs directories (unpacked once, every blob checked), and what
+// a service does not say, from its image: the command (Entrypoint + Cmd) and
+// the environment variables the manifest does not set.
+Manifest with_images(Manifest m) {
+  for (auto& s : m.services) {
+    if (s.image.empty() || s.image[0] == '/') continue;
+    auto r = image::resolve(s.image, s.image_dir);
+    s.image = r.rootfs;
+    nlohmann::json c = r.config.is_object() ? r.config.value("config", nlohmann::json::object()) : nlohmann::json();
+    if (s.command.empty() && c.is_object()) {
+      for (const auto& a : c.value("Entrypoint", nlohmann::json::array())) s.command.push_back(a);
+      for (const auto& a : c.value("Cmd", nlohmann::json::array())) s.command.push_back(a);
+    }
+    if (s.command.empty())
+      fail(kStep, m.file + ": services." + s.name + ": the image says nothing to run: give command");
+    if (c.is_object())
+      for (const auto& e : c.value("Env", nlohmann::json::array())) {
+        std::string kv = e.get<std::string>();
+        auto eq = kv.find('=');
+        if (eq != std::string::npos && !s.env.count(kv.substr(0, eq))) s.env[kv.substr(0, eq)] = kv.substr(eq + 1);
+      }
+  }
+  return m;
+}
+}  // namespace
+
+nlohmann::json up(const runtime::Store& store, const Manifest& manifest, bool learn) {
+  Manifest m = with_images(manifest);
   AppPlan a = plan_app(m, apps_dir());
   if (load_record(m.name)) fail(kStep, "app \"" + m.name + "\" is already up (nohype down " + m.file + ")");
   if (net::link_exists(a.bridge.name))

@@ -51,6 +51,8 @@ Verb verb_host();
 Verb verb_profile_learn();
 Verb verb_profile_show();
 Verb verb_profile_import();
+Verb verb_image_unpack();
+Verb verb_image_inspect();
 Verb verb_up();
 Verb verb_down();
 Verb verb_status();

@@ -222,6 +222,56 @@ TEST(App, LearnerEndsWithTheApp) {
   expect_gone(nh, app, {app + "-back"});
 }
 
+// Services from OCI images: an oci-archive and a docker-archive of the test
+// image (tests/lib/make-test-image.py), unpacked once and checked; the
+// command comes from the image when the manifest gives none. A flipped
+// byte in a layer: up fails naming the blob and leaves nothing.
+TEST(App, ServicesFromImages) {
+  Nohype nh;
+  Bundle b;
+  Result made = run({"/usr/bin/python3", std::string(NOHYPE_SRC) + "/tests/lib/make-test-image.py", b.dir() + "/img",
+                     b.dir() + "/canary"});
+  ASSERT_EQ(made.code, 0) << made.err;
+  Names n;
+  std::string app = n.app("img");
+  std::string head = "name = \"" + app + "\"\n[network]\nsubnet = \"" + n.subnet(6) + "\"\n";
+  std::string m = write_manifest(b, head + "[services.a]\nimage = \"oci-archive:img/oci.tar\"\nmemory = \"32M\"\n" +
+                                        "[services.b]\nimage = \"docker-archive:img/docker.tar\"\nmemory = \"32M\"\n" +
+                                        "command = [\"sh\", \"-c\", \"cat /etc/motd /data/hl; exec sleep 100000\"]\n");
+  Result r = nh({"up", m});
+  ASSERT_EQ(r.code, 0) << r.err;
+  std::string log_a = nh.root() + "/apps/" + app + "/a.log", log_b = nh.root() + "/apps/" + app + "/b.log";
+  for (int i = 0; i < 100 && trim_nl(sh("cat " + log_b)).find("linked") == std::string::npos; ++i) usleep(20000);
+  EXPECT_EQ(trim_nl(sh("cat " + log_a)), "third layer, zstd") << "the image's own Cmd";
+  EXPECT_EQ(trim_nl(sh("cat " + log_b)), "third layer, zstd\nlinked from layer 2");
+  // The opaque directory and the whiteouts, as the cell sees them.
+  EXPECT_EQ(trim_nl(nh({"exec", app + "-b", "ls", "/opq", "/data"}).out),
+            "/data:\nhl\nhl-target\nkeep\n\n/opq:\nnewfile");
+  // The image's root is read-only in the cell.
+  EXPECT_NE(nh({"exec", app + "-b", "touch", "/etc/x"}).code, 0);
+  EXPECT_EQ(nh({"down", "--timeout", "1s", m}).code, 0);
+  expect_gone(nh, app, {app + "-a", app + "-b"});
+
+  // Tampered: a flipped byte in the docker-archive's middle (a layer).
+  std::string bad = b.dir() + "/img/docker.tar";
+  {
+    std::fstream f(bad, std::ios::in | std::ios::out | std::ios::binary);
+    f.seekp(static_cast<std::streamoff>(std::filesystem::file_size(bad) / 2));
+    f.put('X');
+  }
+  std::filesystem::remove_all(nh.root() + "/images");
+  r = nh({"up", m});
+  EXPECT_NE(r.code, 0);
+  EXPECT_NE(r.err.find("content does not match its digest"), std::string::npos) << r.err;
+  EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
+  expect_gone(nh, app, {app + "-a", app + "-b"});
+  // Only the good image (a's) stays unpacked; nothing half-made.
+  std::vector<std::string> left;
+  for (const auto& e : std::filesystem::directory_iterator(nh.root() + "/images")) left.push_back(e.path().filename());
+  ASSERT_EQ(left.size(), 1u);
+  EXPECT_EQ(left.front().size(), 64u) << left.front();
+}
+
 TEST(App, BadManifestsCreateNothing) {
   Nohype nh;
   Bundle b;

@@ -134,8 +134,13 @@ Nohype::~Nohype() {
 Result Nohype::operator()(const std::vector<std::string>& args, const std::string& input) const {
   // Each test gets its own partition table (and host.json) in its root, so
   // tests never compete with cells running on the host.
-  std::vector<std::string> a = {
-      "/usr/bin/env", "NOHYPE_CELLS_DIR=" + root_, "NOHYPE_APPS_DIR=" + root_ + "/apps", nohype_bin(), "--root", root_};
+  std::vector<std::string> a = {"/usr/bin/env",
+                                "NOHYPE_CELLS_DIR=" + root_,
+                                "NOHYPE_APPS_DIR=" + root_ + "/apps",
+                                "NOHYPE_IMAGES_DIR=" + root_ + "/images",
+                                nohype_bin(),
+                                "--root",
+                                root_};
   a.insert(a.end(), args.begin(), args.end());
   return run(a, input);
 }

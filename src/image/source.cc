@@ -1,0 +1,202 @@
+#include "image/source.h"
+
+#include <sys/stat.h>
+
+#include "common/command.h"
+#include "common/error.h"
+#include "common/file.h"
+#include "common/json.h"
+#include "common/strings.h"
+#include "image/digest.h"
+#include "image/tarfile.h"
+
+namespace nohype::image {
+
+namespace {
+
+constexpr const char* kStep = "image";
+constexpr const char* kRefName = "org.opencontainers.image.ref.name";
+
+// A file named by manifest.json, kept inside the archive's directory.
+std::string clean_name(const std::string& name, const std::string& source) {
+  std::string c = clean_path("/" + name).substr(1);
+  if (c.empty()) fail(kStep, source + ": an empty file name in manifest.json");
+  return c;
+}
+
+std::string absolute(const std::string& base, const std::string& p) {
+  return p.empty() || p[0] == '/' ? p : base + "/" + p;
+}
+
+// "PATH[:TAG]": a tag is what follows the last ':' after the last '/'.
+std::pair<std::string, std::string> path_and_tag(const std::string& s) {
+  auto slash = s.rfind('/');
+  auto colon = s.rfind(':');
+  if (colon == std::string::npos || (slash != std::string::npos && colon < slash)) return {s, ""};
+  return {s.substr(0, colon), s.substr(colon + 1)};
+}
+
+// A blob's bytes, checked against its digest: JSON documents are small.
+nlohmann::json verified_json(const std::string& layout, const std::string& digest, const std::string& what,
+                             const std::string& source) {
+  auto hex = sha256_hex(digest);
+  if (!hex) fail(kStep, source + ": " + what + ": unsupported digest \"" + digest + "\"");
+  std::string path = layout + "/blobs/sha256/" + *hex;
+  std::string got = file_digest(path, kStep);
+  if (got != digest)
+    fail(kStep, source + ": " + what + " " + digest + ": content does not match its digest (got " + got + ")");
+  return parse_json(read_file(path, kStep), kStep, path);
+}
+
+// The manifest for `tag` in an index (nested indexes: the linux/amd64 entry).
+nlohmann::json pick(const nlohmann::json& index, const std::string& tag, const std::string& source) {
+  if (!index.contains("manifests") || !index["manifests"].is_array() || index["manifests"].empty())
+    fail(kStep, source + ": index.json lists no manifest");
+  const auto& ms = index["manifests"];
+  if (tag.empty()) {
+    if (ms.size() == 1) return ms[0];
+    fail(kStep, source + ": the layout holds " + std::to_string(ms.size()) + " images: name one (SOURCE:TAG)");
+  }
+  for (const auto& m : ms)
+    if (m.value("annotations", nlohmann::json::object()).value(kRefName, "") == tag) return m;
+  fail(kStep, source + ": no image tagged \"" + tag + "\" in index.json");
+}
+
+Image from_layout(const std::string& layout, const std::string& tag, const std::string& source) {
+  auto index = parse_json(read_file(layout + "/index.json", kStep), kStep, layout + "/index.json");
+  nlohmann::json desc = pick(index, tag, source);
+  nlohmann::json manifest = verified_json(layout, desc.value("digest", ""), "manifest", source);
+  std::string digest = desc.value("digest", "");
+  if (manifest.contains("manifests")) {  // an index: this platform's manifest
+    nlohmann::json found;
+    for (const auto& m : manifest["manifests"]) {
+      auto p = m.value("platform", nlohmann::json::object());
+      if (p.value("os", "") == "linux" && p.value("architecture", "") == "amd64") found = m;
+    }
+    if (found.is_null()) fail(kStep, source + ": the image index has no linux/amd64 manifest");
+    digest = found.value("digest", "");
+    manifest = verified_json(layout, digest, "manifest", source);
+  }
+  if (!manifest.contains("config") || !manifest.contains("layers") || !manifest["layers"].is_array())
+    fail(kStep, source + ": manifest " + digest + " is not an image manifest");
+  Image img;
+  img.source = source;
+  img.id = digest;
+  img.config = verified_json(layout, manifest["config"].value("digest", ""), "config", source);
+  size_t n = manifest["layers"].size();
+  for (size_t i = 0; i < n; ++i) {
+    std::string d = manifest["layers"][i].value("digest", "");
+    auto hex = sha256_hex(d);
+    if (!hex) fail(kStep, source + ": layer " + std::to_string(i + 1) + ": unsupported digest \"" + d + "\"");
+    img.layers.push_back({layout + "/blobs/sha256/" + *hex, d,
+                          "layer " + std::to_string(i + 1) + " of " + std::to_string(n) + " (" + d + ")"});
+  }
+  return img;
+}
+
+// docker-archive: manifest.json names the config and the layer tars; the
+// config's name is its digest and its rootfs.diff_ids are the layers'.
+Image from_docker(const std::string& dir, const std::string& ref, const std::string& source) {
+  auto list = parse_json(read_file(dir + "/manifest.json", kStep), kStep, dir + "/manifest.json");
+  if (!list.is_array() || list.empty()) fail(kStep, source + ": manifest.json lists no image");
+  nlohmann::json entry;
+  if (ref.empty()) {
+    if (list.size() != 1)
+      fail(kStep, source + ": the archive holds " + std::to_string(list.size()) + " images: name one");
+    entry = list[0];
+  } else {
+    for (const auto& e : list)
+      for (const auto& t : e.value("RepoTags", nlohmann::json::array()))
+        if (t == ref || t.get<std::string>().rfind(ref + ":", 0) == 0) entry = e;
+    if (entry.is_null()) fail(kStep, source + ": no image \"" + ref + "\" in manifest.json");
+  }
+  std::string cfg = clean_name(entry.value("Config", ""), source);
+  std::string cfg_digest = file_digest(dir + "/" + cfg, kStep);
+  std::string base = cfg.substr(cfg.rfind('/') + 1);
+  if (base.rfind(".json") == base.size() - 5) base.resize(base.size() - 5);
+  if ("sha256:" + base != cfg_digest && cfg.rfind("blobs/sha256/", 0) != 0)
+    fail(kStep, source + ": config " + cfg + ": content does not match its name (got " + cfg_digest + ")");
+  if (cfg.rfind("blobs/sha256/", 0) == 0 && "sha256:" + base != cfg_digest)
+    fail(kStep, source + ": config " + cfg + ": content does not match its digest (got " + cfg_digest + ")");
+  Image img;
+  img.source = source;
+  img.id = cfg_digest;
+  img.config = parse_json(read_file(dir + "/" + cfg, kStep), kStep, cfg);
+  auto diff_ids = img.config.value("rootfs", nlohmann::json::object()).value("diff_ids", nlohmann::json::array());
+  auto layers = entry.value("Layers", nlohmann::json::array());
+  if (layers.size() != diff_ids.size())
+    fail(kStep, source + ": manifest.json lists " + std::to_string(layers.size()) + " layers, the config " +
+                    std::to_string(diff_ids.size()));
+  for (size_t i = 0; i < layers.size(); ++i) {
+    std::string d = diff_ids[i].get<std::string>();
+    img.layers.push_back({dir + "/" + clean_name(layers[i].get<std::string>(), source), d,
+                          "layer " + std::to_string(i + 1) + " of " + std::to_string(layers.size()) + " (" + d + ")"});
+  }
+  return img;
+}
+
+}  // namespace
+
+Reference parse_reference(const std::string& source, const std::string& base) {
+  Reference r;
+  auto with = [&](const char* prefix) { return source.rfind(prefix, 0) == 0; };
+  auto rest = [&](const char* prefix) { return source.substr(std::string(prefix).size()); };
+  if (with("oci:") || with("oci-archive:") || with("docker-archive:")) {
+    r.kind = with("oci:") ? Kind::oci : with("oci-archive:") ? Kind::oci_archive : Kind::docker_archive;
+    auto [p, t] = path_and_tag(rest(r.kind == Kind::oci           ? "oci:"
+                                    : r.kind == Kind::oci_archive ? "oci-archive:"
+                                                                  : "docker-archive:"));
+    r.path = absolute(base, p);
+    r.tag = t;
+  } else if (with("containers-storage:")) {
+    r.kind = Kind::containers_storage;
+    std::string s = rest("containers-storage:");
+    if (!s.empty() && s[0] == '[') {
+      auto end = s.find(']');
+      if (end == std::string::npos) fail(kStep, source + ": unterminated [DRIVER@ROOT+RUNROOT]");
+      std::string spec = s.substr(1, end - 1);
+      s = s.substr(end + 1);
+      auto at = spec.find('@'), plus = spec.find('+');
+      if (at == std::string::npos) fail(kStep, source + ": expected [DRIVER@ROOT+RUNROOT]");
+      r.storage_driver = spec.substr(0, at);
+      r.storage_root = spec.substr(at + 1, plus == std::string::npos ? std::string::npos : plus - at - 1);
+      if (plus != std::string::npos) r.storage_runroot = spec.substr(plus + 1);
+    }
+    r.tag = s;
+    if (r.tag.empty()) fail(kStep, source + ": name the image (containers-storage:REF)");
+  } else {
+    r.kind = Kind::directory;
+    r.path = absolute(base, source);
+  }
+  if (r.kind != Kind::containers_storage && r.path.empty()) fail(kStep, source + ": no path");
+  return r;
+}
+
+Image open_image(const Reference& ref, const std::string& source, const std::string& work) {
+  switch (ref.kind) {
+    case Kind::oci:
+      return from_layout(ref.path, ref.tag, source);
+    case Kind::oci_archive:
+      extract_archive(ref.path, work);
+      return from_layout(work, ref.tag, source);
+    case Kind::docker_archive:
+      extract_archive(ref.path, work);
+      return from_docker(work, ref.tag, source);
+    case Kind::containers_storage: {
+      // podman reads its own store (locks, drivers); nohype checks what it writes.
+      std::vector<std::string> argv = {"podman"};
+      if (!ref.storage_root.empty()) argv.insert(argv.end(), {"--root", ref.storage_root});
+      if (!ref.storage_runroot.empty()) argv.insert(argv.end(), {"--runroot", ref.storage_runroot});
+      if (!ref.storage_driver.empty()) argv.insert(argv.end(), {"--storage-driver", ref.storage_driver});
+      argv.insert(argv.end(), {"image", "save", "--format", "oci-dir", "-o", work + "/layout", ref.tag});
+      auto r = run_command(argv);
+      if (r.code != 0) fail(kStep, source + ": podman image save: " + r.err);
+      return from_layout(work + "/layout", "", source);
+    }
+    case Kind::directory:
+      break;
+  }
+  fail(kStep, source + ": a rootfs directory has no manifest");
+}
+
+}  // namespace nohype::image

@@ -1,0 +1,74 @@
+#include "image/store.h"
+
+#include <fcntl.h>
+#include <stdlib.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <filesystem>
+
+#include "common/error.h"
+#include "common/fd.h"
+#include "common/file.h"
+#include "common/json.h"
+#include "image/digest.h"
+#include "image/source.h"
+#include "image/unpack.h"
+
+namespace nohype::image {
+
+namespace {
+
+constexpr const char* kStep = "image";
+
+// Removes a directory of ours, whatever it holds (device nodes and
+// read-only modes included), without crossing into a mount.
+void remove_tree(const std::string& dir) {
+  std::error_code ec;
+  std::filesystem::remove_all(dir, ec);
+}
+
+struct TempDir {
+  std::string path;
+  explicit TempDir(const std::string& pattern) : path(pattern) {
+    if (!mkdtemp(path.data())) fail_errno(kStep, "mkdtemp " + pattern);
+  }
+  ~TempDir() { remove_tree(path); }
+};
+
+}  // namespace
+
+std::string images_dir() {
+  const char* d = getenv("NOHYPE_IMAGES_DIR");
+  return d && *d ? d : "/var/lib/nohype/images";
+}
+
+Resolved resolve(const std::string& source, const std::string& base) {
+  Reference ref = parse_reference(source, base);
+  if (ref.kind == Kind::directory) {
+    struct stat st;
+    if (stat(ref.path.c_str(), &st) != 0 || !S_ISDIR(st.st_mode))
+      fail(kStep, source + ": " + ref.path + " is not a rootfs directory");
+    return {ref.path, nullptr, ""};
+  }
+  std::string dir = images_dir();
+  mkdir_p(dir, 0700, kStep);
+  // One unpack of an image at a time, whoever asks.
+  UniqueFd lock(open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  if (!lock || flock(lock.get(), LOCK_EX) != 0) fail_errno(kStep, "lock " + dir);
+  TempDir work(dir + "/.work-XXXXXX");
+  Image img = open_image(ref, source, work.path);
+  std::string id_dir = dir + "/" + *sha256_hex(img.id);
+  if (!path_exists(id_dir + "/rootfs")) {
+    TempDir tmp(dir + "/.unpack-XXXXXX");
+    unpack_layers(img, tmp.path + "/rootfs");
+    write_file_atomic(tmp.path + "/config.json", img.config.dump(2) + "\n", kStep, 0600);
+    if (rename(tmp.path.c_str(), id_dir.c_str()) != 0) fail_errno(kStep, "rename into " + id_dir);
+    tmp.path += "-moved";         // nothing left to remove
+    chmod(id_dir.c_str(), 0755);  // the rootfs is reachable by cells' unprivileged users
+  }
+  return {id_dir + "/rootfs", parse_json(read_file(id_dir + "/config.json", kStep), kStep, id_dir), img.id};
+}
+
+}  // namespace nohype::image
