@@ -33,14 +33,7 @@ std::string read_file(const std::string& path, std::string_view step) {
 }
 
 static void write_all(int fd, std::string_view data, const std::string& path, std::string_view step) {
-  while (!data.empty()) {
-    ssize_t n = ::write(fd, data.data(), data.size());
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      fail_errno(step, "write " + path);
-    }
-    data.remove_prefix(static_cast<size_t>(n));
-  }
+  if (!write_all(fd, data.data(), data.size())) fail_errno(step, "write " + path);
 }
 
 void write_file(const std::string& path, std::string_view data, std::string_view step, int mode) {
@@ -93,6 +86,18 @@ void mkdir_p(const std::string& path, int mode, std::string_view step) {
 bool path_exists(const std::string& path) {
   struct stat st;
   return ::lstat(path.c_str(), &st) == 0;
+}
+
+bool write_all(int fd, const void* buf, size_t n) {
+  const char* p = static_cast<const char*>(buf);
+  while (n > 0) {
+    ssize_t w = ::write(fd, p, n);
+    if (w < 0 && errno == EINTR) continue;
+    if (w <= 0) return false;
+    p += w;
+    n -= static_cast<size_t>(w);
+  }
+  return true;
 }
 
 }  // namespace nohype

@@ -2,6 +2,7 @@
 // concurrently go through write_file_atomic (temp file + rename).
 #pragma once
 
+#include <cstddef>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -22,5 +23,8 @@ int write_existing(const std::string& path, std::string_view data);
 // mkdir -p; throws Error(step).
 void mkdir_p(const std::string& path, int mode, std::string_view step);
 bool path_exists(const std::string& path);
+// write() until all of buf is written (EINTR and short writes retried);
+// false on an error (errno set).
+bool write_all(int fd, const void* buf, size_t n);
 
 }  // namespace nohype

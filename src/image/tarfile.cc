@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "common/error.h"
+#include "common/file.h"
 #include "common/strings.h"
 
 namespace nohype::image {
@@ -111,12 +112,7 @@ void extract_archive(const std::string& path, const std::string& dest) {
     char buf[1 << 16];
     ssize_t n;
     while ((n = t.read(buf, sizeof buf)) > 0)
-      for (ssize_t off = 0; off < n;) {
-        ssize_t w = write(f.get(), buf + off, static_cast<size_t>(n - off));
-        if (w < 0 && errno == EINTR) continue;
-        if (w <= 0) fail_errno(kStep, path + ": write " + name);
-        off += w;
-      }
+      if (!write_all(f.get(), buf, static_cast<size_t>(n))) fail_errno(kStep, path + ": write " + name);
   }
   for (const auto& [name, target] : links) {
     struct stat st;

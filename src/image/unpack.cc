@@ -12,6 +12,7 @@
 
 #include "common/error.h"
 #include "common/fd.h"
+#include "common/file.h"
 #include "common/log.h"
 #include "common/strings.h"
 #include "image/tarfile.h"
@@ -242,12 +243,7 @@ class Applier {
     char buf[1 << 16];
     ssize_t n;
     while ((n = t.read(buf, sizeof buf)) > 0)
-      for (ssize_t off = 0; off < n;) {
-        ssize_t w = write(fd, buf + off, static_cast<size_t>(n - off));
-        if (w < 0 && errno == EINTR) continue;
-        if (w <= 0) bad(rel, "write", errno);
-        off += w;
-      }
+      if (!write_all(fd, buf, static_cast<size_t>(n))) bad(rel, "write", errno);
   }
 
   // Owner first (chown clears setuid bits and security.capability), then

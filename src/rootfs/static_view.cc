@@ -7,6 +7,7 @@
 
 #include "common/error.h"
 #include "common/fd.h"
+#include "common/file.h"
 #include "rootfs/mount_api.h"
 
 namespace nohype::rootfs {
@@ -27,13 +28,7 @@ UniqueFd detached_tmpfs() {
 }
 
 void write_all(int fd, const std::string& data, const std::string& what) {
-  size_t off = 0;
-  while (off < data.size()) {
-    ssize_t n = write(fd, data.data() + off, data.size() - off);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) fail_errno("static view", "write " + what);
-    off += static_cast<size_t>(n);
-  }
+  if (!nohype::write_all(fd, data.data(), data.size())) fail_errno("static view", "write " + what);
 }
 }  // namespace
 
