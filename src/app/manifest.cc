@@ -245,7 +245,6 @@ Service read_service(const std::string& file, const std::string& dir, const std:
     if (ref.kind != image::Kind::containers_storage && stat(ref.path.c_str(), &st) != 0)
       r.error(r.node("image"), "image", ref.path + " does not exist");
   }
-  s.image_dir = dir;
   read_process(r, s, ref.kind != image::Kind::directory);
   read_resources(r, s);
   read_ports(r, s);

@@ -46,9 +46,8 @@ struct Service {
   std::string name;
   // An absolute rootfs directory, or an image source (image/source.h:
   // oci:, oci-archive:, docker-archive:, containers-storage:), relative
-  // paths in it anchored at image_dir; `up` unpacks and checks it.
+  // paths in it anchored at the manifest's dir; `up` unpacks and checks it.
   std::string image;
-  std::string image_dir;
   std::vector<std::string> command;
   std::map<std::string, std::string> env;
   std::string user = "65534:65534";  // uid:gid inside the cell; untrusted code runs as nobody

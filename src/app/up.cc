@@ -99,6 +99,7 @@ void create_cell(const runtime::Store& store, const CellPlan& c, const std::stri
   runtime::CreateOptions o;
   o.id = c.id;
   o.bundle = c.bundle;
+  o.learn = !learn_socket.empty();
   o.learn_socket = learn_socket;
   StdioTo log(dir + "/" + c.service + ".log");
   runtime::create(store, o);
@@ -184,7 +185,7 @@ namespace {
 Manifest with_images(Manifest m) {
   for (auto& s : m.services) {
     if (s.image.empty() || s.image[0] == '/') continue;
-    auto r = image::resolve(s.image, s.image_dir);
+    auto r = image::resolve(s.image, m.dir);
     s.image = r.rootfs;
     nlohmann::json c = r.config.is_object() ? r.config.value("config", nlohmann::json::object()) : nlohmann::json();
     if (s.command.empty() && c.is_object()) {

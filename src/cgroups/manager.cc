@@ -9,7 +9,7 @@ namespace nohype::cgroups {
 
 std::unique_ptr<Manager> make_manager(const std::string& cgroups_path, const std::string& id, const Env& env) {
   bool default_path = cgroups_path.empty();
-  std::string path = default_path ? "/nohype/" + id : cgroups_path;
+  std::string path = default_path ? std::string("/") + kDefaultParent + "/" + id : cgroups_path;
   if (path.find(':') != std::string::npos)
     fail("validate config", "linux.cgroupsPath \"" + path +
                                 "\": the systemd cgroup driver (slice:prefix:name) is not supported; use a path");

@@ -32,6 +32,8 @@ class Manager {
   // Forks the pids limit refused so far, and the limit (-1: none).
   virtual uint64_t pids_limit_hits() const = 0;
   virtual int64_t pids_limit() const = 0;
+  // The memory limit in bytes (-1: none).
+  virtual int64_t memory_limit() const = 0;
   // Removes the directories create() made, deepest first.
   virtual void destroy() = 0;
   virtual nlohmann::json save() const = 0;
@@ -50,6 +52,9 @@ struct Env {
 
 // cgroups_path: absolute (from each hierarchy's root), relative (to our own
 // cgroup, as runc does), or empty ("/nohype/<id>"). "a:b:c" (systemd) is refused.
+// The parent of containers without a cgroupsPath, under each hierarchy's root.
+inline constexpr const char* kDefaultParent = "nohype";
+
 std::unique_ptr<Manager> make_manager(const std::string& cgroups_path, const std::string& id,
                                       const Env& env = Env::host());
 std::unique_ptr<Manager> load_manager(const nlohmann::json& saved);

@@ -117,6 +117,13 @@ class V1 : public Manager {
     return read_kv(d, "pids.events")["max"];
   }
 
+  int64_t memory_limit() const override {
+    std::string d = path_for("memory");
+    auto v = d.empty() ? std::nullopt : read_num(d, "memory.limit_in_bytes");
+    // v1 reports "no limit" as a huge page-aligned number.
+    return v && *v >= 0 && *v < (int64_t{1} << 62) ? *v : -1;
+  }
+
   int64_t pids_limit() const override {
     std::string d = path_for("pids");
     return d.empty() ? -1 : read_num(d, "pids.max").value_or(-1);
@@ -225,9 +232,12 @@ class V1 : public Manager {
   std::vector<std::string> realtime_ancestors(const std::string& d) const {
     std::vector<std::string> out;
     for (std::string a = d.substr(0, d.rfind('/')); path_exists(a + "/../cpu.rt_runtime_us");
-         a = a.substr(0, a.rfind('/')))
-      if (std::find(created_.begin(), created_.end(), a) != created_.end() || a.substr(a.rfind('/') + 1) == "nohype")
+         a = a.substr(0, a.rfind('/'))) {
+      std::string up = a.substr(0, a.rfind('/'));
+      bool default_parent = a.substr(a.rfind('/') + 1) == kDefaultParent && !path_exists(up + "/../cpu.rt_runtime_us");
+      if (default_parent || std::find(created_.begin(), created_.end(), a) != created_.end())
         out.insert(out.begin(), a);
+    }
     return out;
   }
 

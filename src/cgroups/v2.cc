@@ -123,6 +123,7 @@ class V2 : public Manager {
     return read_kv(dir_, "pids.events")["max"];
   }
   int64_t pids_limit() const override { return read_num(dir_, "pids.max").value_or(-1); }
+  int64_t memory_limit() const override { return read_num(dir_, "memory.max").value_or(-1); }
 
   nlohmann::json stats() const override {
     auto cpu = read_kv(dir_, "cpu.stat");

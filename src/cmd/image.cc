@@ -1,5 +1,4 @@
 // nohype image unpack|inspect: OCI images outside `up` (image/).
-#include <stdlib.h>
 #include <unistd.h>
 
 #include <cstdio>
@@ -15,21 +14,6 @@ namespace nohype::cmd {
 
 namespace {
 
-// A private scratch directory for archives and the store, removed after.
-struct Work {
-  std::string path;
-  Work() {
-    std::string dir = image::images_dir();
-    std::filesystem::create_directories(dir);
-    path = dir + "/.work-XXXXXX";
-    if (!mkdtemp(path.data())) fail_errno("image", "mkdtemp in " + dir);
-  }
-  ~Work() {
-    std::error_code ec;
-    std::filesystem::remove_all(path, ec);
-  }
-};
-
 std::string cwd() {
   char buf[4096];
   return getcwd(buf, sizeof buf) ? buf : ".";
@@ -44,8 +28,8 @@ Verb verb_image_unpack() {
           "directory, checking every blob's digest",
           {},
           [](const Parsed& p, const Globals&) {
-            Work w;
-            auto img = image::open_image(image::parse_reference(p.args[0], cwd()), p.args[0], w.path);
+            image::ScratchDir w("work");
+            auto img = image::open_image(image::parse_reference(p.args[0], cwd()), p.args[0], w.path());
             std::string dest = p.args[1];
             if (std::filesystem::exists(dest)) fail("image", dest + " exists: unpack makes a new directory");
             try {
@@ -69,8 +53,8 @@ Verb verb_image_inspect() {
           "print an image's id, layers and run settings (its digests are checked)",
           {},
           [](const Parsed& p, const Globals&) {
-            Work w;
-            auto img = image::open_image(image::parse_reference(p.args[0], cwd()), p.args[0], w.path);
+            image::ScratchDir w("work");
+            auto img = image::open_image(image::parse_reference(p.args[0], cwd()), p.args[0], w.path());
             nlohmann::json layers = nlohmann::json::array();
             for (const auto& l : img.layers) layers.push_back(l.digest);
             nlohmann::json c = img.config.value("config", nlohmann::json::object());

@@ -22,22 +22,19 @@ namespace {
 
 constexpr const char* kStep = "image";
 
-// Removes a directory of ours, whatever it holds (device nodes and
-// read-only modes included), without crossing into a mount.
-void remove_tree(const std::string& dir) {
-  std::error_code ec;
-  std::filesystem::remove_all(dir, ec);
+}  // namespace
+
+ScratchDir::ScratchDir(const std::string& kind) {
+  std::string dir = images_dir();
+  mkdir_p(dir, 0700, kStep);
+  path_ = dir + "/." + kind + "-XXXXXX";
+  if (!mkdtemp(path_.data())) fail_errno(kStep, "mkdtemp " + path_);
 }
 
-struct TempDir {
-  std::string path;
-  explicit TempDir(const std::string& pattern) : path(pattern) {
-    if (!mkdtemp(path.data())) fail_errno(kStep, "mkdtemp " + pattern);
-  }
-  ~TempDir() { remove_tree(path); }
-};
-
-}  // namespace
+ScratchDir::~ScratchDir() {
+  std::error_code ec;
+  if (!keep_) std::filesystem::remove_all(path_, ec);
+}
 
 std::string images_dir() {
   const char* d = getenv("NOHYPE_IMAGES_DIR");
@@ -57,15 +54,15 @@ Resolved resolve(const std::string& source, const std::string& base) {
   // One unpack of an image at a time, whoever asks.
   UniqueFd lock(open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
   if (!lock || flock(lock.get(), LOCK_EX) != 0) fail_errno(kStep, "lock " + dir);
-  TempDir work(dir + "/.work-XXXXXX");
-  Image img = open_image(ref, source, work.path);
+  ScratchDir work("work");
+  Image img = open_image(ref, source, work.path());
   std::string id_dir = dir + "/" + *sha256_hex(img.id);
   if (!path_exists(id_dir + "/rootfs")) {
-    TempDir tmp(dir + "/.unpack-XXXXXX");
-    unpack_layers(img, tmp.path + "/rootfs");
-    write_file_atomic(tmp.path + "/config.json", img.config.dump(2) + "\n", kStep, 0600);
-    if (rename(tmp.path.c_str(), id_dir.c_str()) != 0) fail_errno(kStep, "rename into " + id_dir);
-    tmp.path += "-moved";         // nothing left to remove
+    ScratchDir tmp("unpack");
+    unpack_layers(img, tmp.path() + "/rootfs");
+    write_file_atomic(tmp.path() + "/config.json", img.config.dump(2) + "\n", kStep, 0600);
+    if (rename(tmp.path().c_str(), id_dir.c_str()) != 0) fail_errno(kStep, "rename into " + id_dir);
+    tmp.keep();
     chmod(id_dir.c_str(), 0755);  // the rootfs is reachable by cells' unprivileged users
   }
   return {id_dir + "/rootfs", parse_json(read_file(id_dir + "/config.json", kStep), kStep, id_dir), img.id};

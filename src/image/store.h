@@ -12,6 +12,22 @@ namespace nohype::image {
 
 std::string images_dir();
 
+// A private directory under images_dir() (made if missing), removed with
+// all it holds when this goes out of scope, unless kept.
+class ScratchDir {
+ public:
+  explicit ScratchDir(const std::string& kind);  // images_dir()/.KIND-XXXXXX
+  ~ScratchDir();
+  ScratchDir(const ScratchDir&) = delete;
+  ScratchDir& operator=(const ScratchDir&) = delete;
+  const std::string& path() const { return path_; }
+  void keep() { keep_ = true; }  // it was renamed into place
+
+ private:
+  std::string path_;
+  bool keep_ = false;
+};
+
 struct Resolved {
   std::string rootfs;     // a directory to use as a cell's root
   nlohmann::json config;  // the image config; null for a plain directory

@@ -3,6 +3,7 @@
 #include <sys/mount.h>
 
 #include <algorithm>
+#include <optional>
 #include <set>
 
 #include "common/error.h"
@@ -79,10 +80,8 @@ void add_filesystem(const PlanInput& in, Plan& p) {
   p.paths.push_back({"/dev/pts", dev | fs::kReadDir, true});
 }
 
-void add_network(const PlanInput& in, Plan& p) {
-  auto bind = ports(*in.spec, kBindAnnotation, in.where);
-  auto connect = ports(*in.spec, kConnectAnnotation, in.where);
-  if (in.abi < 4) return;
+void add_network(const std::optional<std::vector<uint16_t>>& bind, const std::optional<std::vector<uint16_t>>& connect,
+                 Plan& p) {
   if (bind) {
     p.net_handled |= net::kBindTcp;
     p.bind_ports = *bind;
@@ -102,15 +101,15 @@ Plan plan(const PlanInput& in) {
   std::string mode = it == s.annotations.end() ? "on" : it->second;
   if (mode != "on" && mode != "off")
     fail(kStep, in.where + ": annotations." + kAnnotation + ": \"" + mode + "\" is neither \"on\" nor \"off\"");
-  // Validate the port annotations even when nothing will be applied.
-  Plan checked;
-  add_network({in.spec, in.process, 4, in.scope, in.where}, checked);
+  // The port annotations are checked even when nothing will be applied.
+  auto bind = ports(s, kBindAnnotation, in.where);
+  auto connect = ports(s, kConnectAnnotation, in.where);
   if (mode == "off" || in.abi <= 0) return p;
   p.abi = in.abi;
   // Landlock forbids mount(2) to a process whose domain handles the
   // filesystem: a process meant to mount (CAP_SYS_ADMIN) keeps that ability.
   if (!(in.process && has_cap(*in.process, "CAP_SYS_ADMIN"))) add_filesystem(in, p);
-  add_network(in, p);
+  if (in.abi >= 4) add_network(bind, connect, p);
   if (in.scope && in.abi >= 6) p.scoped = scope::kAbstractUnixSocket | scope::kSignal;
   return p;
 }

@@ -183,12 +183,7 @@ nlohmann::json posture_of(const Store& store, const State& st, const cgroups::Ma
   in.pid = linux::alive(st.pid, st.pid_start) ? st.pid : 0;
   in.landlock = st.landlock;
   in.pids_limit = cg.pids_limit();
-  if (auto d = cg.path_for("memory"); !d.empty()) {
-    auto v = parse_u64(trim(try_read_file(d + "/memory.limit_in_bytes").value_or("")));
-    if (v && *v < (1ULL << 62)) in.memory_limit = static_cast<int64_t>(*v);  // v1's "no limit" is huge
-  } else if (st.memory) {
-    in.memory_limit = static_cast<int64_t>(st.memory);
-  }
+  in.memory_limit = cg.memory_limit();
   return cells::posture(in);
 }
 
@@ -206,11 +201,7 @@ nlohmann::json inspect_cell(const Store& store, const std::string& id) {
   in.posture = posture_of(store, st, *cg);
   if (auto d = cg->path_for("cpuset"); !d.empty())
     in.cpuset = std::string(trim(try_read_file(d + "/cpuset.cpus").value_or("")));
-  if (auto d = cg->path_for("memory"); !d.empty()) {
-    auto v = parse_u64(trim(try_read_file(d + "/memory.limit_in_bytes").value_or("")));
-    // v1 reports "no limit" as a huge page-aligned number.
-    if (v && *v < (1ULL << 62)) in.memory_limit = static_cast<int64_t>(*v);
-  }
+  in.memory_limit = cg->memory_limit();
   return cells::inspect(in);
 }
 

@@ -21,8 +21,10 @@ struct CreateOptions {
   bool no_pivot = false;
   int preserve_fds = 0;
   bool detach = false;  // run only
-  // Learn mode for `up --learn`: the cell runs under the recording filter
-  // and hands its listener to the learner listening here (runtime/learn.h).
+  // Learn mode: the cell runs under the recording filter. Its listener goes
+  // to the learner listening at learn_socket (`up --learn`, runtime/learner.h),
+  // or, without one, to the caller over the sync socket (`profile learn`).
+  bool learn = false;
   std::string learn_socket;
 };
 

@@ -116,8 +116,7 @@ const std::vector<std::string> kV1Controllers = {"cpu",      "cpuacct",    "cpus
 
 }  // namespace
 
-Created do_create(const Store& store, const CreateOptions& o, bool use_fifo, StepTimer& t,
-                  const std::function<void(launch::InitPlan&)>& adjust) {
+Created do_create(const Store& store, const CreateOptions& o, bool use_fifo, StepTimer& t) {
   Store::check_id(o.id);
   std::string bundle = resolve_bundle(o.bundle);
   oci::Spec spec = load_spec(bundle);
@@ -142,13 +141,12 @@ Created do_create(const Store& store, const CreateOptions& o, bool use_fifo, Ste
   t.done("parse");
   if (!spec.has_process && !use_fifo) fail("validate config", where + ": process: missing; `run` has nothing to run");
   launch::InitPlan plan = launch::build_init_plan(spec, in);
-  if (!o.learn_socket.empty() && plan.has_process) {
+  if (o.learn && plan.has_process) {
     plan.process.seccomp = seccomp::learn_filter();
     plan.process.learn = true;
     plan.process.learn_socket = o.learn_socket;
     plan.process.learn_tag = o.id;
   }
-  if (adjust) adjust(plan);
   t.done("plan");
   plan.preserve_fds = o.preserve_fds;
   // A foreground `run` relays the terminal itself (runtime/tty.h); anything
@@ -275,7 +273,7 @@ void on_signal(int sig) { forwarded_signal = sig; }
 
 void create(const Store& store, const CreateOptions& o) {
   StepTimer t;
-  do_create(store, o, true, t, {});
+  do_create(store, o, true, t);
   log::debug("create steps (us): " + t.text());
 }
 
@@ -283,7 +281,7 @@ int run(const Store& store, const CreateOptions& o) {
   // A two-stage init is our grandchild: be its subreaper so we can wait for it.
   prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
   StepTimer t;
-  Created c = do_create(store, o, false, t, {});
+  Created c = do_create(store, o, false, t);
   pid_t pid = c.st.pid;
   if (!o.detach) {
     struct sigaction sa {};

@@ -1,8 +1,6 @@
 // The shared core of create, run and profile learn (runtime-internal).
 #pragma once
 
-#include <functional>
-
 #include "common/timing.h"
 #include "launch/plan.h"
 #include "launch/spawn.h"
@@ -19,9 +17,8 @@ struct Created {
   UniqueFd tty;  // our end of the console socket when `run` relays the terminal itself
 };
 
-// Parses, admits, spawns and saves the container; `adjust` may change the
-// init's plan before spawn (learn mode swaps in its recording filter).
-Created do_create(const Store& store, const CreateOptions& o, bool use_fifo, StepTimer& t,
-                  const std::function<void(launch::InitPlan&)>& adjust);
+// Parses, admits, spawns and saves the container (CreateOptions::learn
+// swaps in the recording filter).
+Created do_create(const Store& store, const CreateOptions& o, bool use_fifo, StepTimer& t);
 
 }  // namespace nohype::runtime

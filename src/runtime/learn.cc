@@ -51,11 +51,9 @@ int learn(const Store& store, const LearnOptions& o) {
   }
   prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
   StepTimer t;
-  Created c = do_create(store, o.create, false, t, [](launch::InitPlan& plan) {
-    if (!plan.has_process) return;
-    plan.process.seccomp = seccomp::learn_filter();
-    plan.process.learn = true;
-  });
+  CreateOptions create = o.create;
+  create.learn = true;
+  Created c = do_create(store, create, false, t);
   seccomp::Learned learned;
   int status = 0;
   try {

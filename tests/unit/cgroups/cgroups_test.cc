@@ -190,6 +190,7 @@ TEST_F(FakeTree, V2UnifiedApply) {
                             {"unified", {{"memory.low", "2048"}}}},
                            "config.json"));
   EXPECT_EQ(read(d + "/memory.max"), "4096");
+  EXPECT_EQ(m->memory_limit(), 4096);
   EXPECT_EQ(read(d + "/memory.swap.max"), "4096") << "v2 swap is swap alone: 8192 - 4096";
   EXPECT_EQ(read(d + "/cpu.weight"), "39");
   EXPECT_EQ(read(d + "/cpu.max"), "20000 100000");
