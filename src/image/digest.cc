@@ -49,4 +49,10 @@ std::string file_digest(const std::string& path, const std::string& step) {
   return "sha256:" + h.hex();
 }
 
+std::string bytes_digest(const std::string& bytes) {
+  Sha256 h;
+  h.update(bytes.data(), bytes.size());
+  return "sha256:" + h.hex();
+}
+
 }  // namespace nohype::image

@@ -24,5 +24,6 @@ class Sha256 {
 std::optional<std::string> sha256_hex(const std::string& digest);
 // The sha256 of a file, "sha256:..."; throws Error(step) if it cannot be read.
 std::string file_digest(const std::string& path, const std::string& step);
+std::string bytes_digest(const std::string& bytes);
 
 }  // namespace nohype::image

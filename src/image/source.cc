@@ -36,16 +36,38 @@ std::pair<std::string, std::string> path_and_tag(const std::string& s) {
   return {s.substr(0, colon), s.substr(colon + 1)};
 }
 
-// A blob's bytes, checked against its digest: JSON documents are small.
-nlohmann::json verified_json(const std::string& layout, const std::string& digest, const std::string& what,
-                             const std::string& source) {
+// The blob file for a digest: OCI layouts keep blobs/sha256/HEX, dir: keeps HEX.
+std::string blob_path(const std::string& layout, const std::string& digest, bool flat, const std::string& what,
+                      const std::string& source) {
   auto hex = sha256_hex(digest);
   if (!hex) fail(kStep, source + ": " + what + ": unsupported digest \"" + digest + "\"");
-  std::string path = layout + "/blobs/sha256/" + *hex;
-  std::string got = file_digest(path, kStep);
+  return layout + (flat ? "/" : "/blobs/sha256/") + *hex;
+}
+
+// A blob's bytes, checked against its digest: JSON documents are small.
+nlohmann::json verified_json(const std::string& layout, const std::string& digest, const std::string& what,
+                             const std::string& source, std::string* bytes = nullptr, bool flat = false) {
+  std::string path = blob_path(layout, digest, flat, what, source);
+  std::string text = read_file(path, kStep);
+  std::string got = bytes_digest(text);
   if (got != digest)
     fail(kStep, source + ": " + what + " " + digest + ": content does not match its digest (got " + got + ")");
-  return parse_json(read_file(path, kStep), kStep, path);
+  if (bytes) *bytes = text;
+  return parse_json(text, kStep, path);
+}
+
+// config and layers of an image manifest, blobs in `layout`.
+void read_manifest(Image& img, const nlohmann::json& manifest, const std::string& layout, bool flat,
+                   const std::string& source) {
+  if (!manifest.contains("config") || !manifest.contains("layers") || !manifest["layers"].is_array())
+    fail(kStep, source + ": manifest " + img.id + " is not an image manifest");
+  img.config = verified_json(layout, manifest["config"].value("digest", ""), "config", source, nullptr, flat);
+  size_t n = manifest["layers"].size();
+  for (size_t i = 0; i < n; ++i) {
+    std::string d = manifest["layers"][i].value("digest", "");
+    std::string label = "layer " + std::to_string(i + 1) + " of " + std::to_string(n) + " (" + d + ")";
+    img.layers.push_back({blob_path(layout, d, flat, label, source), d, label});
+  }
 }
 
 // The manifest for `tag` in an index (nested indexes: the linux/amd64 entry).
@@ -65,7 +87,9 @@ nlohmann::json pick(const nlohmann::json& index, const std::string& tag, const s
 Image from_layout(const std::string& layout, const std::string& tag, const std::string& source) {
   auto index = parse_json(read_file(layout + "/index.json", kStep), kStep, layout + "/index.json");
   nlohmann::json desc = pick(index, tag, source);
-  nlohmann::json manifest = verified_json(layout, desc.value("digest", ""), "manifest", source);
+  Image img;
+  img.source = source;
+  nlohmann::json manifest = verified_json(layout, desc.value("digest", ""), "manifest", source, &img.manifest);
   std::string digest = desc.value("digest", "");
   if (manifest.contains("manifests")) {  // an index: this platform's manifest
     nlohmann::json found;
@@ -75,22 +99,26 @@ Image from_layout(const std::string& layout, const std::string& tag, const std::
     }
     if (found.is_null()) fail(kStep, source + ": the image index has no linux/amd64 manifest");
     digest = found.value("digest", "");
-    manifest = verified_json(layout, digest, "manifest", source);
+    manifest = verified_json(layout, digest, "manifest", source, &img.manifest);
   }
-  if (!manifest.contains("config") || !manifest.contains("layers") || !manifest["layers"].is_array())
-    fail(kStep, source + ": manifest " + digest + " is not an image manifest");
+  img.id = digest;
+  read_manifest(img, manifest, layout, false, source);
+  return img;
+}
+
+// dir: manifest.json is the manifest itself (its digest is the image's);
+// blobs are named by their hex digest; signature-1, -2, ... hold signatures.
+Image from_dir(const std::string& dir, const std::string& source) {
   Image img;
   img.source = source;
-  img.id = digest;
-  img.config = verified_json(layout, manifest["config"].value("digest", ""), "config", source);
-  size_t n = manifest["layers"].size();
-  for (size_t i = 0; i < n; ++i) {
-    std::string d = manifest["layers"][i].value("digest", "");
-    auto hex = sha256_hex(d);
-    if (!hex) fail(kStep, source + ": layer " + std::to_string(i + 1) + ": unsupported digest \"" + d + "\"");
-    img.layers.push_back({layout + "/blobs/sha256/" + *hex, d,
-                          "layer " + std::to_string(i + 1) + " of " + std::to_string(n) + " (" + d + ")"});
-  }
+  img.manifest = read_file(dir + "/manifest.json", kStep);
+  img.id = bytes_digest(img.manifest);
+  auto manifest = parse_json(img.manifest, kStep, dir + "/manifest.json");
+  if (manifest.contains("manifests"))
+    fail(kStep, source + ": manifest.json is an index: copy one platform's image (skopeo copy without --all)");
+  read_manifest(img, manifest, dir, true, source);
+  for (int i = 1; path_exists(dir + "/signature-" + std::to_string(i)); ++i)
+    img.signatures.push_back(read_file(dir + "/signature-" + std::to_string(i), kStep));
   return img;
 }
 
@@ -121,7 +149,8 @@ Image from_docker(const std::string& dir, const std::string& ref, const std::str
   Image img;
   img.source = source;
   img.id = cfg_digest;
-  img.config = parse_json(read_file(dir + "/" + cfg, kStep), kStep, cfg);
+  img.manifest = read_file(dir + "/" + cfg, kStep);
+  img.config = parse_json(img.manifest, kStep, cfg);
   auto diff_ids = img.config.value("rootfs", nlohmann::json::object()).value("diff_ids", nlohmann::json::array());
   auto layers = entry.value("Layers", nlohmann::json::array());
   if (layers.size() != diff_ids.size())
@@ -141,7 +170,10 @@ Reference parse_reference(const std::string& source, const std::string& base) {
   Reference r;
   auto with = [&](const char* prefix) { return source.rfind(prefix, 0) == 0; };
   auto rest = [&](const char* prefix) { return source.substr(std::string(prefix).size()); };
-  if (with("oci:") || with("oci-archive:") || with("docker-archive:")) {
+  if (with("dir:")) {
+    r.kind = Kind::dir;
+    r.path = absolute(base, rest("dir:"));
+  } else if (with("oci:") || with("oci-archive:") || with("docker-archive:")) {
     r.kind = with("oci:") ? Kind::oci : with("oci-archive:") ? Kind::oci_archive : Kind::docker_archive;
     auto [p, t] = path_and_tag(rest(r.kind == Kind::oci           ? "oci:"
                                     : r.kind == Kind::oci_archive ? "oci-archive:"
@@ -176,6 +208,8 @@ Image open_image(const Reference& ref, const std::string& source, const std::str
   switch (ref.kind) {
     case Kind::oci:
       return from_layout(ref.path, ref.tag, source);
+    case Kind::dir:
+      return from_dir(ref.path, source);
     case Kind::oci_archive:
       extract_archive(ref.path, work);
       return from_layout(work, ref.tag, source);

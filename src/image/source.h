@@ -1,5 +1,7 @@
 // Image sources: where an image's manifest, config and layer blobs come from.
 //   oci:DIR[:TAG]                  an OCI image layout directory
+//   dir:DIR                        containers/image's dir: layout, the one
+//                                  `skopeo copy --sign-by` writes signatures into
 //   oci-archive:FILE[:TAG]         the same, as a tar
 //   docker-archive:FILE[:REF]      what `podman save` / `docker save` write
 //   containers-storage:[DRIVER@ROOT+RUNROOT]REF   the local store podman uses
@@ -25,9 +27,11 @@ struct Image {
   std::string id;         // manifest digest (OCI), config digest (docker-archive)
   nlohmann::json config;  // the image config: Entrypoint, Cmd, Env, User, WorkingDir
   std::vector<Layer> layers;
+  std::string manifest;                 // the bytes whose digest is `id`: what signatures cover
+  std::vector<std::string> signatures;  // stored with the image (dir: signature-N)
 };
 
-enum class Kind { directory, oci, oci_archive, docker_archive, containers_storage };
+enum class Kind { directory, oci, oci_archive, docker_archive, containers_storage, dir };
 
 struct Reference {
   Kind kind = Kind::directory;

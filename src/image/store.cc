@@ -15,6 +15,7 @@
 #include "image/digest.h"
 #include "image/source.h"
 #include "image/unpack.h"
+#include "image/verify.h"
 
 namespace nohype::image {
 
@@ -56,6 +57,7 @@ Resolved resolve(const std::string& source, const std::string& base) {
   if (!lock || flock(lock.get(), LOCK_EX) != 0) fail_errno(kStep, "lock " + dir);
   ScratchDir work("work");
   Image img = open_image(ref, source, work.path());
+  enforce_policy(ref, img);  // before anything is unpacked, and again at every create
   std::string id_dir = dir + "/" + *sha256_hex(img.id);
   if (!path_exists(id_dir + "/rootfs")) {
     ScratchDir tmp("unpack");

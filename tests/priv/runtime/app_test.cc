@@ -272,6 +272,68 @@ TEST(App, ServicesFromImages) {
   EXPECT_EQ(left.front().size(), 64u) << left.front();
 }
 
+// Code signing at create: a policy that wants the image signed (minisign)
+// refuses the unsigned archive in one line naming image, rule and failure,
+// records it, unpacks and creates nothing; signed with `nohype image sign`,
+// the same manifest comes up; signed by a key the rule does not name, not.
+TEST(App, OnlySignedImagesRun) {
+  Nohype nh;
+  Bundle b;
+  ASSERT_EQ(run({"/usr/bin/python3", std::string(NOHYPE_SRC) + "/tests/lib/make-test-image.py", b.dir() + "/img",
+                 b.dir() + "/canary"})
+                .code,
+            0);
+  for (std::string who : {"good", "other"})
+    ASSERT_EQ(
+        run({"/usr/bin/minisign", "-G", "-W", "-p", b.dir() + "/" + who + ".pub", "-s", b.dir() + "/" + who + ".key"})
+            .code,
+        0);
+  std::string archive = b.dir() + "/img/oci.tar";
+  std::string policy = b.dir() + "/policy.json";
+  std::ofstream(policy) << R"({"default":[{"type":"insecureAcceptAnything"}],"transports":{"oci-archive":{")" << archive
+                        << R"(":[{"type":"minisign","keyPath":")" << b.dir() << R"(/good.pub"}]}}})";
+  setenv("NOHYPE_POLICY", policy.c_str(), 1);
+  Names n;
+  std::string app = n.app("sig");
+  std::string m = write_manifest(b, "name = \"" + app + "\"\n[network]\nsubnet = \"" + n.subnet(7) +
+                                        "\"\n[services.a]\nimage = \"oci-archive:img/oci.tar\"\nmemory = \"32M\"\n");
+  Result r = nh({"up", m});
+  EXPECT_NE(r.code, 0);
+  EXPECT_NE(r.err.find("image oci-archive:img/oci.tar: refused by " + policy + " transports.oci-archive[\"" + archive +
+                       "\"]: minisign: no signature"),
+            std::string::npos)
+      << r.err;
+  EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
+  expect_gone(nh, app, {app + "-a"});
+  std::vector<std::string> unpacked;
+  if (std::filesystem::exists(nh.root() + "/images"))
+    for (const auto& e : std::filesystem::directory_iterator(nh.root() + "/images"))
+      if (e.path().filename() != "events.jsonl") unpacked.push_back(e.path().filename());
+  EXPECT_TRUE(unpacked.empty()) << unpacked.front();
+  Result ev = nh({"image", "events"});
+  EXPECT_NE(ev.out.find("\"type\":\"image-refused\""), std::string::npos) << ev.out;
+  EXPECT_NE(ev.out.find("minisign: no signature"), std::string::npos) << ev.out;
+
+  EXPECT_NE(nh({"image", "sign", "--key", b.dir() + "/good.key", archive}).code, 0)
+      << "a bare path is a directory source, not an archive";
+  r = nh({"image", "sign", "--key", b.dir() + "/good.key", "oci-archive:" + archive});
+  ASSERT_EQ(r.code, 0) << r.err;
+  r = nh({"up", m});
+  EXPECT_EQ(r.code, 0) << r.err;
+  std::string log = nh.root() + "/apps/" + app + "/a.log";
+  for (int i = 0; i < 100 && trim_nl(sh("cat " + log)).empty(); ++i) usleep(20000);
+  EXPECT_EQ(trim_nl(sh("cat " + log)), "third layer, zstd") << "the signed image ran";
+  EXPECT_EQ(nh({"down", "--timeout", "1s", m}).code, 0);
+  expect_gone(nh, app, {app + "-a"});
+
+  ASSERT_EQ(nh({"image", "sign", "--key", b.dir() + "/other.key", "oci-archive:" + archive}).code, 0);
+  r = nh({"up", m});
+  EXPECT_NE(r.code, 0);
+  EXPECT_NE(r.err.find("minisign: signed by key "), std::string::npos) << r.err;
+  expect_gone(nh, app, {app + "-a"});
+  unsetenv("NOHYPE_POLICY");
+}
+
 TEST(App, BadManifestsCreateNothing) {
   Nohype nh;
   Bundle b;
