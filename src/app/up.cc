@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <cstdio>
 #include <filesystem>
+#include <map>
 
 #include "app/plan.h"
 #include "cells/cpulist.h"
@@ -18,6 +19,7 @@
 #include "common/fd.h"
 #include "common/file.h"
 #include "common/json.h"
+#include "image/mount.h"
 #include "image/store.h"
 #include "net/firewall.h"
 #include "net/link.h"
@@ -171,8 +173,13 @@ std::vector<std::string> teardown(const nlohmann::json& rec, int grace_ms,
   attempt([&] { net::delete_link(rec["bridge"]); });
   attempt([&] { net::remove_tables(rec["table"]); });
   std::error_code ec;
+  std::string roots = rec["dir"].get<std::string>() + "/roots";
+  if (std::filesystem::is_directory(roots, ec))
+    for (const auto& r : std::filesystem::directory_iterator(roots, ec))
+      attempt([&] { image::unmount_cell_root(r.path()); });
   std::filesystem::remove_all(rec["dir"].get<std::string>(), ec);
   if (ec) errors.push_back("remove " + rec["dir"].get<std::string>() + ": " + ec.message());
+  attempt([&] { image::release_unused(); });  // the app's images, if no other cell runs them
   return errors;
 }
 
@@ -182,11 +189,15 @@ namespace {
 // Images to rootfs directories (unpacked once, every blob checked), and what
 // a service does not say, from its image: the command (Entrypoint + Cmd) and
 // the environment variables the manifest does not set.
-Manifest with_images(Manifest m) {
+// `roots` gets each image service's image root; the service's own root is
+// an overlay over it in the app's directory (image/mount.h), made once that
+// directory exists.
+Manifest with_images(Manifest m, std::map<std::string, std::string>& roots) {
   for (auto& s : m.services) {
     if (s.image.empty() || s.image[0] == '/') continue;
     auto r = image::resolve(s.image, m.dir);
-    s.image = r.rootfs;
+    roots[s.name] = r.rootfs;
+    s.image = apps_dir() + "/" + m.name + "/roots/" + s.name + "/root";
     nlohmann::json c = r.config.is_object() ? r.config.value("config", nlohmann::json::object()) : nlohmann::json();
     if (s.command.empty() && c.is_object()) {
       for (const auto& a : c.value("Entrypoint", nlohmann::json::array())) s.command.push_back(a);
@@ -206,7 +217,14 @@ Manifest with_images(Manifest m) {
 }  // namespace
 
 nlohmann::json up(const runtime::Store& store, const Manifest& manifest, bool learn) {
-  Manifest m = with_images(manifest);
+  Manifest m = manifest;
+  std::map<std::string, std::string> image_roots;
+  try {
+    m = with_images(manifest, image_roots);
+  } catch (...) {
+    image::release_unused();  // an image mounted for an earlier service
+    throw;
+  }
   AppPlan a = plan_app(m, apps_dir());
   if (load_record(m.name)) fail(kStep, "app \"" + m.name + "\" is already up (nohype down " + m.file + ")");
   if (net::link_exists(a.bridge.name))
@@ -231,6 +249,7 @@ nlohmann::json up(const runtime::Store& store, const Manifest& manifest, bool le
   for (size_t i = 0; i < a.cells.size(); ++i) rec["cells"].push_back(cell_record(a.cells[i], m.services[i]));
   try {
     save_record(a.dir, rec);
+    for (const auto& [svc, root] : image_roots) image::mount_cell_root(root, a.dir + "/roots/" + svc);
     std::string learn_socket;
     if (learn) {
       learn_socket = a.dir + "/learn.sock";

@@ -13,6 +13,7 @@
 #include "common/file.h"
 #include "common/json.h"
 #include "image/digest.h"
+#include "image/mount.h"
 #include "image/source.h"
 #include "image/unpack.h"
 #include "image/verify.h"
@@ -59,15 +60,19 @@ Resolved resolve(const std::string& source, const std::string& base) {
   Image img = open_image(ref, source, work.path());
   enforce_policy(ref, img);  // before anything is unpacked, and again at every create
   std::string id_dir = dir + "/" + *sha256_hex(img.id);
-  if (!path_exists(id_dir + "/rootfs")) {
+  if (!path_exists(id_dir + "/erofs.sha256")) {
+    std::error_code ec;
+    std::filesystem::remove_all(id_dir, ec);  // an unpack of an older layout
     ScratchDir tmp("unpack");
     unpack_layers(img, tmp.path() + "/rootfs");
+    make_erofs(tmp.path());
     write_file_atomic(tmp.path() + "/config.json", img.config.dump(2) + "\n", kStep, 0600);
     if (rename(tmp.path().c_str(), id_dir.c_str()) != 0) fail_errno(kStep, "rename into " + id_dir);
     tmp.keep();
-    chmod(id_dir.c_str(), 0755);  // the rootfs is reachable by cells' unprivileged users
+    chmod(id_dir.c_str(), 0755);  // the root is reachable by cells' unprivileged users
   }
-  return {id_dir + "/rootfs", parse_json(read_file(id_dir + "/config.json", kStep), kStep, id_dir), img.id};
+  std::string root = mount_image(id_dir);
+  return {root, parse_json(read_file(id_dir + "/config.json", kStep), kStep, id_dir), img.id};
 }
 
 }  // namespace nohype::image

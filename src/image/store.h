@@ -1,6 +1,6 @@
 // Unpacked images, one directory per image id under $NOHYPE_IMAGES_DIR
-// (default /var/lib/nohype/images, root-only): ID-HEX/rootfs and
-// ID-HEX/config.json. An image is unpacked once, into a temporary
+// (default /var/lib/nohype/images, root-only): ID-HEX/image.erofs, its
+// digest, ID-HEX/config.json and ID-HEX/root, where it is mounted (mount.h). An image is unpacked once, into a temporary
 // directory renamed into place only when every layer checked out, so a
 // failed or interrupted unpack leaves nothing a later create could use.
 #pragma once
@@ -29,7 +29,7 @@ class ScratchDir {
 };
 
 struct Resolved {
-  std::string rootfs;     // a directory to use as a cell's root
+  std::string rootfs;     // a directory to use as a cell's (read-only) root
   nlohmann::json config;  // the image config; null for a plain directory
   std::string id;         // "" for a plain directory
 };

@@ -3,6 +3,7 @@
 // attempted: cell to cell, cell to host, cell to "outside" (a network
 // namespace this test makes to stand for the world; no traffic leaves the
 // machine), and outside to a cell. Then `down` must leave nothing behind.
+#include <fcntl.h>
 #include <net/if.h>
 #include <signal.h>
 #include <unistd.h>
@@ -332,6 +333,69 @@ TEST(App, OnlySignedImagesRun) {
   EXPECT_NE(r.err.find("minisign: signed by key "), std::string::npos) << r.err;
   expect_gone(nh, app, {app + "-a"});
   unsetenv("NOHYPE_POLICY");
+}
+
+// Cells of one image share one read-only root: one erofs mount from a
+// sealed memfd on a read-only loop device, under an overlay per cell. The
+// loop device refuses writes; rewriting the image file on disk changes
+// nothing a cell reads, even with the page cache dropped; and the next mount
+// notices the file changed and refuses it, leaving nothing.
+TEST(App, ImageRootsAreSharedAndSealed) {
+  Nohype nh;
+  Bundle b;
+  ASSERT_EQ(run({"/usr/bin/python3", std::string(NOHYPE_SRC) + "/tests/lib/make-test-image.py", b.dir() + "/img",
+                 b.dir() + "/canary"})
+                .code,
+            0);
+  Names n;
+  std::string app = n.app("seal");
+  std::string svc = "image = \"oci-archive:img/oci.tar\"\nmemory = \"32M\"\ncommand = [\"sleep\", \"100000\"]\n";
+  std::string m = write_manifest(b, "name = \"" + app + "\"\n[network]\nsubnet = \"" + n.subnet(7) +
+                                        "\"\n[services.a]\n" + svc + "[services.b]\n" + svc);
+  Result r = nh({"up", m});
+  ASSERT_EQ(r.code, 0) << r.err;
+  std::string images = nh.root() + "/images/";
+  // One erofs mount for both cells, and one overlay each.
+  std::string erofs = sh("grep ' - erofs ' /proc/self/mountinfo | grep -F '" + images + "'");
+  auto count = [](const std::string& text, const std::string& what) {
+    size_t k = 0;
+    for (size_t at = text.find(what); at != std::string::npos; at = text.find(what, at + 1)) ++k;
+    return k;
+  };
+  EXPECT_EQ(count(erofs, " - erofs "), 1u) << erofs;
+  std::string overlays = sh("grep ' - overlay ' /proc/self/mountinfo | grep -F 'lowerdir=" + images + "'");
+  EXPECT_EQ(count(overlays, " - overlay "), 2u) << overlays;
+  std::string loop = trim_nl(sh("echo '" + erofs + "' | awk '{for(i=1;i<=NF;i++) if($i==\"-\") print $(i+2)}'"));
+  EXPECT_EQ(loop.rfind("/dev/loop", 0), 0u) << erofs;
+  std::string sys = "/sys/block/" + loop.substr(5) + "/loop/backing_file";
+  EXPECT_EQ(trim_nl(sh("cat " + sys)), "/memfd:nohype-image (deleted)");
+  int fd = open(loop.c_str(), O_WRONLY | O_CLOEXEC);
+  if (fd >= 0) {  // the kernel may open it, but not write
+    char zero[512] = {};
+    errno = 0;
+    EXPECT_LT(write(fd, zero, sizeof zero), 0) << "wrote to the image's loop device";
+    EXPECT_EQ(errno, EPERM);
+    close(fd);
+  }
+  std::string before = nh({"exec", app + "-a", "sha256sum", "/bin/busybox"}).out;
+  EXPECT_EQ(before.size(), 64u + 2 + 12 + 1) << before;
+  // Rewrite the file on disk, whole, and drop every clean cached page.
+  std::string file = trim_nl(sh("ls " + images + "*/image.erofs"));
+  EXPECT_EQ(sh("dd if=/dev/zero of=" + file +
+               " bs=1M count=4 conv=notrunc status=none; sync; echo 3 > /proc/sys/vm/drop_caches; echo ok"),
+            "ok");
+  EXPECT_EQ(nh({"exec", app + "-b", "sha256sum", "/bin/busybox"}).out, before) << "a cell read what changed on disk";
+  EXPECT_EQ(nh({"down", "--timeout", "1s", m}).code, 0);
+  expect_gone(nh, app, {app + "-a", app + "-b"});
+  EXPECT_EQ(sh("grep -F '" + images + "' /proc/self/mountinfo"), "") << "the image stays mounted with no cell";
+  EXPECT_FALSE(std::filesystem::exists(sys)) << "the loop device was not freed";
+  // The next mount hashes the file again, and refuses it.
+  r = nh({"up", m});
+  EXPECT_NE(r.code, 0);
+  EXPECT_NE(r.err.find("image.erofs changed since it was made"), std::string::npos) << r.err;
+  EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
+  expect_gone(nh, app, {app + "-a", app + "-b"});
+  EXPECT_EQ(sh("grep -F '" + images + "' /proc/self/mountinfo"), "");
 }
 
 TEST(App, BadManifestsCreateNothing) {
