@@ -445,8 +445,7 @@ std::string get_local(int port, const std::string& path) {
 // firewall, end to end.
 TEST(App, ShopExample) {
   std::string shop = std::string(NOHYPE_SRC) + "/examples/shop";
-  ASSERT_TRUE(std::filesystem::exists(shop + "/rootfs/bin/web"))
-      << "build the shop_rootfs target first (scripts/setup.sh does)";
+  ASSERT_TRUE(std::filesystem::exists(shop + "/shop.tar")) << "build the shop_image target first (scripts/setup.sh does)";
   // The shipped manifest with this test's own name, subnet and host port,
   // so it runs beside the demo (the same app, left up by scripts/demo.sh).
   Names n;
@@ -461,7 +460,7 @@ TEST(App, ShopExample) {
   replace("name = \"shop\"", "name = \"" + app + "\"");
   replace("10.89.0.0/24", n.subnet(5));
   replace("\"8080:8080\"", "\"" + std::to_string(port) + ":8080\"");
-  replace("\"rootfs\"", "\"" + shop + "/rootfs\"");
+  replace("\"oci-archive:shop.tar\"", "\"oci-archive:" + shop + "/shop.tar\"");
   replace("\"profiles/", "\"" + shop + "/profiles/");
   Bundle b;
   std::string manifest = write_manifest(b, text);
