@@ -193,9 +193,11 @@ namespace {
 // an overlay over it in the app's directory (image/mount.h), made once that
 // directory exists.
 Manifest with_images(Manifest m, std::map<std::string, std::string>& roots) {
+  std::map<std::string, image::Resolved> seen;  // services of one image check it once
   for (auto& s : m.services) {
     if (s.image.empty() || s.image[0] == '/') continue;
-    auto r = image::resolve(s.image, m.dir);
+    if (!seen.count(s.image)) seen[s.image] = image::resolve(s.image, m.dir);
+    const auto& r = seen[s.image];
     roots[s.name] = r.rootfs;
     s.image = apps_dir() + "/" + m.name + "/roots/" + s.name + "/root";
     nlohmann::json c = r.config.is_object() ? r.config.value("config", nlohmann::json::object()) : nlohmann::json();

@@ -204,17 +204,19 @@ Reference parse_reference(const std::string& source, const std::string& base) {
   return r;
 }
 
-Image open_image(const Reference& ref, const std::string& source, const std::string& work) {
+Image open_image(const Reference& ref, const std::string& source, const std::string& work, bool metadata_only) {
+  // Manifests and configs are kilobytes; 4 MiB leaves room for long histories.
+  const int64_t max_file = metadata_only ? int64_t{4} << 20 : INT64_MAX;
   switch (ref.kind) {
     case Kind::oci:
       return from_layout(ref.path, ref.tag, source);
     case Kind::dir:
       return from_dir(ref.path, source);
     case Kind::oci_archive:
-      extract_archive(ref.path, work);
+      extract_archive(ref.path, work, max_file);
       return from_layout(work, ref.tag, source);
     case Kind::docker_archive:
-      extract_archive(ref.path, work);
+      extract_archive(ref.path, work, max_file);
       return from_docker(work, ref.tag, source);
     case Kind::containers_storage: {
       // podman reads its own store (locks, drivers); nohype checks what it writes.

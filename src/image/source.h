@@ -46,7 +46,10 @@ Reference parse_reference(const std::string& source, const std::string& base);
 
 // Reads the manifest and config (digests checked) and lists the layers.
 // Archives and the store are first copied into `work` (a private, empty
-// directory the caller removes). Not for Kind::directory.
-Image open_image(const Reference& ref, const std::string& source, const std::string& work);
+// directory the caller removes); with `metadata_only`, an archive's large
+// files (its layers) are left out, enough to check and identify the image
+// but not to unpack it. Not for Kind::directory.
+Image open_image(const Reference& ref, const std::string& source, const std::string& work,
+                 bool metadata_only = false);
 
 }  // namespace nohype::image

@@ -56,13 +56,19 @@ Resolved resolve(const std::string& source, const std::string& base) {
   // One unpack of an image at a time, whoever asks.
   UniqueFd lock(open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
   if (!lock || flock(lock.get(), LOCK_EX) != 0) fail_errno(kStep, "lock " + dir);
+  // First the manifest and config only: enough to check the image and to
+  // find it in the store, without copying an archive's layers.
   ScratchDir work("work");
-  Image img = open_image(ref, source, work.path());
+  Image img = open_image(ref, source, work.path(), true);
   enforce_policy(ref, img);  // before anything is unpacked, and again at every create
   std::string id_dir = dir + "/" + *sha256_hex(img.id);
   if (!path_exists(id_dir + "/erofs.sha256")) {
     std::error_code ec;
     std::filesystem::remove_all(id_dir, ec);  // an unpack of an older layout
+    ScratchDir full("work");
+    Image whole = open_image(ref, source, full.path());
+    if (whole.id != img.id) fail(kStep, source + ": changed while it was read (" + img.id + ", then " + whole.id + ")");
+    img = whole;
     ScratchDir tmp("unpack");
     unpack_layers(img, tmp.path() + "/rootfs");
     make_erofs(tmp.path());

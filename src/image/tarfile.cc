@@ -74,7 +74,7 @@ std::string TarReader::finish_digest() {
   return "sha256:" + hash_.hex();
 }
 
-void extract_archive(const std::string& path, const std::string& dest) {
+void extract_archive(const std::string& path, const std::string& dest, int64_t max_file) {
   TarReader t(path, path);
   UniqueFd root(open(dest.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
   if (!root) fail_errno(kStep, "open " + dest);
@@ -106,7 +106,7 @@ void extract_archive(const std::string& path, const std::string& dest) {
       if (fstatat(root.get(), so_far.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0 || !S_ISDIR(st.st_mode))
         fail(kStep, path + ": " + so_far + " is not a directory");
     }
-    if (type == AE_IFDIR) continue;
+    if (type == AE_IFDIR || archive_entry_size(e) > max_file) continue;
     UniqueFd f(openat(root.get(), name.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600));
     if (!f) fail_errno(kStep, path + ": create " + name);
     char buf[1 << 16];

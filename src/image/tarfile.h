@@ -6,6 +6,7 @@
 #include <archive.h>
 #include <archive_entry.h>
 
+#include <cstdint>
 #include <string>
 
 #include "common/fd.h"
@@ -41,7 +42,9 @@ class TarReader {
 
 // Extracts an image archive (an OCI layout or a docker-archive as a tar)
 // into the empty directory `dest`: only regular files and directories, at
-// cleaned names inside it. Throws Error("image", ...) naming the entry.
-void extract_archive(const std::string& path, const std::string& dest);
+// cleaned names inside it. Files larger than `max_file` are skipped (the
+// layers, when only the manifest and config are wanted). Throws
+// Error("image", ...) naming the entry.
+void extract_archive(const std::string& path, const std::string& dest, int64_t max_file = INT64_MAX);
 
 }  // namespace nohype::image
