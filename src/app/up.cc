@@ -189,17 +189,21 @@ namespace {
 // Images to rootfs directories (unpacked once, every blob checked), and what
 // a service does not say, from its image: the command (Entrypoint + Cmd) and
 // the environment variables the manifest does not set.
-// `roots` gets each image service's image root; the service's own root is
+// `roots` gets each image service's layers (mounted, top first); the service's own root is
 // an overlay over it in the app's directory (image/mount.h), made once that
 // directory exists.
-Manifest with_images(Manifest m, std::map<std::string, std::string>& roots) {
+Manifest with_images(Manifest m, std::map<std::string, std::vector<std::string>>& roots) {
   std::map<std::string, image::Resolved> seen;  // services of one image check it once
   for (auto& s : m.services) {
     if (s.image.empty() || s.image[0] == '/') continue;
     if (!seen.count(s.image)) seen[s.image] = image::resolve(s.image, m.dir);
     const auto& r = seen[s.image];
-    roots[s.name] = r.rootfs;
-    s.image = apps_dir() + "/" + m.name + "/roots/" + s.name + "/root";
+    if (r.layers.empty()) {
+      s.image = r.rootfs;
+    } else {
+      roots[s.name] = r.layers;
+      s.image = apps_dir() + "/" + m.name + "/roots/" + s.name + "/root";
+    }
     nlohmann::json c = r.config.is_object() ? r.config.value("config", nlohmann::json::object()) : nlohmann::json();
     if (s.command.empty() && c.is_object()) {
       for (const auto& a : c.value("Entrypoint", nlohmann::json::array())) s.command.push_back(a);
@@ -220,7 +224,7 @@ Manifest with_images(Manifest m, std::map<std::string, std::string>& roots) {
 
 nlohmann::json up(const runtime::Store& store, const Manifest& manifest, bool learn) {
   Manifest m = manifest;
-  std::map<std::string, std::string> image_roots;
+  std::map<std::string, std::vector<std::string>> image_roots;
   try {
     m = with_images(manifest, image_roots);
   } catch (...) {

@@ -8,7 +8,6 @@
 #include <sys/mman.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
-#include <sys/sysmacros.h>
 #include <unistd.h>
 
 #include <filesystem>
@@ -20,6 +19,7 @@
 #include "common/file.h"
 #include "image/digest.h"
 #include "image/store.h"
+#include "rootfs/mount_api.h"
 
 namespace nohype::image {
 
@@ -86,12 +86,13 @@ std::string read_or_empty(const std::string& path) {
   }
 }
 
-// An overlay over the root names it as a lower directory.
+// An overlay over the root names it among its lower directories
+// ("lowerdir=A:B", or "lowerdir+=A" for each one).
 bool overlay_uses(const std::string& mountinfo, const std::string& root) {
-  for (size_t at = mountinfo.find("lowerdir=" + root); at != std::string::npos;
-       at = mountinfo.find("lowerdir=" + root, at + 1)) {
-    char next = mountinfo[at + 9 + root.size()];
-    if (next == ',' || next == ':' || next == '\n' || next == ' ') return true;
+  for (size_t at = mountinfo.find(root); at != std::string::npos; at = mountinfo.find(root, at + 1)) {
+    char before = at > 0 ? mountinfo[at - 1] : ' ';
+    char next = at + root.size() < mountinfo.size() ? mountinfo[at + root.size()] : '\n';
+    if ((before == '=' || before == ':') && (next == ',' || next == ':' || next == '\n' || next == ' ')) return true;
   }
   return false;
 }
@@ -105,21 +106,22 @@ UniqueFd lock_store() {
 
 }  // namespace
 
-void make_erofs(const std::string& id_dir) {
-  auto r = run_command({"mkfs.erofs", "--quiet", "--preserve-mtime", "-T0", id_dir + "/image.erofs",
-                        id_dir + "/rootfs"});
-  if (r.code != 0) fail(kStep, "mkfs.erofs " + id_dir + "/image.erofs: " + r.err);
-  write_file_atomic(id_dir + "/erofs.sha256", file_digest(id_dir + "/image.erofs", kStep) + "\n", kStep, 0600);
+void make_erofs(const std::string& dir) {
+  auto r = run_command({"mkfs.erofs", "--quiet", "--preserve-mtime", "-T0", dir + "/image.erofs", dir + "/rootfs"});
+  if (r.code != 0) fail(kStep, "mkfs.erofs " + dir + "/image.erofs: " + r.err);
+  write_file_atomic(dir + "/erofs.sha256", file_digest(dir + "/image.erofs", kStep) + "\n", kStep, 0600);
   std::error_code ec;
-  std::filesystem::remove_all(id_dir + "/rootfs", ec);
+  std::filesystem::remove_all(dir + "/rootfs", ec);
 }
 
-std::string mount_image(const std::string& id_dir) {
-  std::string root = id_dir + "/root";
+std::string layers_dir() { return images_dir() + "/layers"; }
+
+std::string mount_sealed(const std::string& dir) {
+  std::string root = dir + "/root";
   if (is_mountpoint(root)) return root;
-  std::string want = read_file(id_dir + "/erofs.sha256", kStep);
+  std::string want = read_file(dir + "/erofs.sha256", kStep);
   while (!want.empty() && want.back() == '\n') want.pop_back();
-  UniqueFd mem = sealed_copy(id_dir + "/image.erofs", want);
+  UniqueFd mem = sealed_copy(dir + "/image.erofs", want);
   // The loop device gets a read-only descriptor: the kernel then refuses
   // writes through it whatever the flags say.
   UniqueFd ro(open(("/proc/self/fd/" + std::to_string(mem.get())).c_str(), O_RDONLY | O_CLOEXEC));
@@ -136,45 +138,63 @@ std::string mount_image(const std::string& id_dir) {
 }
 
 void release_unused() {
-  if (!path_exists(images_dir())) return;
+  if (!path_exists(layers_dir()) && !path_exists(images_dir())) return;
   UniqueFd lock = lock_store();
-  std::vector<std::pair<std::string, std::string>> mounted;  // root, "major:minor"
-  for (const auto& e : std::filesystem::directory_iterator(images_dir())) {
-    std::string root = e.path().string() + "/root";
-    struct stat st;
-    if (!is_mountpoint(root) || stat(root.c_str(), &st) != 0) continue;
-    mounted.emplace_back(root, std::to_string(major(st.st_dev)) + ":" + std::to_string(minor(st.st_dev)));
+  release_unused_locked();
+}
+
+void release_unused_locked() {
+  std::vector<std::string> mounted;
+  // Layers, and whole images as nohype mounted them before layers were shared.
+  for (const auto& top : {layers_dir(), images_dir()}) {
+    if (!path_exists(top)) continue;
+    for (const auto& e : std::filesystem::directory_iterator(top))
+      if (is_mountpoint(e.path().string() + "/root")) mounted.push_back(e.path().string() + "/root");
   }
   if (mounted.empty()) return;
-  // One process per mount namespace other than ours is enough to look at.
+  // A cell reaches a layer only through its overlay, which names the layer
+  // in its options wherever it is seen: here, or in the cell's namespace
+  // once the host's copy is gone. A namespace that merely copied the host's
+  // mounts (a private mount table made while the layer was mounted) keeps its
+  // copy alive on its own, and does not hold the layer here.
   struct stat self;
   if (stat("/proc/self/ns/mnt", &self) != 0) fail_errno(kStep, "stat /proc/self/ns/mnt");
-  std::set<ino_t> seen = {self.st_ino};
-  std::vector<std::string> infos;
+  std::set<ino_t> seen;
+  std::vector<std::string> tables;  // one mountinfo per mount namespace, ours first
+  tables.push_back(read_or_empty("/proc/self/mountinfo"));
+  seen.insert(self.st_ino);
   for (const auto& p : std::filesystem::directory_iterator("/proc")) {
     std::string name = p.path().filename();
     if (name.find_first_not_of("0123456789") != std::string::npos) continue;
     struct stat ns;
     if (stat((p.path().string() + "/ns/mnt").c_str(), &ns) != 0 || !seen.insert(ns.st_ino).second) continue;
-    infos.push_back(p.path().string() + "/mountinfo");
+    tables.push_back(read_or_empty(p.path().string() + "/mountinfo"));
   }
-  std::string own = read_or_empty("/proc/self/mountinfo");
-  std::vector<std::string> others;
-  for (const auto& f : infos) others.push_back(read_or_empty(f));
-  for (const auto& [root, majmin] : mounted) {
-    // Here the root itself is mounted, so only overlays over it count; in a
-    // cell's namespace a mount of its device counts too.
-    bool used = overlay_uses(own, root);
-    for (const auto& text : others)
-      used = used || overlay_uses(text, root) || text.find(" " + majmin + " ") != std::string::npos;
+  for (const auto& root : mounted) {
+    bool used = false;
+    for (const auto& t : tables) used = used || overlay_uses(t, root);
     if (!used && umount2(root.c_str(), MNT_DETACH) != 0) fail_errno(kStep, "umount " + root);
   }
 }
 
-std::string mount_cell_root(const std::string& image_root, const std::string& dir) {
+std::string mount_cell_root(const std::vector<std::string>& lowers, const std::string& dir) {
   for (const char* d : {"", "/upper", "/work", "/root"}) mkdir_p(dir + d, 0755, kStep);
-  std::string opts = "lowerdir=" + image_root + ",upperdir=" + dir + "/upper,workdir=" + dir + "/work";
-  if (mount("overlay", (dir + "/root").c_str(), "overlay", MS_NODEV, opts.c_str()) != 0)
+  // One lowerdir+ per layer (the mount API): no limit of one page of
+  // options on how many layers an image has.
+  UniqueFd fs(rootfs::fsopen("overlay", FSOPEN_CLOEXEC));
+  if (!fs) fail_errno(kStep, "fsopen overlay");
+  auto set = [&](const char* key, const std::string& value) {
+    if (rootfs::fsconfig(fs.get(), FSCONFIG_SET_STRING, key, value.c_str(), 0) != 0)
+      fail_errno(kStep, std::string("overlay ") + key + "=" + value);
+  };
+  for (const auto& l : lowers) set("lowerdir+", l);
+  set("upperdir", dir + "/upper");
+  set("workdir", dir + "/work");
+  if (rootfs::fsconfig(fs.get(), FSCONFIG_CMD_CREATE, nullptr, nullptr, 0) != 0)
+    fail_errno(kStep, "create the overlay for " + dir);
+  UniqueFd m(rootfs::fsmount(fs.get(), FSMOUNT_CLOEXEC, MOUNT_ATTR_NODEV));
+  if (!m) fail_errno(kStep, "fsmount the overlay for " + dir);
+  if (rootfs::move_mount(m.get(), "", AT_FDCWD, (dir + "/root").c_str(), MOVE_MOUNT_F_EMPTY_PATH) != 0)
     fail_errno(kStep, "mount overlay on " + dir + "/root");
   return dir + "/root";
 }

@@ -49,7 +49,6 @@ Reference parse_reference(const std::string& source, const std::string& base);
 // directory the caller removes); with `metadata_only`, an archive's large
 // files (its layers) are left out, enough to check and identify the image
 // but not to unpack it. Not for Kind::directory.
-Image open_image(const Reference& ref, const std::string& source, const std::string& work,
-                 bool metadata_only = false);
+Image open_image(const Reference& ref, const std::string& source, const std::string& work, bool metadata_only = false);
 
 }  // namespace nohype::image

@@ -43,13 +43,62 @@ std::string images_dir() {
   return d && *d ? d : "/var/lib/nohype/images";
 }
 
+namespace {
+
+// Layer i of `img` in the store (unpacked over the layers below it, which
+// `lowers` holds mounted, top first), then mounted. Returns its root.
+std::string layer_root(const Image& img, size_t i, const std::vector<std::string>& lowers) {
+  std::string dir = layers_dir() + "/" + *sha256_hex(img.layers[i].digest);
+  if (!path_exists(dir + "/erofs.sha256")) {
+    std::error_code ec;
+    std::filesystem::remove_all(dir, ec);  // a build that did not finish
+    mkdir_p(layers_dir(), 0755, kStep);
+    ScratchDir tmp("layer");
+    unpack_layer(img, i, tmp.path() + "/rootfs", lowers);
+    make_erofs(tmp.path());
+    if (rename(tmp.path().c_str(), dir.c_str()) != 0) fail_errno(kStep, "rename into " + dir);
+    tmp.keep();
+  }
+  return mount_sealed(dir);
+}
+
+// The image's layers, built where the store lacks them, then mounted; top
+// first. Writes ID_DIR once they all checked out.
+std::vector<std::string> mount_layers(const Reference& ref, const std::string& source, const Image& img,
+                                      const std::string& id_dir) {
+  std::vector<std::string> layers;
+  if (path_exists(id_dir + "/layers.json")) {
+    auto keys = parse_json(read_file(id_dir + "/layers.json", kStep), kStep, id_dir + "/layers.json");
+    for (const auto& k : keys) layers.insert(layers.begin(), mount_sealed(layers_dir() + "/" + k.get<std::string>()));
+    return layers;
+  }
+  std::error_code ec;
+  std::filesystem::remove_all(id_dir, ec);  // an older layout, or an unfinished one
+  ScratchDir full("work");
+  Image whole = open_image(ref, source, full.path());
+  if (whole.id != img.id) fail(kStep, source + ": changed while it was read (" + img.id + ", then " + whole.id + ")");
+  nlohmann::json keys = nlohmann::json::array();
+  for (size_t i = 0; i < whole.layers.size(); ++i) {
+    layers.insert(layers.begin(), layer_root(whole, i, layers));
+    keys.push_back(*sha256_hex(whole.layers[i].digest));
+  }
+  ScratchDir tmp("image");
+  write_file_atomic(tmp.path() + "/config.json", whole.config.dump(2) + "\n", kStep, 0600);
+  write_file_atomic(tmp.path() + "/layers.json", keys.dump() + "\n", kStep, 0600);
+  if (rename(tmp.path().c_str(), id_dir.c_str()) != 0) fail_errno(kStep, "rename into " + id_dir);
+  tmp.keep();
+  return layers;
+}
+
+}  // namespace
+
 Resolved resolve(const std::string& source, const std::string& base) {
   Reference ref = parse_reference(source, base);
   if (ref.kind == Kind::directory) {
     struct stat st;
     if (stat(ref.path.c_str(), &st) != 0 || !S_ISDIR(st.st_mode))
       fail(kStep, source + ": " + ref.path + " is not a rootfs directory");
-    return {ref.path, nullptr, ""};
+    return {ref.path, nullptr, "", {}};
   }
   std::string dir = images_dir();
   mkdir_p(dir, 0700, kStep);
@@ -62,23 +111,15 @@ Resolved resolve(const std::string& source, const std::string& base) {
   Image img = open_image(ref, source, work.path(), true);
   enforce_policy(ref, img);  // before anything is unpacked, and again at every create
   std::string id_dir = dir + "/" + *sha256_hex(img.id);
-  if (!path_exists(id_dir + "/erofs.sha256")) {
-    std::error_code ec;
-    std::filesystem::remove_all(id_dir, ec);  // an unpack of an older layout
-    ScratchDir full("work");
-    Image whole = open_image(ref, source, full.path());
-    if (whole.id != img.id) fail(kStep, source + ": changed while it was read (" + img.id + ", then " + whole.id + ")");
-    img = whole;
-    ScratchDir tmp("unpack");
-    unpack_layers(img, tmp.path() + "/rootfs");
-    make_erofs(tmp.path());
-    write_file_atomic(tmp.path() + "/config.json", img.config.dump(2) + "\n", kStep, 0600);
-    if (rename(tmp.path().c_str(), id_dir.c_str()) != 0) fail_errno(kStep, "rename into " + id_dir);
-    tmp.keep();
-    chmod(id_dir.c_str(), 0755);  // the root is reachable by cells' unprivileged users
+  Resolved r{"", nullptr, img.id, {}};
+  try {
+    r.layers = mount_layers(ref, source, img, id_dir);
+  } catch (...) {
+    release_unused_locked();  // layers mounted for this image before it failed
+    throw;
   }
-  std::string root = mount_image(id_dir);
-  return {root, parse_json(read_file(id_dir + "/config.json", kStep), kStep, id_dir), img.id};
+  r.config = parse_json(read_file(id_dir + "/config.json", kStep), kStep, id_dir);
+  return r;
 }
 
 }  // namespace nohype::image

@@ -1,12 +1,14 @@
-// Unpacked images, one directory per image id under $NOHYPE_IMAGES_DIR
-// (default /var/lib/nohype/images, root-only): ID-HEX/image.erofs, its
-// digest, ID-HEX/config.json and ID-HEX/root, where it is mounted (mount.h). An image is unpacked once, into a temporary
-// directory renamed into place only when every layer checked out, so a
+// The image store under $NOHYPE_IMAGES_DIR (default /var/lib/nohype/images,
+// root-only): ID-HEX/config.json and ID-HEX/layers.json per image (ID: the
+// manifest digest), and layers/LAYER-HEX/ per layer, shared by every image
+// that has it (mount.h). Each is made once, under a lock, in a temporary
+// directory renamed into place only when every step checked out, so a
 // failed or interrupted unpack leaves nothing a later create could use.
 #pragma once
 
 #include <nlohmann/json.hpp>
 #include <string>
+#include <vector>
 
 namespace nohype::image {
 
@@ -29,9 +31,10 @@ class ScratchDir {
 };
 
 struct Resolved {
-  std::string rootfs;     // a directory to use as a cell's (read-only) root
-  nlohmann::json config;  // the image config; null for a plain directory
-  std::string id;         // "" for a plain directory
+  std::string rootfs;               // a plain directory: the cell's (read-only) root
+  nlohmann::json config;            // the image config; null for a plain directory
+  std::string id;                   // "" for a plain directory
+  std::vector<std::string> layers;  // an image: its mounted layers, top first
 };
 
 // `source`: see source.h; `base` anchors relative paths.

@@ -7,6 +7,8 @@
 #include <sys/xattr.h>
 #include <unistd.h>
 
+#include <cstring>
+#include <functional>
 #include <set>
 #include <vector>
 
@@ -53,9 +55,75 @@ std::string dirname_of(const std::string& rel) {
 }
 std::string basename_of(const std::string& rel) { return rel.substr(rel.rfind('/') + 1); }
 
+// A regular file at `rel` as the overlay of `lowers` (top first) shows it,
+// opened for reading; an invalid fd when a whiteout, an opaque directory or
+// a non-directory parent hides it, or no layer has it.
+UniqueFd find_in_lowers(const std::vector<int>& lowers, const std::string& rel) {
+  auto is_whiteout = [](const struct stat& st) { return S_ISCHR(st.st_mode) && st.st_rdev == makedev(0, 0); };
+  for (int lower : lowers) {
+    UniqueFd cur(openat(lower, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+    bool opaque = false, hidden = false;
+    std::string dir = dirname_of(rel);
+    for (const auto& c : dir.empty() ? std::vector<std::string>{} : split(dir, '/')) {
+      struct stat st;
+      if (fstatat(cur.get(), c.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) {
+        hidden = opaque;
+        cur.reset();
+        break;
+      }
+      if (!S_ISDIR(st.st_mode)) return UniqueFd();  // a whiteout or a file hides what is below
+      cur.reset(openat(cur.get(), c.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+      if (!cur) return UniqueFd();
+      char v[2];
+      opaque = opaque || (fgetxattr(cur.get(), "trusted.overlay.opaque", v, sizeof v) == 1 && v[0] == 'y');
+    }
+    if (hidden) return UniqueFd();
+    if (!cur) continue;
+    struct stat st;
+    std::string base = basename_of(rel);
+    if (fstatat(cur.get(), base.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) {
+      if (opaque) return UniqueFd();
+      continue;
+    }
+    if (is_whiteout(st) || !S_ISREG(st.st_mode)) return UniqueFd();
+    return UniqueFd(openat(cur.get(), base.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC));
+  }
+  return UniqueFd();
+}
+
+// One file's bytes, owner, mode, xattrs and times, into a new file at
+// `base` in `dir`.
+void copy_file(int from, int dir, const std::string& base, const std::string& what) {
+  struct stat st;
+  if (fstat(from, &st) != 0) fail_errno(kStep, what + ": stat");
+  UniqueFd to(openat(dir, base.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600));
+  if (!to) fail_errno(kStep, what + ": create");
+  char buf[1 << 16];
+  ssize_t n;
+  while ((n = read(from, buf, sizeof buf)) > 0)
+    if (!write_all(to.get(), buf, static_cast<size_t>(n))) fail_errno(kStep, what + ": write");
+  if (n < 0) fail_errno(kStep, what + ": read");
+  if (fchown(to.get(), st.st_uid, st.st_gid) != 0 || fchmod(to.get(), st.st_mode & 07777) != 0)
+    fail_errno(kStep, what + ": chown/chmod");
+  char names[4096];
+  ssize_t len = flistxattr(from, names, sizeof names);
+  for (ssize_t i = 0; i > -1 && i < len; i += static_cast<ssize_t>(strlen(names + i)) + 1) {
+    char value[4096];
+    ssize_t vn = fgetxattr(from, names + i, value, sizeof value);
+    if (vn >= 0 && fsetxattr(to.get(), names + i, value, static_cast<size_t>(vn), 0) != 0)
+      fail_errno(kStep, what + ": set xattr " + (names + i));
+  }
+  timespec ts[2] = {st.st_atim, st.st_mtim};
+  futimens(to.get(), ts);
+}
+
 class Applier {
  public:
   Applier(int root, const std::string& source) : root_(root), source_(source) {}
+  // One layer on its own, in the kernel overlay's format, over `lowers`
+  // (the layers below, top first, read only for hardlinks into them).
+  Applier(int root, const std::string& source, std::vector<int> lowers)
+      : root_(root), source_(source), overlay_(true), lowers_(std::move(lowers)) {}
 
   void layer(const Layer& l) {
     where_ = source_ + ": " + l.label;
@@ -132,6 +200,9 @@ class Applier {
     if (base.rfind(kWhiteout, 0) == 0) {
       UniqueFd p = parent(rel);
       remove_any(p.get(), base.substr(4));
+      // The overlay's whiteout: a 0:0 character device hides the name below.
+      if (overlay_ && mknodat(p.get(), base.substr(4).c_str(), S_IFCHR, makedev(0, 0)) != 0)
+        bad(rel, "make whiteout", errno);
       return;
     }
     this_layer_.insert(rel);
@@ -205,6 +276,10 @@ class Applier {
     UniqueFd d = walk(dir_rel, true, dir_rel + "/" + kOpaque);
     UniqueFd rd(openat(d.get(), ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC));
     if (!rd) bad(dir_rel, "open opaque directory", errno);
+    if (overlay_) {  // the overlay hides lower layers' entries itself
+      if (fsetxattr(rd.get(), "trusted.overlay.opaque", "y", 1, 0) != 0) bad(dir_rel, "mark opaque", errno);
+      return;
+    }
     std::vector<std::string> names;
     if (DIR* ds = fdopendir(dup(rd.get()))) {
       while (dirent* e = readdir(ds))
@@ -225,9 +300,20 @@ class Applier {
   void hardlink(int dir, const std::string& base, const std::string& rel, const char* target) {
     std::string trel = clean_path(std::string("/") + target).substr(1);
     if (trel.empty()) bad(rel, "hardlink to the root");
-    UniqueFd tdir = walk(dirname_of(trel), false, rel);
     std::string tbase = basename_of(trel);
     struct stat tst;
+    if (overlay_) {
+      // Not in this layer: a copy of the lower layers' file (an overlay layer
+      // cannot link across layers).
+      if (!find_in_lowers({root_}, trel)) {  // component by component, following nothing
+        UniqueFd from = find_in_lowers(lowers_, trel);
+        if (!from) bad(rel, "hardlink to " + trel + ", which does not exist");
+        remove_any(dir, base);
+        copy_file(from.get(), dir, base, where_ + ": " + rel);
+        return;
+      }
+    }
+    UniqueFd tdir = walk(dirname_of(trel), false, rel);
     if (fstatat(tdir.get(), tbase.c_str(), &tst, AT_SYMLINK_NOFOLLOW) != 0)
       bad(rel, "hardlink to " + trel + ", which does not exist", errno);
     if (S_ISDIR(tst.st_mode)) bad(rel, "hardlink to a directory (" + trel + ")");
@@ -283,26 +369,52 @@ class Applier {
 
   int root_;
   std::string source_, where_;
+  bool overlay_ = false;
+  std::vector<int> lowers_;
   std::set<std::string> this_layer_;
   std::vector<std::pair<std::string, std::vector<timespec>>> dir_times_;
 };
 
 }  // namespace
 
-void unpack_layers(const Image& img, const std::string& dest) {
+namespace {
+
+// Modes come from the layers, not from our umask.
+void with_dest(const std::string& dest, const std::function<void(int)>& f) {
   if (mkdir(dest.c_str(), 0755) != 0) fail_errno(kStep, "mkdir " + dest);
   UniqueFd root(open(dest.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
   if (!root) fail_errno(kStep, "open " + dest);
-  // Modes come from the layers, not from our umask.
   mode_t old = umask(0);
   try {
-    Applier a(root.get(), img.source);
-    for (const auto& l : img.layers) a.layer(l);
+    f(root.get());
   } catch (...) {
     umask(old);
     throw;
   }
   umask(old);
+}
+
+}  // namespace
+
+void unpack_layers(const Image& img, const std::string& dest) {
+  with_dest(dest, [&](int root) {
+    Applier a(root, img.source);
+    for (const auto& l : img.layers) a.layer(l);
+  });
+}
+
+void unpack_layer(const Image& img, size_t i, const std::string& dest, const std::vector<std::string>& lowers) {
+  std::vector<UniqueFd> fds;
+  std::vector<int> raw;
+  for (const auto& l : lowers) {
+    fds.emplace_back(open(l.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+    if (!fds.back()) fail_errno(kStep, "open lower layer " + l);
+    raw.push_back(fds.back().get());
+  }
+  with_dest(dest, [&](int root) {
+    Applier a(root, img.source, raw);
+    a.layer(img.layers.at(i));
+  });
 }
 
 }  // namespace nohype::image

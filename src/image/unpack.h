@@ -12,6 +12,7 @@
 #pragma once
 
 #include <string>
+#include <vector>
 
 #include "image/source.h"
 
@@ -21,5 +22,12 @@ namespace nohype::image {
 // checked once its last byte is read; on any error the caller removes
 // `dest`. Throws Error("image", "<source>: <layer>: <what>").
 void unpack_layers(const Image& img, const std::string& dest);
+
+// Layer `i` alone into `dest`, in the kernel overlay's format: a whiteout
+// is a 0:0 character device, an opaque directory carries
+// trusted.overlay.opaque=y, and a hardlink to a file of `lowers` (the
+// layers below, mounted, top first) is a copy of it. Stacked as overlay
+// lower directories, such layers show what unpack_layers makes.
+void unpack_layer(const Image& img, size_t i, const std::string& dest, const std::vector<std::string>& lowers);
 
 }  // namespace nohype::image

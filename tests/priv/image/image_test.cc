@@ -22,6 +22,7 @@
 
 #include "common/error.h"
 #include "image/digest.h"
+#include "image/mount.h"
 #include "image/source.h"
 #include "image/store.h"
 #include "image/unpack.h"
@@ -203,6 +204,29 @@ TEST_F(ImageTest, ContainersStorageMatchesTheOverlayAndPodman) {
   expect_same(ours, podman, "podman image mount");
 }
 
+// What cells get: the store's layers, each unpacked on its own in the
+// overlay's format, made an erofs, mounted sealed, and stacked by an overlay
+// per cell. That stack must show what the kernel's overlay of the layers
+// shows; the layers are shared by the three formats' images where their
+// blobs are the same, and released when no overlay uses them.
+TEST_F(ImageTest, StoreLayersStackAsTheKernelsOverlay) {
+  for (std::string src : {"oci:out/oci:test", "oci-archive:out/oci.tar", "docker-archive:out/docker.tar"}) {
+    auto r = image::resolve(src, dir_);
+    ASSERT_EQ(r.layers.size(), 3u) << src;
+    std::string cell = dir_ + "/cell" + std::to_string(++n_);
+    std::string root = image::mount_cell_root(r.layers, cell);
+    expect_same(tree(root), reference_, src + " (store)");
+    image::unmount_cell_root(cell);
+  }
+  // oci: and oci-archive: are the same blobs: three layers; docker-archive's
+  // are named by their uncompressed digests: three more, one shared (plain).
+  size_t layers = 0;
+  for (const auto& e : fs::directory_iterator(dir_ + "/images/layers")) layers += e.is_directory() ? 1 : 0;
+  EXPECT_EQ(layers, 5u);
+  image::release_unused();
+  EXPECT_EQ(sh("grep -F '" + dir_ + "/images/' /proc/self/mountinfo").out, "") << "layers left mounted";
+}
+
 TEST_F(ImageTest, TheHostCanaryIsUntouched) {
   unpack("oci:out/oci:test");
   std::vector<std::string> names;
@@ -257,9 +281,16 @@ TEST_F(ImageTest, AFlippedByteInAnyBlobFailsAndLeavesNothing) {
     f.put('X');
   }
   EXPECT_THROW(image::resolve("docker-archive:" + bad, dir_), Error);
+  // Layers below the bad one that checked out stay, complete and shared;
+  // nothing else, and nothing mounted.
   std::vector<std::string> left;
-  for (const auto& e : fs::directory_iterator(dir_ + "/images")) left.push_back(e.path().filename());
+  for (const auto& e : fs::directory_iterator(dir_ + "/images"))
+    if (e.path().filename() != "layers") left.push_back(e.path().filename());
   EXPECT_TRUE(left.empty()) << left.front();
+  if (fs::exists(dir_ + "/images/layers"))
+    for (const auto& e : fs::directory_iterator(dir_ + "/images/layers"))
+      EXPECT_TRUE(fs::exists(e.path() / "erofs.sha256")) << e.path() << " is half-made";
+  EXPECT_EQ(sh("grep -F '" + dir_ + "/images/' /proc/self/mountinfo").out, "") << "a failed image left a layer mounted";
 }
 
 TEST_F(ImageTest, SourcesAreCheckedBeforeUse) {

@@ -266,9 +266,11 @@ TEST(App, ServicesFromImages) {
   EXPECT_NE(r.err.find("content does not match its digest"), std::string::npos) << r.err;
   EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
   expect_gone(nh, app, {app + "-a", app + "-b"});
-  // Only the good image (a's) stays unpacked; nothing half-made.
+  // Only the good image (a's) stays unpacked, with the layers that checked
+  // out; nothing half-made.
   std::vector<std::string> left;
-  for (const auto& e : std::filesystem::directory_iterator(nh.root() + "/images")) left.push_back(e.path().filename());
+  for (const auto& e : std::filesystem::directory_iterator(nh.root() + "/images"))
+    if (e.path().filename() != "layers") left.push_back(e.path().filename());
   ASSERT_EQ(left.size(), 1u);
   EXPECT_EQ(left.front().size(), 64u) << left.front();
 }
@@ -335,11 +337,11 @@ TEST(App, OnlySignedImagesRun) {
   unsetenv("NOHYPE_POLICY");
 }
 
-// Cells of one image share one read-only root: one erofs mount from a
-// sealed memfd on a read-only loop device, under an overlay per cell. The
-// loop device refuses writes; rewriting the image file on disk changes
+// Cells of one image share its layers: one erofs mount per layer, each from
+// a sealed memfd on a read-only loop device, under an overlay per cell. A
+// loop device refuses writes; rewriting the layers' files on disk changes
 // nothing a cell reads, even with the page cache dropped; and the next mount
-// notices the file changed and refuses it, leaving nothing.
+// notices a file changed and refuses it, leaving nothing.
 TEST(App, ImageRootsAreSharedAndSealed) {
   Nohype nh;
   Bundle b;
@@ -355,17 +357,18 @@ TEST(App, ImageRootsAreSharedAndSealed) {
   Result r = nh({"up", m});
   ASSERT_EQ(r.code, 0) << r.err;
   std::string images = nh.root() + "/images/";
-  // One erofs mount for both cells, and one overlay each.
+  // One erofs mount per layer (three) for both cells, and one overlay each.
   std::string erofs = sh("grep ' - erofs ' /proc/self/mountinfo | grep -F '" + images + "'");
   auto count = [](const std::string& text, const std::string& what) {
     size_t k = 0;
     for (size_t at = text.find(what); at != std::string::npos; at = text.find(what, at + 1)) ++k;
     return k;
   };
-  EXPECT_EQ(count(erofs, " - erofs "), 1u) << erofs;
-  std::string overlays = sh("grep ' - overlay ' /proc/self/mountinfo | grep -F 'lowerdir=" + images + "'");
+  EXPECT_EQ(count(erofs, " - erofs "), 3u) << erofs;
+  std::string overlays = sh("grep ' - overlay ' /proc/self/mountinfo | grep -F '=" + images + "layers/'");
   EXPECT_EQ(count(overlays, " - overlay "), 2u) << overlays;
-  std::string loop = trim_nl(sh("echo '" + erofs + "' | awk '{for(i=1;i<=NF;i++) if($i==\"-\") print $(i+2)}'"));
+  std::string loop =
+      trim_nl(sh("echo '" + erofs + "' | awk '{for(i=1;i<=NF;i++) if($i==\"-\") print $(i+2)}' | head -1"));
   EXPECT_EQ(loop.rfind("/dev/loop", 0), 0u) << erofs;
   std::string sys = "/sys/block/" + loop.substr(5) + "/loop/backing_file";
   EXPECT_EQ(trim_nl(sh("cat " + sys)), "/memfd:nohype-image (deleted)");
@@ -379,10 +382,10 @@ TEST(App, ImageRootsAreSharedAndSealed) {
   }
   std::string before = nh({"exec", app + "-a", "sha256sum", "/bin/busybox"}).out;
   EXPECT_EQ(before.size(), 64u + 2 + 12 + 1) << before;
-  // Rewrite the file on disk, whole, and drop every clean cached page.
-  std::string file = trim_nl(sh("ls " + images + "*/image.erofs"));
-  EXPECT_EQ(sh("dd if=/dev/zero of=" + file +
-               " bs=1M count=4 conv=notrunc status=none; sync; echo 3 > /proc/sys/vm/drop_caches; echo ok"),
+  // Rewrite the files on disk, whole, and drop every clean cached page.
+  EXPECT_EQ(sh("for f in " + images +
+               "layers/*/image.erofs; do dd if=/dev/zero of=$f bs=1M count=4 conv=notrunc status=none; done; "
+               "sync; echo 3 > /proc/sys/vm/drop_caches; echo ok"),
             "ok");
   EXPECT_EQ(nh({"exec", app + "-b", "sha256sum", "/bin/busybox"}).out, before) << "a cell read what changed on disk";
   EXPECT_EQ(nh({"down", "--timeout", "1s", m}).code, 0);
@@ -392,6 +395,7 @@ TEST(App, ImageRootsAreSharedAndSealed) {
   // The next mount hashes the file again, and refuses it.
   r = nh({"up", m});
   EXPECT_NE(r.code, 0);
+  if (r.code == 0) nh({"down", "--timeout", "1s", m});  // so that a failure here leaks nothing
   EXPECT_NE(r.err.find("image.erofs changed since it was made"), std::string::npos) << r.err;
   EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
   expect_gone(nh, app, {app + "-a", app + "-b"});
@@ -445,7 +449,8 @@ std::string get_local(int port, const std::string& path) {
 // firewall, end to end.
 TEST(App, ShopExample) {
   std::string shop = std::string(NOHYPE_SRC) + "/examples/shop";
-  ASSERT_TRUE(std::filesystem::exists(shop + "/shop.tar")) << "build the shop_image target first (scripts/setup.sh does)";
+  ASSERT_TRUE(std::filesystem::exists(shop + "/shop.tar"))
+      << "build the shop_image target first (scripts/setup.sh does)";
   // The shipped manifest with this test's own name, subnet and host port,
   // so it runs beside the demo (the same app, left up by scripts/demo.sh).
   Names n;
@@ -467,7 +472,9 @@ TEST(App, ShopExample) {
   Nohype nh;
   Result r = nh({"up", manifest});
   ASSERT_EQ(r.code, 0) << r.err;
-  // web -> api -> kv, through the published port.
+  // web -> api -> kv, through the published port, once web listens (up
+  // returns when the cells run, not when their programs are ready).
+  for (int i = 0; i < 100 && get_local(port, "/api/health").find("ok") == std::string::npos; ++i) usleep(50000);
   EXPECT_NE(get_local(port, "/").find("</html>"), std::string::npos);
   EXPECT_EQ(get_local(port, "/api/visits"), "{\"visits\":1}");
   EXPECT_EQ(get_local(port, "/api/visits"), "{\"visits\":2}");
