@@ -178,6 +178,11 @@ void release_unused_locked() {
 }
 
 std::string mount_cell_root(const std::vector<std::string>& lowers, const std::string& dir) {
+  // Under the store's lock, and with each layer mounted again if another
+  // app's `down` released it since resolve(): never an overlay of an empty
+  // mount point.
+  UniqueFd lock = lock_store();
+  for (const auto& l : lowers) mount_sealed(l.substr(0, l.rfind('/')));
   for (const char* d : {"", "/upper", "/work", "/root"}) mkdir_p(dir + d, 0755, kStep);
   // One lowerdir+ per layer (the mount API): no limit of one page of
   // options on how many layers an image has.

@@ -26,6 +26,7 @@ std::string mount_sealed(const std::string& dir);
 // A cell's own root: an overlay at DIR/root of `lowers` (mounted layers, top
 // first) whose upper directory (DIR/upper) takes the mount points the
 // cell's mounts need, so a read-only image still takes volumes anywhere.
+// Takes the store's lock, and mounts a layer again if it was released since.
 // Returns DIR/root.
 std::string mount_cell_root(const std::vector<std::string>& lowers, const std::string& dir);
 // Unmounts DIR/root if it is mounted; the caller removes DIR.

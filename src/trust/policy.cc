@@ -34,9 +34,11 @@ std::string string_field(const json& o, const char* key, const std::string& file
 
 void only_keys(const json& o, std::initializer_list<const char*> allowed, const std::string& file,
                const std::string& where) {
-  for (const auto& [k, v] : o.items())
+  for (const auto& item : o.items()) {
+    const std::string& k = item.key();
     if (std::none_of(allowed.begin(), allowed.end(), [&](const char* a) { return k == a; }))
       bad(file, where, "unknown field \"" + k + "\"");
+  }
 }
 
 Identity parse_identity(const json& o, const std::string& file, const std::string& where) {
