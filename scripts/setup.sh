@@ -27,6 +27,10 @@ if [ -n "$missing" ]; then
   apt-get install -y -qq --no-install-recommends $missing >/dev/null
 fi
 
+# CRIU >= 4.1 (checkpoint, restore, migrate): Debian 12's 3.17 fails on this kernel; built from
+# Debian's next release's source, verified against its signed index (scripts/install-criu.sh).
+./scripts/install-criu.sh
+
 build=${NOHYPE_BUILD_DIR:-build}
 cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo ${NOHYPE_CMAKE_ARGS:-} >/dev/null
 ninja -C "$build"

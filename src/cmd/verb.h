@@ -56,6 +56,8 @@ Verb verb_image_inspect();
 Verb verb_image_sign();
 Verb verb_image_verify();
 Verb verb_image_events();
+Verb verb_checkpoint();
+Verb verb_restore();
 Verb verb_up();
 Verb verb_down();
 Verb verb_status();

@@ -35,45 +35,31 @@
 
 namespace nohype::runtime {
 
-namespace {
-
-// Undoes a half-made container: whatever create made, in reverse.
-struct Rollback {
-  const Store& store;
-  std::string id;
-  bool dir = false;
-  cgroups::Manager* cg = nullptr;
-  bool cg_created = false;
-  pid_t pid = -1;
-  bool cell = false;  // holds a reservation in the partition table
-  bool committed = false;
-
-  ~Rollback() {
-    if (committed) return;
-    if (pid > 0) {
-      ::kill(pid, SIGKILL);
-      waitpid(pid, nullptr, WNOHANG);
-    }
-    try {
-      if (cg && cg_created) {
-        for (pid_t p : cg->pids()) ::kill(p, SIGKILL);
-        cg->destroy();
-      }
-    } catch (const Error& e) {
-      log::warn(std::string("cleanup: ") + e.what());
-    }
-    try {
-      if (cell) release_cell(store, id);
-    } catch (const Error& e) {
-      log::warn(std::string("cleanup: ") + e.what());
-    }
-    try {
-      if (dir) store.remove(id);
-    } catch (const Error& e) {
-      log::warn(std::string("cleanup: ") + e.what());
-    }
+Rollback::~Rollback() {
+  if (committed) return;
+  if (pid > 0) {
+    ::kill(pid, SIGKILL);
+    waitpid(pid, nullptr, WNOHANG);
   }
-};
+  try {
+    if (cg && cg_created) {
+      for (pid_t p : cg->pids()) ::kill(p, SIGKILL);
+      cg->destroy();
+    }
+  } catch (const Error& e) {
+    log::warn(std::string("cleanup: ") + e.what());
+  }
+  try {
+    if (cell) release_cell(store, id);
+  } catch (const Error& e) {
+    log::warn(std::string("cleanup: ") + e.what());
+  }
+  try {
+    if (dir) store.remove(id);
+  } catch (const Error& e) {
+    log::warn(std::string("cleanup: ") + e.what());
+  }
+}
 
 // Devices every container needs; allowed in the devices cgroup after the
 // spec's own rules (runc's AllowedDevices), plus the nodes the spec creates.
@@ -97,17 +83,21 @@ void add_default_device_rules(nlohmann::json& res, const oci::Spec& spec) {
     if (d.type == "c" || d.type == "b" || d.type == "u") allow(d.type == "b" ? "b" : "c", d.major, d.minor, "rwm");
 }
 
-// The host id that container id `id` maps to (the id itself if unmapped).
-uint32_t host_id(const std::vector<oci::IdMapping>& map, uint32_t id) {
-  for (const auto& m : map)
-    if (id >= m.container_id && id - m.container_id < m.size) return m.host_id + (id - m.container_id);
-  return id;
-}
+namespace {}  // namespace
 
 void write_pid_file(const std::string& path, pid_t pid) {
   if (path.empty()) return;
   // Next to the target and renamed over it, so readers never see a partial pid.
   write_file_atomic(path, std::to_string(pid), "pid file", 0644);
+}
+
+namespace {
+
+// The host id that container id `id` maps to (the id itself if unmapped).
+uint32_t host_id(const std::vector<oci::IdMapping>& map, uint32_t id) {
+  for (const auto& m : map)
+    if (id >= m.container_id && id - m.container_id < m.size) return m.host_id + (id - m.container_id);
+  return id;
 }
 
 const std::vector<std::string> kV1Controllers = {"cpu",      "cpuacct",    "cpuset", "memory",  "devices",

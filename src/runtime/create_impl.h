@@ -1,6 +1,7 @@
 // The shared core of create, run and profile learn (runtime-internal).
 #pragma once
 
+#include "cgroups/manager.h"
 #include "common/timing.h"
 #include "launch/plan.h"
 #include "launch/spawn.h"
@@ -16,6 +17,24 @@ struct Created {
   launch::Spawned spawned;
   UniqueFd tty;  // our end of the console socket when `run` relays the terminal itself
 };
+
+// Undoes a half-made container: whatever create (or restore) made, in reverse.
+struct Rollback {
+  const Store& store;
+  std::string id;
+  bool dir = false;
+  cgroups::Manager* cg = nullptr;
+  bool cg_created = false;
+  pid_t pid = -1;
+  bool cell = false;  // holds a reservation in the partition table
+  bool committed = false;
+  ~Rollback();
+};
+
+// Devices every container needs, added to the spec's device rules (runc's
+// AllowedDevices), plus the nodes the spec creates.
+void add_default_device_rules(nlohmann::json& res, const oci::Spec& spec);
+void write_pid_file(const std::string& path, pid_t pid);
 
 // Parses, admits, spawns and saves the container (CreateOptions::learn
 // swaps in the recording filter).

@@ -198,3 +198,42 @@ MinisignVerdict minisign_verify(const MinisignPublicKey& key, const std::string&
 }
 
 }  // namespace nohype::trust
+
+namespace nohype::trust {
+
+MinisignKeyPair minisign_generate() {
+  init_sodium();
+  MinisignKeyPair kp;
+  randombytes_buf(kp.pub.keynum.data(), kp.pub.keynum.size());
+  kp.sec.keynum = kp.pub.keynum;
+  crypto_sign_keypair(kp.pub.pk.data(), kp.sec.sk.data());
+  return kp;
+}
+
+std::string minisign_public_file(const MinisignPublicKey& k) {
+  std::string raw = "Ed";
+  raw.append(reinterpret_cast<const char*>(k.keynum.data()), k.keynum.size());
+  raw.append(reinterpret_cast<const char*>(k.pk.data()), k.pk.size());
+  return "untrusted comment: minisign public key " + k.id() + "\n" +
+         base64(reinterpret_cast<const unsigned char*>(raw.data()), raw.size()) + "\n";
+}
+
+std::string minisign_secret_file(const MinisignSecretKey& k) {
+  std::string raw = std::string("Ed") + std::string(2, '\0') + "B2" + std::string(32 + 8 + 8, '\0');
+  raw.append(reinterpret_cast<const char*>(k.keynum.data()), k.keynum.size());
+  raw.append(reinterpret_cast<const char*>(k.sk.data()), k.sk.size());
+  unsigned char sum[kChecksumBytes];
+  crypto_generichash_state st;
+  crypto_generichash_init(&st, nullptr, 0, sizeof sum);
+  crypto_generichash_update(&st, reinterpret_cast<const unsigned char*>("Ed"), 2);
+  crypto_generichash_update(&st, k.keynum.data(), k.keynum.size());
+  crypto_generichash_update(&st, k.sk.data(), k.sk.size());
+  crypto_generichash_final(&st, sum, sizeof sum);
+  raw.append(reinterpret_cast<const char*>(sum), sizeof sum);
+  std::string out = "untrusted comment: minisign secret key (unencrypted)\n" +
+                    base64(reinterpret_cast<const unsigned char*>(raw.data()), raw.size()) + "\n";
+  sodium_memzero(raw.data(), raw.size());
+  return out;
+}
+
+}  // namespace nohype::trust

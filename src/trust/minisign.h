@@ -47,3 +47,17 @@ MinisignVerdict minisign_verify(const MinisignPublicKey& key, const std::string&
                                 const std::string& signature_text);
 
 }  // namespace nohype::trust
+
+namespace nohype::trust {
+
+// A new key pair, and the files minisign writes for it (the secret key
+// unencrypted, as `minisign -G -W` makes it, with its checksum).
+struct MinisignKeyPair {
+  MinisignPublicKey pub;
+  MinisignSecretKey sec;
+};
+MinisignKeyPair minisign_generate();
+std::string minisign_public_file(const MinisignPublicKey& k);
+std::string minisign_secret_file(const MinisignSecretKey& k);
+
+}  // namespace nohype::trust

@@ -1,0 +1,54 @@
+#!/bin/bash
+# install-criu.sh: CRIU >= 4.1 for checkpoint, restore and migrate.
+# Debian 12's criu 3.17 fails on newer kernels ("Unexpected rt vDSO area
+# bounds": the [vvar_vclock] mapping is handled from CRIU 4.1). Debian's next
+# release packages criu 4.1.1; this builds that source on Debian 12:
+#   - the archive is the one apt is configured with (no host is named here);
+#   - the chain of trust is Debian's: InRelease verified with gpgv against
+#     debian-archive-keyring, Sources.xz checked against InRelease, the
+#     tarball checked against Sources;
+#   - `make criu` only (no plugins, no docs), installed under $PREFIX.
+# Skips everything when a CRIU >= 4.1 is already there. Idempotent; root.
+set -euo pipefail
+PREFIX=${NOHYPE_CRIU_PREFIX:-/opt/nohype/criu}
+SUITE=trixie VERSION=4.1.1
+good() { "$1" --version 2>/dev/null | awk '/^Version:/ { split($2, v, "."); exit !(v[1] > 4 || (v[1] == 4 && v[2] >= 1)) }'; }
+for c in "$PREFIX/sbin/criu" "$(command -v criu || true)"; do
+  if [ -n "$c" ] && [ -x "$c" ] && good "$c"; then echo "install-criu.sh: $c is good ($("$c" --version | head -1))"; exit 0; fi
+done
+
+deps="pkg-config libprotobuf-dev libprotobuf-c-dev protobuf-c-compiler protobuf-compiler python3-protobuf
+  libnl-3-dev libnet1-dev libcap-dev libbsd-dev libnftables-dev libgnutls28-dev gpgv xz-utils debian-archive-keyring
+  iptables"
+missing=""
+for p in $deps; do dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"; done
+if [ -n "$missing" ]; then
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get install -y -qq --no-install-recommends $missing >/dev/null
+fi
+
+codename=$(. /etc/os-release && echo "$VERSION_CODENAME")
+mirror=$(apt-get indextargets --format '$(REPO_URI) $(RELEASE) $(LABEL)' | awk -v c="$codename" '$2 == c && $3 == "Debian" { print $1; exit }')
+[ -n "$mirror" ] || { echo "install-criu.sh: apt has no Debian source for $codename" >&2; exit 1; }
+W=$(mktemp -d /var/tmp/nohype-criu.XXXXXX)
+trap 'rm -rf "$W"' EXIT
+fetch() { /usr/lib/apt/apt-helper -qq -o APT::Sandbox::User=root download-file "$1" "$2" ${3:+"SHA256:$3"} >/dev/null; }
+
+fetch "${mirror}dists/$SUITE/InRelease" "$W/InRelease"
+gpgv --keyring /usr/share/keyrings/debian-archive-keyring.gpg --output "$W/Release" "$W/InRelease" 2>/dev/null \
+  || { echo "install-criu.sh: $SUITE's InRelease is not signed by a Debian archive key" >&2; exit 1; }
+sources_sha=$(awk '/^SHA256:/ { s = 1; next } /^[^ ]/ { s = 0 } s && $3 == "main/source/Sources.xz" { print $1 }' "$W/Release")
+fetch "${mirror}dists/$SUITE/main/source/Sources.xz" "$W/Sources.xz" "$sources_sha"
+read -r tar_sha tar_size tar_name dir < <(xzcat "$W/Sources.xz" | awk -v v="$VERSION" '
+  /^Package: / { p = ($2 == "criu") } p && /^Directory: / { d = $2 }
+  p && /^Checksums-Sha256:/ { s = 1; next } p && s && /^ / && $3 == "criu_" v ".orig.tar.xz" { h = $1 " " $2 " " $3 }
+  /^[^ ]/ && !/^Checksums-Sha256:/ { s = 0 } END { if (h) print h, d }')
+[ -n "${tar_sha:-}" ] || { echo "install-criu.sh: no criu $VERSION in $SUITE's Sources" >&2; exit 1; }
+fetch "${mirror}$dir/$tar_name" "$W/$tar_name" "$tar_sha"
+echo "install-criu.sh: building criu $VERSION ($tar_name, sha256 $tar_sha, checked against $SUITE's signed index)"
+tar -xf "$W/$tar_name" -C "$W"
+make -C "$W/criu-$VERSION" -j"$(nproc)" criu >"$W/build.log" 2>&1 || { tail -30 "$W/build.log" >&2; exit 1; }
+install -D -m 0755 "$W/criu-$VERSION/criu/criu" "$PREFIX/sbin/criu"
+good "$PREFIX/sbin/criu" || { echo "install-criu.sh: the built criu does not report >= 4.1" >&2; exit 1; }
+"$PREFIX/sbin/criu" check >/dev/null 2>&1 || echo "install-criu.sh: warning: criu check reports problems on this kernel" >&2
+echo "install-criu.sh: installed $PREFIX/sbin/criu ($("$PREFIX/sbin/criu" --version | head -1))"

@@ -1,0 +1,91 @@
+// nohype checkpoint / restore: runc's verbs, through CRIU (runtime/checkpoint.h).
+#include "runtime/checkpoint.h"
+
+#include "cmd/flags.h"
+#include "cmd/verb.h"
+#include "common/error.h"
+
+namespace nohype::cmd {
+
+namespace {
+
+// Flags runc has that this step does not do yet: refused by name, never ignored.
+const std::vector<std::string> kNotYet = {"lazy-pages",  "page-server", "status-fd", "pre-dump",
+                                          "parent-path", "empty-ns",    "auto-dedup"};
+
+std::vector<Flag> criu_flags(bool restore) {
+  std::vector<Flag> f = {
+      {{"image-path"}, true, "where the CRIU images go (default ./checkpoint)", "DIR"},
+      {{"work-path"}, true, "where CRIU's logs go (default: a private directory, kept on failure)", "DIR"},
+      {{"tcp-established"}, false, "checkpoint and restore established TCP connections"},
+      {{"ext-unix-sk"}, false, "allow external unix sockets"},
+      {{"shell-job"}, false, "allow a process attached to a shell's terminal"},
+      {{"file-locks"}, false, "handle file locks"},
+      {{"manage-cgroups-mode"},
+       true,
+       "accepted for runc's callers; nohype always restores into the cell's new cgroups",
+       "MODE"},
+  };
+  for (const auto& n : kNotYet) f.push_back({{n}, true, "not supported yet", "X"});
+  if (restore) {
+    f.push_back({{"bundle", "b"}, true, "the bundle the cell is restored from (default .)", "DIR"});
+    f.push_back({{"detach", "d"}, false, "return once the cell runs (always so here)"});
+    f.push_back({{"pid-file"}, true, "write the restored init's pid here", "FILE"});
+    f.push_back({{"console-socket"}, true, "accepted for runc's callers; a restored cell keeps its own stdio", "PATH"});
+    f.push_back({{"no-subreaper"}, false, "accepted for runc's callers"});
+    f.push_back({{"no-pivot"}, false, "accepted for runc's callers"});
+  } else {
+    f.push_back({{"leave-running"}, false, "leave the cell running after the checkpoint"});
+  }
+  return f;
+}
+
+runtime::CriuOptions criu_options(const Parsed& p) {
+  for (const auto& n : kNotYet)
+    if (p.has(n)) fail("checkpoint", "--" + n + " is not supported yet");
+  runtime::CriuOptions o;
+  o.image_path = p.get("image-path", "");
+  o.work_path = p.get("work-path", "");
+  o.tcp_established = p.on("tcp-established");
+  o.ext_unix_sk = p.on("ext-unix-sk");
+  o.shell_job = p.on("shell-job");
+  o.file_locks = p.on("file-locks");
+  return o;
+}
+
+}  // namespace
+
+Verb verb_checkpoint() {
+  return {"checkpoint",
+          "[command options] <container-id>",
+          "checkpoint a running container with CRIU; the images are signed with the host's key",
+          criu_flags(false),
+          [](const Parsed& p, const Globals& g) {
+            auto o = criu_options(p);
+            o.leave_running = p.on("leave-running");
+            runtime::checkpoint(store_of(g), p.args[0], o);
+            return 0;
+          },
+          1,
+          1};
+}
+
+Verb verb_restore() {
+  return {"restore",
+          "[command options] <container-id>",
+          "restore a container from a signed checkpoint, admitted to this host's cores and memory",
+          criu_flags(true),
+          [](const Parsed& p, const Globals& g) {
+            runtime::RestoreOptions o;
+            o.criu = criu_options(p);
+            o.id = p.args[0];
+            o.bundle = p.get("bundle", ".");
+            o.pid_file = p.get("pid-file", "");
+            runtime::restore(store_of(g), o);
+            return 0;
+          },
+          1,
+          1};
+}
+
+}  // namespace nohype::cmd

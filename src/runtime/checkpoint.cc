@@ -1,0 +1,378 @@
+#include "runtime/checkpoint.h"
+
+#include <fcntl.h>
+#include <stdlib.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "cells/cpulist.h"
+#include "cells/request.h"
+#include "cells/view.h"
+#include "cgroups/manager.h"
+#include "cgroups/resources.h"
+#include "common/command.h"
+#include "common/error.h"
+#include "common/file.h"
+#include "common/json.h"
+#include "common/strings.h"
+#include "linux/proc.h"
+#include "runtime/cell.h"
+#include "runtime/container.h"
+#include "runtime/create_impl.h"
+#include "runtime/event_log.h"
+#include "runtime/spec_file.h"
+#include "trust/snapshot.h"
+
+namespace nohype::runtime {
+
+namespace {
+
+namespace fs = std::filesystem;
+constexpr const char* kExternals = "nohype-externals.json";
+
+bool criu_ok(const std::string& bin) {
+  if (bin.empty() || access(bin.c_str(), X_OK) != 0) return false;
+  auto r = run_command({bin, "--version"});
+  int major = 0, minor = 0;
+  return r.code == 0 && std::sscanf(r.out.c_str(), "Version: %d.%d", &major, &minor) == 2 &&
+         (major > 4 || (major == 4 && minor >= 1));
+}
+
+struct Mount {
+  std::string id, majmin, root, point, fstype, super;
+};
+
+// /proc/PID/mountinfo: "ID PARENT MAJ:MIN ROOT POINT OPTS [OPTIONAL...] - FSTYPE SOURCE SUPER".
+std::vector<Mount> mounts_of(pid_t pid) {
+  std::vector<Mount> out;
+  std::istringstream in(read_file("/proc/" + std::to_string(pid) + "/mountinfo", "checkpoint"));
+  std::string line;
+  while (std::getline(in, line)) {
+    auto f = split(line, ' ');
+    size_t dash = 6;
+    while (dash < f.size() && f[dash] != "-") ++dash;
+    if (f.size() < 5 || dash + 3 >= f.size() + 1) continue;
+    out.push_back({f[0], f[2], f[3], f[4], f[dash + 1], dash + 3 < f.size() ? f[dash + 3] : ""});
+  }
+  return out;
+}
+
+// The mounts CRIU cannot find a source for inside the cell's namespace: no
+// other mount there shows the same filesystem at or above their root.
+nlohmann::json externals(pid_t pid, const oci::Spec& spec, const std::string& bundle) {
+  auto ms = mounts_of(pid);
+  nlohmann::json out = nlohmann::json::array();
+  for (const auto& m : ms) {
+    // The root is CRIU's --root; a whole filesystem (proc, sysfs, a tmpfs
+    // and its files) CRIU mounts and fills itself.
+    if (m.point == "/" || m.root == "/") continue;
+    bool inside = false;
+    for (const auto& n : ms)
+      if (&n != &m && n.majmin == m.majmin && (n.root == "/" || m.root == n.root || m.root.rfind(n.root + "/", 0) == 0))
+        inside = true;
+    if (inside) continue;
+    nlohmann::json e = {{"key", m.point}};
+    if (m.fstype == "cgroup" || m.fstype == "cgroup2") {
+      e["kind"] = "cgroup";
+      std::string ctrl;
+      for (const auto& o : split(m.super, ','))
+        if (o != "rw" && o != "ro" && ctrl.empty()) ctrl = o;
+      e["controller"] = m.fstype == "cgroup2" ? "" : ctrl;
+    } else if (m.fstype == "tmpfs" && (m.point.rfind("/proc/", 0) == 0 || m.point.rfind("/sys/", 0) == 0)) {
+      e["kind"] = "view";  // the static discovery view (cells/view.h)
+    } else {
+      std::string source;
+      for (const auto& sm : spec.mounts)
+        if (clean_path(sm.destination) == m.point) source = sm.source;
+      if (source.empty())
+        fail("checkpoint", "the mount at " + m.point + " comes from outside the cell and is not in its config");
+      e["kind"] = "bind";
+      e["source"] = source[0] == '/' ? source : bundle + "/" + source;
+    }
+    out.push_back(e);
+  }
+  return out;
+}
+
+// The init's stdio that lives outside the cell's mounts (the caller's
+// /dev/null, a pipe to conmon's log, ...): CRIU saves them as external files
+// by mount id and inode, and restore hands the restoring caller's in.
+nlohmann::json external_files(pid_t pid) {
+  auto ms = mounts_of(pid);
+  nlohmann::json out = nlohmann::json::array();
+  for (int fd = 0; fd <= 2; ++fd) {
+    std::string base = "/proc/" + std::to_string(pid);
+    auto info = try_read_file(base + "/fdinfo/" + std::to_string(fd));
+    struct stat st;
+    if (!info || stat((base + "/fd/" + std::to_string(fd)).c_str(), &st) != 0) continue;
+    auto at = info->find("mnt_id:");
+    if (at == std::string::npos) continue;
+    unsigned long mnt = std::stoul(info->substr(at + 7));
+    bool inside = false;
+    for (const auto& m : ms) inside = inside || m.id == std::to_string(mnt);
+    if (inside || S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode)) continue;  // pipes: CRIU's own pipe handling
+    char key[64];
+    std::snprintf(key, sizeof key, "file[%lx:%llx]", mnt, static_cast<unsigned long long>(st.st_ino));
+    out.push_back({{"fd", fd}, {"key", key}});
+  }
+  return out;
+}
+
+bool landlocked(const State& st) {
+  if (!st.landlock.is_object()) return false;
+  auto on = [&](const char* k) { return st.landlock.contains(k) && st.landlock[k] != false; };
+  return on("filesystem") || on("network") || (st.landlock.contains("scope") && !st.landlock["scope"].empty());
+}
+
+// What to tell the user from a CRIU log: the last error before CRIU gave up
+// (what follows is cleanup noise).
+std::string criu_error(const std::string& log) {
+  std::string last;
+  if (auto text = try_read_file(log)) {
+    std::istringstream in(*text);
+    std::string line;
+    while (std::getline(in, line)) {
+      if (line.find("FAILED") != std::string::npos && !last.empty()) break;
+      if (line.find("Error") != std::string::npos) last = line;
+    }
+  }
+  return last.empty() ? "see " + log : last + " (" + log + ")";
+}
+
+// A work directory: the user's, or a private one removed afterwards.
+struct WorkDir {
+  std::string path;
+  bool own = false;
+  explicit WorkDir(const std::string& given) {
+    if (!given.empty()) {
+      path = given;
+      mkdir_p(path, 0700, "checkpoint");
+      return;
+    }
+    path = "/var/tmp/nohype-criu-XXXXXX";
+    if (!mkdtemp(path.data())) fail_errno("checkpoint", "mkdtemp " + path);
+    own = true;
+  }
+  ~WorkDir() {
+    std::error_code ec;
+    if (own) fs::remove_all(path, ec);
+  }
+};
+
+void add_flags(std::vector<std::string>& argv, const CriuOptions& o) {
+  if (o.tcp_established) argv.push_back("--tcp-established");
+  if (o.ext_unix_sk) argv.push_back("--ext-unix-sk");
+  if (o.shell_job) argv.push_back("--shell-job");
+  if (o.file_locks) argv.push_back("--file-locks");
+}
+
+std::string absolute(const std::string& p) {
+  return p.empty() || p[0] == '/' ? p : fs::absolute(p).lexically_normal().string();
+}
+
+}  // namespace
+
+std::string criu_binary() {
+  std::vector<std::string> tried;
+  const char* env = getenv("NOHYPE_CRIU");
+  for (std::string c : {std::string(env ? env : ""), std::string("/opt/nohype/criu/sbin/criu")}) {
+    if (c.empty()) continue;
+    if (criu_ok(c)) return c;
+    tried.push_back(c);
+  }
+  auto which = run_command({"/bin/sh", "-c", "command -v criu"});
+  std::string onpath = which.code == 0 ? which.out.substr(0, which.out.find('\n')) : "";
+  if (criu_ok(onpath)) return onpath;
+  if (!onpath.empty()) tried.push_back(onpath);
+  fail("checkpoint", "no CRIU >= 4.1 (tried: " + (tried.empty() ? std::string("none") : join(tried, ", ")) +
+                         "); scripts/install-criu.sh builds one");
+}
+
+void checkpoint(const Store& store, const std::string& id, const CriuOptions& o) {
+  std::string criu = criu_binary();
+  std::string img = absolute(o.image_path.empty() ? "checkpoint" : o.image_path);
+  State st;
+  {
+    Lock lock = store.lock(id);
+    st = store.must_load(id);
+    if (status_of(st) != Status::running)
+      fail("checkpoint", "container \"" + id + "\" is " + status_name(status_of(st)) + ", not running");
+    if (landlocked(st))
+      fail("checkpoint", "container \"" + id +
+                             "\" runs under a Landlock domain, which CRIU cannot save: it would be restored "
+                             "without it (a cell to be checkpointed runs with org.nohype.landlock=off)");
+    if (path_exists(img) && !fs::is_empty(img)) fail("checkpoint", img + " is not empty");
+    mkdir_p(img, 0700, "checkpoint");
+    oci::Spec spec = load_spec(st.bundle);
+    nlohmann::json ext = externals(st.pid, spec, st.bundle);
+    nlohmann::json files = external_files(st.pid);
+    write_file_atomic(img + "/" + kExternals, nlohmann::json{{"mounts", ext}, {"files", files}}.dump(2) + "\n",
+                      "checkpoint", 0600);
+    WorkDir work(o.work_path);
+    std::vector<std::string> argv = {criu, "dump",     "-t",         std::to_string(st.pid),
+                                     "-D", img,        "--work-dir", work.path,
+                                     "-o", "dump.log", "-v4",        "--manage-cgroups=ignore"};
+    for (const auto& e : ext)
+      argv.push_back("--external=mnt[" + e["key"].get<std::string>() + "]:" + e["key"].get<std::string>());
+    for (const auto& f : files) argv.push_back("--external=" + f["key"].get<std::string>());
+    add_flags(argv, o);
+    if (o.leave_running) argv.push_back("--leave-running");
+    auto r = run_command(argv);
+    if (r.code != 0) {
+      std::string why = criu_error(work.path + "/dump.log");
+      std::error_code ec;
+      fs::remove_all(img, ec);         // no half-made checkpoint
+      if (work.own) work.own = false;  // keep the log the error points at
+      fail("checkpoint", "criu dump of \"" + id + "\": " + why);
+    }
+    trust::sign_tree(img, trust::host_key());
+  }
+  // runc's behaviour: a checkpoint without --leave-running ends the container.
+  if (!o.leave_running) remove(store, id, true);
+}
+
+namespace {
+
+// CRIU in the cell's cgroups, so the processes it restores start there.
+int run_in_cgroup(const std::vector<std::string>& argv, cgroups::Manager& cg) {
+  pid_t pid = fork();
+  if (pid < 0) fail_errno("restore", "fork");
+  if (pid == 0) {
+    try {
+      cg.add_process(getpid());
+    } catch (...) {
+      _exit(126);
+    }
+    std::vector<char*> a;
+    for (const auto& s : argv) a.push_back(const_cast<char*>(s.c_str()));
+    a.push_back(nullptr);
+    // The caller's stdio stays: it becomes the restored init's (--inherit-fd).
+    execv(a[0], a.data());
+    _exit(127);
+  }
+  int status = 0;
+  while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+  }
+  return WIFEXITED(status) ? WEXITSTATUS(status) : 128;
+}
+
+}  // namespace
+
+void restore(const Store& store, const RestoreOptions& o) {
+  Store::check_id(o.id);
+  std::string criu = criu_binary();
+  std::string img = absolute(o.criu.image_path.empty() ? "checkpoint" : o.criu.image_path);
+  std::string bundle = resolve_bundle(o.bundle);
+  oci::Spec spec = load_spec(bundle);
+  std::string where = bundle + "/config.json";
+  // Nothing is made before the images are known to be what this host (or
+  // one it trusts) signed.
+  if (std::string why = trust::verify_tree(img, trust::trusted_keys()); !why.empty()) {
+    nlohmann::json e = {
+        {"time", now_rfc3339()}, {"type", "restore-refused"}, {"id", o.id}, {"images", img}, {"reason", why}};
+    mkdir_p(store.root(), 0700, "restore");
+    std::ofstream(store.root() + "/refused.jsonl", std::ios::app) << e.dump() << "\n";
+    fail("restore", img + ": " + why);
+  }
+  nlohmann::json ext = parse_json(read_file(img + "/" + kExternals, "restore"), "restore", img + "/" + kExternals);
+
+  nlohmann::json res = spec.linux.resources.is_object() ? spec.linux.resources : nlohmann::json::object();
+  add_default_device_rules(res, spec);
+  cgroups::Resources resources = cgroups::parse_resources(res, where);
+  auto cg = cgroups::make_manager(spec.linux.cgroups_path, o.id);
+  cells::Request request = cells::request_of(spec, where);
+
+  Lock lock = store.create(o.id);
+  Rollback rb{store, o.id};
+  rb.dir = true;
+  write_file(store.dir(o.id) + "/config.json", read_file(where, "bundle"), "state write", 0600);
+  rb.cg = cg.get();
+  // Admitted here like any create: this host's cores and memory.
+  rootfs::Plan view;
+  cells::Holder cell = admit_cell(store, o.id, request, resources, *cg, &view);
+  rb.cell = true;
+  rb.cg_created = true;
+  cg->create();
+  cg->apply(resources);
+
+  // The static view, written for the cores this host gave; the other
+  // external mounts from the config and the new cgroups.
+  WorkDir work(o.criu.work_path);
+  std::string viewdir = work.path + "/view";  // bound into the cell, then not needed
+  mkdir_p(viewdir, 0700, "restore");
+  std::string rootfs = spec.root.path[0] == '/' ? spec.root.path : bundle + "/" + spec.root.path;
+  std::vector<std::string> argv = {criu,
+                                   "restore",
+                                   "-D",
+                                   img,
+                                   "--root",
+                                   rootfs,
+                                   "--restore-detached",
+                                   "--mntns-compat-mode",
+                                   "--pidfile",
+                                   work.path + "/restore.pid",
+                                   "-v4",
+                                   "--manage-cgroups=ignore"};
+  int n = 0;
+  for (const auto& f : ext.value("files", nlohmann::json::array()))
+    argv.push_back("--inherit-fd=fd[" + std::to_string(f["fd"].get<int>()) + "]:" + f["key"].get<std::string>());
+  for (const auto& e : ext.value("mounts", nlohmann::json::array())) {
+    std::string key = e.value("key", ""), kind = e.value("kind", ""), to;
+    if (kind == "view") {
+      to = key;  // the host's own file when this host's view has none for it
+      for (const auto& f : view.static_files)
+        if (f.dest == key) {
+          to = viewdir + "/" + std::to_string(n++);
+          write_file(to, f.content, "restore", 0444);
+        }
+    } else if (kind == "cgroup") {
+      to = cg->path_for(e.value("controller", ""));
+      if (to.empty()) fail("restore", img + ": no " + e.value("controller", "") + " cgroup here for " + key);
+    } else {
+      to = e.value("source", "");
+    }
+    argv.push_back("--external=mnt[" + key + "]:" + to);
+  }
+  add_flags(argv, o.criu);
+  argv.insert(argv.end(), {"--work-dir", work.path, "-o", "restore.log"});
+  // CRIU pivots into the root: it must be a mount point, as runc makes it.
+  if (mount(rootfs.c_str(), rootfs.c_str(), nullptr, MS_BIND | MS_REC, nullptr) != 0)
+    fail_errno("restore", "bind " + rootfs + " onto itself");
+  int code = run_in_cgroup(argv, *cg);
+  umount2(rootfs.c_str(), MNT_DETACH);
+  if (code != 0) {
+    work.own = false;  // keep the log the error points at
+    fail("restore", "criu restore of \"" + o.id + "\": " + criu_error(work.path + "/restore.log"));
+  }
+  std::string pidtext = read_file(work.path + "/restore.pid", "restore");
+  pid_t pid = static_cast<pid_t>(std::stol(pidtext));
+  rb.pid = pid;
+  State st;
+  st.id = o.id;
+  st.bundle = bundle;
+  st.rootfs = rootfs;
+  st.created = now_rfc3339();
+  st.owner = getuid();
+  st.annotations = spec.annotations;
+  st.use_fifo = false;
+  st.started = true;
+  st.cores = cells::format_cpu_list(cell.cores);
+  st.memory = cell.memory;
+  auto start = linux::start_time(pid);
+  if (!start) fail("restore", "the restored init exited at once");
+  st.pid = pid;
+  st.pid_start = *start;
+  st.cgroup = cg->save();
+  store.save(st);
+  bind_cell(store, st);
+  write_pid_file(o.pid_file, pid);
+  rb.committed = true;
+}
+
+}  // namespace nohype::runtime

@@ -1,0 +1,43 @@
+// checkpoint / restore (runc's verbs), through CRIU >= 4.1's command line.
+// A checkpoint is a directory of CRIU images plus nohype-externals.json
+// (the cell's mounts that came from outside its mount namespace: static view
+// files, bind mounts, cgroup hierarchies) and a manifest of every file's
+// sha256 signed with the host's key (trust/snapshot.h). `restore` checks that
+// signature first, then admits the cell to this host's partition table like
+// a create (its cores here may differ, and its static view is written for
+// them), and lets CRIU rebuild the processes inside the cell's new cgroups.
+#pragma once
+
+#include <string>
+
+#include "runtime/store.h"
+
+namespace nohype::runtime {
+
+struct CriuOptions {
+  std::string image_path;  // default: ./checkpoint
+  std::string work_path;   // default: the image path
+  bool leave_running = false;
+  bool tcp_established = false;
+  bool ext_unix_sk = false;
+  bool shell_job = false;
+  bool file_locks = false;
+};
+
+// The criu binary nohype drives: $NOHYPE_CRIU, /opt/nohype/criu/sbin/criu
+// (scripts/install-criu.sh), or criu on PATH, whichever first is >= 4.1.
+// Throws Error("checkpoint", ...) naming what was found when none is.
+std::string criu_binary();
+
+void checkpoint(const Store& store, const std::string& id, const CriuOptions& o);
+
+struct RestoreOptions {
+  CriuOptions criu;
+  std::string id;
+  std::string bundle = ".";
+  std::string pid_file;
+  bool detach = true;  // nohype's restore always returns once the cell runs
+};
+void restore(const Store& store, const RestoreOptions& o);
+
+}  // namespace nohype::runtime

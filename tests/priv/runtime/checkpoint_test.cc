@@ -1,0 +1,165 @@
+// Checkpoint and restore through CRIU >= 4.1 (scripts/install-criu.sh): a
+// counter cell keeps counting from where it was, in its own cgroups,
+// admitted again; the images are signed with the host's key and every kind
+// of tampering is refused before anything is made.
+#include <sys/stat.h>
+
+#include <algorithm>
+#include <filesystem>
+#include <fstream>
+#include <functional>
+
+#include "harness.h"
+
+using namespace nohype::test;
+namespace fs = std::filesystem;
+
+namespace {
+
+// The reason to skip, or "" when a CRIU >= 4.1 is there.
+std::string no_criu() {
+  for (std::string c : {"/opt/nohype/criu/sbin/criu", "/usr/sbin/criu"}) {
+    Result r = run({"/bin/sh", "-c", c + " --version 2>/dev/null | head -1"});
+    int major = 0, minor = 0;
+    if (std::sscanf(r.out.c_str(), "Version: %d.%d", &major, &minor) == 2 && (major > 4 || (major == 4 && minor >= 1)))
+      return "";
+  }
+  return "no CRIU >= 4.1 (scripts/install-criu.sh builds one; Debian 12's 3.17 fails on this kernel)";
+}
+
+// A cell that counts in a shell variable (memory) and writes the count to
+// /dev/shm (a tmpfs CRIU saves); Landlock off, which CRIU cannot save.
+struct Counter {
+  Bundle b{{"sh", "-c", "i=0; while true; do i=$((i+1)); echo $i > /dev/shm/count; sleep 0.05; done"}};
+  Counter() {
+    b.config["annotations"]["org.nohype.landlock"] = "off";
+    b.config["annotations"]["org.nohype.memory"] = "64M";
+    b.write();
+  }
+};
+
+int count(const Nohype& nh, const std::string& id) {
+  std::string out = trim_nl(nh({"exec", id, "cat", "/dev/shm/count"}).out);
+  return out.empty() ? -1 : std::stoi(out);
+}
+
+class Checkpoint : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    if (std::string why = no_criu(); !why.empty()) GTEST_SKIP() << why;
+    setenv("NOHYPE_KEYS_DIR", (nh.root() + "/keys").c_str(), 1);
+  }
+  void TearDown() override { unsetenv("NOHYPE_KEYS_DIR"); }
+
+  // The counter, running and counted past 5, checkpointed into img.
+  std::string checkpointed(Counter& c, const std::string& id) {
+    Result r = nh({"run", "-d", "-b", c.b.dir(), id}, "");
+    EXPECT_EQ(r.code, 0) << r.err;
+    for (int i = 0; i < 100 && count(nh, id) < 5; ++i) usleep(20000);
+    std::string img = c.b.dir() + "/img";
+    r = nh({"checkpoint", "--image-path", img, id});
+    EXPECT_EQ(r.code, 0) << r.err;
+    return img;
+  }
+
+  Nohype nh;
+};
+
+TEST_F(Checkpoint, RestoredCellKeepsCountingInItsCell) {
+  Counter c;
+  std::string id = nh.unique_id("ck");
+  std::string img = checkpointed(c, id);
+  EXPECT_FALSE(fs::exists(nh.root() + "/" + id)) << "a checkpoint without --leave-running ends the cell";
+  EXPECT_TRUE(cgroups_named(id).empty()) << "its cgroups went with it";
+  std::string at_dump = trim_nl(run({"/bin/sh", "-c", "ls " + img + " | grep -c '^pages-'"}).out);
+  EXPECT_NE(at_dump, "0") << "CRIU wrote no memory pages";
+  EXPECT_TRUE(fs::exists(img + "/nohype-manifest.txt.minisig"));
+
+  Result r = nh({"restore", "--image-path", img, "-b", c.b.dir(), id});
+  ASSERT_EQ(r.code, 0) << r.err;
+  // The count goes on from the shell's own variable: memory came back.
+  int first = count(nh, id);
+  EXPECT_GE(first, 5) << "the counter restarted";
+  for (int i = 0; i < 100 && count(nh, id) <= first; ++i) usleep(20000);
+  EXPECT_GT(count(nh, id), first) << "the restored cell does not run";
+  // In its new cgroups, admitted with its memory reservation.
+  auto st = nlohmann::json::parse(nh({"state", id}).out);
+  int pid = st["pid"];
+  std::string cg = run({"/bin/cat", "/proc/" + std::to_string(pid) + "/cgroup"}).out;
+  EXPECT_NE(cg.find(id), std::string::npos) << cg;
+  EXPECT_NE(nh({"inspect", id}).out.find("64 MiB reserved"), std::string::npos);
+  EXPECT_EQ(nh({"delete", "--force", id}).code, 0);
+  EXPECT_TRUE(cgroups_named(id).empty());
+}
+
+// Each kind of tampering is refused in one line, before anything is made.
+TEST_F(Checkpoint, TamperedImagesAreRefused) {
+  Counter c;
+  std::string id = nh.unique_id("ct");
+  std::string img = checkpointed(c, id);
+  std::string pages;
+  for (const auto& e : fs::directory_iterator(img))
+    if (e.path().filename().string().rfind("pages-", 0) == 0) pages = e.path().filename();
+  ASSERT_FALSE(pages.empty());
+  std::string other_keys = c.b.dir() + "/other-keys";
+  struct Case {
+    std::string name, why;
+    std::function<void(const std::string&)> damage;
+  } cases[] = {
+      {"flipped page byte", pages + " changed",
+       [&](const std::string& d) {
+         std::fstream f(d + "/" + pages, std::ios::in | std::ios::out | std::ios::binary);
+         f.seekp(100);
+         f.put('\x5a');
+       }},
+      {"file removed", "inventory.img was removed", [](const std::string& d) { fs::remove(d + "/inventory.img"); }},
+      {"file added", "extra.img was added", [](const std::string& d) { std::ofstream(d + "/extra.img") << "x"; }},
+      {"untrusted key", "which this host does not trust",
+       [&](const std::string& d) {
+         // Re-signed, honestly, by another host's key this host never trusted.
+         Result g = run({"/usr/bin/minisign", "-G", "-W", "-p", other_keys + ".pub", "-s", other_keys + ".key"});
+         ASSERT_EQ(g.code, 0) << g.err;
+         Result s = run({"/usr/bin/minisign", "-S", "-s", other_keys + ".key", "-m", d + "/nohype-manifest.txt", "-x",
+                         d + "/nohype-manifest.txt.minisig"});
+         ASSERT_EQ(s.code, 0) << s.err;
+       }},
+  };
+  for (const auto& k : cases) {
+    SCOPED_TRACE(k.name);
+    std::string d = c.b.dir() + "/img-" + std::to_string(&k - cases);
+    fs::remove_all(d);
+    fs::copy(img, d);
+    k.damage(d);
+    Result r = nh({"restore", "--image-path", d, "-b", c.b.dir(), id});
+    EXPECT_NE(r.code, 0);
+    EXPECT_NE(r.err.find("restore: " + d + ": "), std::string::npos) << r.err;
+    EXPECT_NE(r.err.find(k.why), std::string::npos) << r.err;
+    EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
+    EXPECT_FALSE(fs::exists(nh.root() + "/" + id)) << "state left";
+    EXPECT_TRUE(cgroups_named(id).empty()) << "cgroups left";
+  }
+  // Recorded, one line per refusal.
+  std::ifstream log(nh.root() + "/refused.jsonl");
+  int lines = 0;
+  for (std::string l; std::getline(log, l);) lines += l.find("\"restore-refused\"") != std::string::npos;
+  EXPECT_EQ(lines, 4);
+  // The untouched images still restore.
+  Result r = nh({"restore", "--image-path", img, "-b", c.b.dir(), id});
+  EXPECT_EQ(r.code, 0) << r.err;
+  nh({"delete", "--force", id});
+}
+
+// A cell under Landlock is not checkpointed: CRIU would restore it without.
+TEST_F(Checkpoint, LandlockedCellIsRefused) {
+  Bundle b({"sleep", "100"});
+  std::string id = nh.unique_id("cl");
+  ASSERT_EQ(nh({"run", "-d", "-b", b.dir(), id}, "").code, 0);
+  Result r = nh({"checkpoint", "--image-path", b.dir() + "/img", id});
+  EXPECT_NE(r.code, 0);
+  EXPECT_NE(r.err.find("runs under a Landlock domain, which CRIU cannot save"), std::string::npos) << r.err;
+  EXPECT_FALSE(fs::exists(b.dir() + "/img"));
+  EXPECT_EQ(nh({"state", id}).code, 0) << "the cell is untouched";
+  nh({"delete", "--force", id});
+}
+
+}  // namespace
