@@ -5,10 +5,14 @@
 #include <gtest/gtest.h>
 #include <sodium.h>
 
+#include <filesystem>
+#include <fstream>
+
 #include "common/error.h"
 #include "trust/minisign.h"
 #include "trust/policy.h"
 #include "trust/reference.h"
+#include "trust/snapshot.h"
 #include "trust/verify.h"
 
 using namespace nohype::trust;
@@ -141,6 +145,43 @@ TEST(Minisign, SignAndVerifyInMemory) {
   EXPECT_EQ(minisign_verify(key, "x", "garbage").reason, "not a minisign signature file");
   EXPECT_THROW(parse_minisign_public_key("bm90IGEga2V5", "pub"), nohype::Error);
   EXPECT_THROW(minisign_sign(skey, "m", "two\nlines", ""), nohype::Error);
+}
+
+}  // namespace
+
+namespace {
+
+// Signed directories (checkpoint images), in a temporary directory.
+TEST(Snapshot, SignedTreeRefusesEveryChange) {
+  char tmpl[] = "/tmp/nohype-snapshot-XXXXXX";
+  std::string dir = mkdtemp(tmpl);
+  std::filesystem::create_directories(dir + "/sub");
+  std::ofstream(dir + "/pages-1.img") << "memory";
+  std::ofstream(dir + "/sub/x.img") << "x";
+  auto host = minisign_generate(), other = minisign_generate();
+  sign_tree(dir, host);
+  EXPECT_EQ(verify_tree(dir, {host.pub}), "");
+  EXPECT_NE(verify_tree(dir, {other.pub}).find("which this host does not trust"), std::string::npos);
+  EXPECT_EQ(verify_tree(dir, {other.pub, host.pub}), "") << "any trusted key will do";
+  std::ofstream(dir + "/pages-1.img") << "memorY";
+  EXPECT_EQ(verify_tree(dir, {host.pub}), "pages-1.img changed");
+  std::ofstream(dir + "/pages-1.img") << "memory";
+  std::ofstream(dir + "/new.img") << "n";
+  EXPECT_EQ(verify_tree(dir, {host.pub}), "new.img was added");
+  std::filesystem::remove(dir + "/new.img");
+  std::filesystem::remove(dir + "/sub/x.img");
+  EXPECT_EQ(verify_tree(dir, {host.pub}), "sub/x.img was removed");
+  std::ofstream(dir + "/sub/x.img") << "x";
+  EXPECT_EQ(verify_tree(dir, {host.pub}), "");
+  // The manifest itself, edited: its signature no longer holds.
+  std::ofstream(dir + "/nohype-manifest.txt", std::ios::app) << "0000  forged\n";
+  EXPECT_NE(verify_tree(dir, {host.pub}).find("does not verify"), std::string::npos);
+  // Key files round-trip through minisign's formats.
+  auto pub = parse_minisign_public_key(minisign_public_file(host.pub), "pub");
+  auto sec = parse_minisign_secret_key(minisign_secret_file(host.sec), "", "sec");
+  EXPECT_EQ(pub.id(), host.pub.id());
+  EXPECT_TRUE(minisign_verify(pub, "m", minisign_sign(sec, "m", "c", "u")).ok);
+  std::filesystem::remove_all(dir);
 }
 
 }  // namespace
