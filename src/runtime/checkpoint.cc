@@ -116,7 +116,16 @@ nlohmann::json external_files(pid_t pid) {
     unsigned long mnt = std::stoul(info->substr(at + 7));
     bool inside = false;
     for (const auto& m : ms) inside = inside || m.id == std::to_string(mnt);
-    if (inside || S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode)) continue;  // pipes: CRIU's own pipe handling
+    if (S_ISFIFO(st.st_mode)) {
+      // A pipe to the caller (conmon's log, a shell): CRIU saves it; restore
+      // joins the restoring caller's pipe in its place, or writes would fill a
+      // pipe nobody reads.
+      char link[64] = {};
+      if (readlink((base + "/fd/" + std::to_string(fd)).c_str(), link, sizeof link - 1) > 0)
+        out.push_back({{"fd", fd}, {"key", link}, {"pipe", true}});
+      continue;
+    }
+    if (inside || S_ISSOCK(st.st_mode)) continue;
     char key[64];
     std::snprintf(key, sizeof key, "file[%lx:%llx]", mnt, static_cast<unsigned long long>(st.st_ino));
     out.push_back({{"fd", fd}, {"key", key}});
@@ -220,7 +229,8 @@ void checkpoint(const Store& store, const std::string& id, const CriuOptions& o)
                                      "-o", "dump.log", "-v4",        "--manage-cgroups=ignore"};
     for (const auto& e : ext)
       argv.push_back("--external=mnt[" + e["key"].get<std::string>() + "]:" + e["key"].get<std::string>());
-    for (const auto& f : files) argv.push_back("--external=" + f["key"].get<std::string>());
+    for (const auto& f : files)
+      if (!f.value("pipe", false)) argv.push_back("--external=" + f["key"].get<std::string>());
     add_flags(argv, o);
     if (o.leave_running) argv.push_back("--leave-running");
     auto r = run_command(argv);
