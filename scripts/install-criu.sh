@@ -7,19 +7,29 @@
 #   - the chain of trust is Debian's: InRelease verified with gpgv against
 #     debian-archive-keyring, Sources.xz checked against InRelease, the
 #     tarball checked against Sources;
-#   - `make criu` only (no plugins, no docs), installed under $PREFIX.
-# Skips everything when a CRIU >= 4.1 is already there. Idempotent; root.
+#   - one patch of ours (criu-4.1.1-so-pass.patch): Linux 6.16 answers
+#     EOPNOTSUPP to SO_PASSCRED/SO_PASSSEC on inet sockets, which makes 4.1.1
+#     fail to dump any TCP or UDP socket; such sockets cannot have them on;
+#   - `make criu` only (no plugins, no docs), installed under $PREFIX with a
+#     BUILD marker naming the source and the patch.
+# Skips everything when that build, or another CRIU >= 4.1 given as
+# $NOHYPE_CRIU, is already there. Idempotent; root.
 set -euo pipefail
 PREFIX=${NOHYPE_CRIU_PREFIX:-/opt/nohype/criu}
 SUITE=trixie VERSION=4.1.1
+HERE=$(cd "$(dirname "$0")" && pwd)
+PATCH=$HERE/criu-$VERSION-so-pass.patch
+BUILD="criu $VERSION from $SUITE + $(sha256sum "$PATCH" | cut -c1-16)"
 good() { "$1" --version 2>/dev/null | awk '/^Version:/ { split($2, v, "."); exit !(v[1] > 4 || (v[1] == 4 && v[2] >= 1)) }'; }
-for c in "$PREFIX/sbin/criu" "$(command -v criu || true)"; do
-  if [ -n "$c" ] && [ -x "$c" ] && good "$c"; then echo "install-criu.sh: $c is good ($("$c" --version | head -1))"; exit 0; fi
-done
+if [ -x "$PREFIX/sbin/criu" ] && [ "$(cat "$PREFIX/BUILD" 2>/dev/null)" = "$BUILD" ] && good "$PREFIX/sbin/criu"; then
+  echo "install-criu.sh: $PREFIX/sbin/criu is installed ($BUILD)"
+  exit 0
+fi
+if [ -n "${NOHYPE_CRIU:-}" ] && good "$NOHYPE_CRIU"; then echo "install-criu.sh: using $NOHYPE_CRIU"; exit 0; fi
 
 deps="pkg-config libprotobuf-dev libprotobuf-c-dev protobuf-c-compiler protobuf-compiler python3-protobuf
   libnl-3-dev libnet1-dev libcap-dev libbsd-dev libnftables-dev libgnutls28-dev gpgv xz-utils debian-archive-keyring
-  iptables"
+  iptables patch"
 missing=""
 for p in $deps; do dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"; done
 if [ -n "$missing" ]; then
@@ -48,8 +58,10 @@ read -r tar_sha tar_size tar_name dir < <(xzcat "$W/Sources.xz" | awk -v v="$VER
 fetch "${mirror}$dir/$tar_name" "$W/$tar_name" "$tar_sha"
 echo "install-criu.sh: building criu $VERSION ($tar_name, sha256 $tar_sha, checked against $SUITE's signed index)"
 tar -xf "$W/$tar_name" -C "$W"
+patch -d "$W/criu-$VERSION" -p1 -s < "$PATCH"
 make -C "$W/criu-$VERSION" -j"$(nproc)" criu >"$W/build.log" 2>&1 || { tail -30 "$W/build.log" >&2; exit 1; }
 install -D -m 0755 "$W/criu-$VERSION/criu/criu" "$PREFIX/sbin/criu"
+echo "$BUILD" > "$PREFIX/BUILD"
 good "$PREFIX/sbin/criu" || { echo "install-criu.sh: the built criu does not report >= 4.1" >&2; exit 1; }
 "$PREFIX/sbin/criu" check >/dev/null 2>&1 || echo "install-criu.sh: warning: criu check reports problems on this kernel" >&2
 echo "install-criu.sh: installed $PREFIX/sbin/criu ($("$PREFIX/sbin/criu" --version | head -1))"

@@ -149,6 +149,39 @@ TEST_F(Checkpoint, TamperedImagesAreRefused) {
   nh({"delete", "--force", id});
 }
 
+// The service: 64 MiB of memory of known checksum, a counter, and
+// a TCP connection (loopback, inside the cell's network namespace) that a
+// client keeps open across the checkpoint: --tcp-established brings it
+// back, the count goes on over the same connection, the checksum is equal.
+TEST_F(Checkpoint, MemoryAndAnOpenConnectionSurvive) {
+  Bundle b({"sh", "-c", "/counter_probe serve 7070 64 & exec /counter_probe client 7070 /dev/shm/last"});
+  b.config["annotations"]["org.nohype.landlock"] = "off";
+  b.config["annotations"]["org.nohype.memory"] = "256M";
+  b.write();
+  ASSERT_EQ(run({"/bin/cp", COUNTER_PROBE, b.rootfs() + "/counter_probe"}).code, 0);
+  std::string id = nh.unique_id("cn");
+  ASSERT_EQ(nh({"run", "-d", "-b", b.dir(), id}, "").code, 0);
+  auto last = [&] { return trim_nl(nh({"exec", id, "cat", "/dev/shm/last"}).out); };
+  for (int i = 0; i < 200 && (last().empty() || std::stoi(last()) < 10); ++i) usleep(20000);
+  std::string sum_before = trim_nl(nh({"exec", id, "/counter_probe", "ask", "7070", "sum"}).out);
+  ASSERT_NE(sum_before.find(' '), std::string::npos) << sum_before;
+  std::string img = b.dir() + "/img";
+  Result r = nh({"checkpoint", "--tcp-established", "--image-path", img, id});
+  ASSERT_EQ(r.code, 0) << r.err;
+  r = nh({"restore", "--tcp-established", "--image-path", img, "-b", b.dir(), id});
+  ASSERT_EQ(r.code, 0) << r.err;
+  int at_restore = std::stoi(last());
+  for (int i = 0; i < 100 && std::stoi(last()) <= at_restore + 3; ++i) usleep(20000);
+  std::string now = last();
+  EXPECT_EQ(now.find("broken"), std::string::npos) << now;
+  EXPECT_GT(std::stoi(now), at_restore + 3) << "the kept connection carries no more answers";
+  std::string sum_after = trim_nl(nh({"exec", id, "/counter_probe", "ask", "7070", "sum"}).out);
+  EXPECT_EQ(sum_after.substr(sum_after.find(' ')), sum_before.substr(sum_before.find(' ')))
+      << "the 64 MiB changed: " << sum_before << " then " << sum_after;
+  EXPECT_GT(std::stoull(sum_after), std::stoull(sum_before)) << "the counter restarted";
+  nh({"delete", "--force", id});
+}
+
 // A cell under Landlock is not checkpointed: CRIU would restore it without.
 TEST_F(Checkpoint, LandlockedCellIsRefused) {
   Bundle b({"sleep", "100"});
