@@ -1,6 +1,8 @@
 // nohype checkpoint / restore: runc's verbs, through CRIU (runtime/checkpoint.h).
 #include "runtime/checkpoint.h"
 
+#include <cstdio>
+
 #include "cmd/flags.h"
 #include "cmd/verb.h"
 #include "common/error.h"
@@ -82,6 +84,39 @@ Verb verb_restore() {
             o.bundle = p.get("bundle", ".");
             o.pid_file = p.get("pid-file", "");
             runtime::restore(store_of(g), o);
+            return 0;
+          },
+          1,
+          1};
+}
+
+Verb verb_migrate() {
+  std::vector<Flag> flags = {
+      {{"to"}, true, "the target's --root (another nohype root)", "ROOT"},
+      {{"bundle", "b"}, true, "the bundle at the target (default: the source's)", "DIR"},
+      {{"work-path"}, true, "where CRIU's images and logs go (default: a private directory)", "DIR"},
+      {{"tcp-established"}, false, "move established TCP connections"},
+      {{"ext-unix-sk"}, false, "allow external unix sockets"},
+      {{"shell-job"}, false, "allow a process attached to a shell's terminal"},
+      {{"file-locks"}, false, "handle file locks"}};
+  return {"migrate",
+          "--to ROOT [command options] <container-id>",
+          "move a running cell to another root (stop-and-copy) and say how long it was frozen",
+          flags,
+          [](const Parsed& p, const Globals& g) {
+            runtime::MigrateOptions o;
+            o.id = p.args[0];
+            o.to_root = p.get("to", "");
+            if (o.to_root.empty()) fail("migrate", "--to is required");
+            o.bundle = p.get("bundle", "");
+            o.criu.work_path = p.get("work-path", "");
+            o.criu.tcp_established = p.on("tcp-established");
+            o.criu.ext_unix_sk = p.on("ext-unix-sk");
+            o.criu.shell_job = p.on("shell-job");
+            o.criu.file_locks = p.on("file-locks");
+            auto r = runtime::migrate(store_of(g), o);
+            std::printf("migrated %s to %s: frozen %.1f ms, total %.1f ms\n", o.id.c_str(), o.to_root.c_str(),
+                        r.frozen_ms, r.total_ms);
             return 0;
           },
           1,

@@ -22,7 +22,7 @@ const std::vector<Verb>& verbs() {
       verb_update(),       verb_spec(),           verb_features(), verb_inspect(), verb_host(),   verb_profile_learn(),
       verb_profile_show(), verb_profile_import(), verb_up(),       verb_down(),    verb_status(),
       verb_image_unpack(), verb_image_inspect(), verb_image_sign(), verb_image_verify(),
-      verb_image_events(), verb_checkpoint(), verb_restore()};
+      verb_image_events(), verb_checkpoint(), verb_restore(), verb_migrate()};
   return v;
 }
 

@@ -58,6 +58,7 @@ Verb verb_image_verify();
 Verb verb_image_events();
 Verb verb_checkpoint();
 Verb verb_restore();
+Verb verb_migrate();
 Verb verb_up();
 Verb verb_down();
 Verb verb_status();

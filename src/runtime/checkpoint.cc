@@ -25,6 +25,7 @@
 #include "runtime/cell.h"
 #include "runtime/container.h"
 #include "runtime/create_impl.h"
+#include "runtime/criu_impl.h"
 #include "runtime/event_log.h"
 #include "runtime/spec_file.h"
 #include "trust/snapshot.h"
@@ -133,6 +134,8 @@ nlohmann::json external_files(pid_t pid) {
   return out;
 }
 
+}  // namespace
+
 bool landlocked(const State& st) {
   if (!st.landlock.is_object()) return false;
   auto on = [&](const char* k) { return st.landlock.contains(k) && st.landlock[k] != false; };
@@ -154,25 +157,23 @@ std::string criu_error(const std::string& log) {
   return last.empty() ? "see " + log : last + " (" + log + ")";
 }
 
-// A work directory: the user's, or a private one removed afterwards.
-struct WorkDir {
-  std::string path;
-  bool own = false;
-  explicit WorkDir(const std::string& given) {
-    if (!given.empty()) {
-      path = given;
-      mkdir_p(path, 0700, "checkpoint");
-      return;
-    }
-    path = "/var/tmp/nohype-criu-XXXXXX";
-    if (!mkdtemp(path.data())) fail_errno("checkpoint", "mkdtemp " + path);
-    own = true;
+WorkDir::WorkDir(const std::string& given) {
+  if (!given.empty()) {
+    path = given;
+    mkdir_p(path, 0700, "checkpoint");
+    return;
   }
-  ~WorkDir() {
-    std::error_code ec;
-    if (own) fs::remove_all(path, ec);
-  }
-};
+  path = "/var/tmp/nohype-criu-XXXXXX";
+  if (!mkdtemp(path.data())) fail_errno("checkpoint", "mkdtemp " + path);
+  own = true;
+}
+
+WorkDir::~WorkDir() {
+  std::error_code ec;
+  if (own) fs::remove_all(path, ec);
+}
+
+namespace {
 
 void add_flags(std::vector<std::string>& argv, const CriuOptions& o) {
   if (o.tcp_established) argv.push_back("--tcp-established");
@@ -181,11 +182,37 @@ void add_flags(std::vector<std::string>& argv, const CriuOptions& o) {
   if (o.file_locks) argv.push_back("--file-locks");
 }
 
-std::string absolute(const std::string& p) {
+}  // namespace
+
+std::string absolute_path(const std::string& p) {
   return p.empty() || p[0] == '/' ? p : fs::absolute(p).lexically_normal().string();
 }
 
-}  // namespace
+void check_dumpable(const State& st) {
+  if (status_of(st) != Status::running)
+    fail("checkpoint", "container \"" + st.id + "\" is " + status_name(status_of(st)) + ", not running");
+  if (landlocked(st))
+    fail("checkpoint", "container \"" + st.id +
+                           "\" runs under a Landlock domain, which CRIU cannot save: it would be restored "
+                           "without it (a cell to be checkpointed runs with org.nohype.landlock=off)");
+}
+
+std::vector<std::string> dump_args(const std::string& criu, const State& st, const std::string& img,
+                                   const std::string& work, const CriuOptions& o) {
+  oci::Spec spec = load_spec(st.bundle);
+  nlohmann::json ext = externals(st.pid, spec, st.bundle);
+  nlohmann::json files = external_files(st.pid);
+  write_file_atomic(img + "/" + kExternals, nlohmann::json{{"mounts", ext}, {"files", files}}.dump(2) + "\n",
+                    "checkpoint", 0600);
+  std::vector<std::string> argv = {criu, "dump",     "-t",  std::to_string(st.pid),   "-D", img, "--work-dir", work,
+                                   "-o", "dump.log", "-v4", "--manage-cgroups=ignore"};
+  for (const auto& e : ext)
+    argv.push_back("--external=mnt[" + e["key"].get<std::string>() + "]:" + e["key"].get<std::string>());
+  for (const auto& f : files)
+    if (!f.value("pipe", false)) argv.push_back("--external=" + f["key"].get<std::string>());
+  add_flags(argv, o);
+  return argv;
+}
 
 std::string criu_binary() {
   std::vector<std::string> tried;
@@ -205,33 +232,16 @@ std::string criu_binary() {
 
 void checkpoint(const Store& store, const std::string& id, const CriuOptions& o) {
   std::string criu = criu_binary();
-  std::string img = absolute(o.image_path.empty() ? "checkpoint" : o.image_path);
+  std::string img = absolute_path(o.image_path.empty() ? "checkpoint" : o.image_path);
   State st;
   {
     Lock lock = store.lock(id);
     st = store.must_load(id);
-    if (status_of(st) != Status::running)
-      fail("checkpoint", "container \"" + id + "\" is " + status_name(status_of(st)) + ", not running");
-    if (landlocked(st))
-      fail("checkpoint", "container \"" + id +
-                             "\" runs under a Landlock domain, which CRIU cannot save: it would be restored "
-                             "without it (a cell to be checkpointed runs with org.nohype.landlock=off)");
+    check_dumpable(st);
     if (path_exists(img) && !fs::is_empty(img)) fail("checkpoint", img + " is not empty");
     mkdir_p(img, 0700, "checkpoint");
-    oci::Spec spec = load_spec(st.bundle);
-    nlohmann::json ext = externals(st.pid, spec, st.bundle);
-    nlohmann::json files = external_files(st.pid);
-    write_file_atomic(img + "/" + kExternals, nlohmann::json{{"mounts", ext}, {"files", files}}.dump(2) + "\n",
-                      "checkpoint", 0600);
     WorkDir work(o.work_path);
-    std::vector<std::string> argv = {criu, "dump",     "-t",         std::to_string(st.pid),
-                                     "-D", img,        "--work-dir", work.path,
-                                     "-o", "dump.log", "-v4",        "--manage-cgroups=ignore"};
-    for (const auto& e : ext)
-      argv.push_back("--external=mnt[" + e["key"].get<std::string>() + "]:" + e["key"].get<std::string>());
-    for (const auto& f : files)
-      if (!f.value("pipe", false)) argv.push_back("--external=" + f["key"].get<std::string>());
-    add_flags(argv, o);
+    std::vector<std::string> argv = dump_args(criu, st, img, work.path, o);
     if (o.leave_running) argv.push_back("--leave-running");
     auto r = run_command(argv);
     if (r.code != 0) {
@@ -277,7 +287,7 @@ int run_in_cgroup(const std::vector<std::string>& argv, cgroups::Manager& cg) {
 void restore(const Store& store, const RestoreOptions& o) {
   Store::check_id(o.id);
   std::string criu = criu_binary();
-  std::string img = absolute(o.criu.image_path.empty() ? "checkpoint" : o.criu.image_path);
+  std::string img = absolute_path(o.criu.image_path.empty() ? "checkpoint" : o.criu.image_path);
   std::string bundle = resolve_bundle(o.bundle);
   oci::Spec spec = load_spec(bundle);
   std::string where = bundle + "/config.json";

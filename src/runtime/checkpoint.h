@@ -40,4 +40,18 @@ struct RestoreOptions {
 };
 void restore(const Store& store, const RestoreOptions& o);
 
+// `migrate`: moves a running cell to another nohype root (stop-and-copy;
+// why not post-copy yet: migrate.cc).
+struct MigrateOptions {
+  CriuOptions criu;  // image_path unused: images go through a private work dir
+  std::string id;
+  std::string to_root;  // the target's --root
+  std::string bundle;   // at the target; default: the source's
+};
+struct MigrateReport {
+  double frozen_ms = 0;  // from the freeze to the restored cell running
+  double total_ms = 0;   // until the last page arrived (= frozen_ms for stop-and-copy)
+};
+MigrateReport migrate(const Store& from, const MigrateOptions& o);
+
 }  // namespace nohype::runtime

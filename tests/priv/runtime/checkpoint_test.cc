@@ -182,6 +182,37 @@ TEST_F(Checkpoint, MemoryAndAnOpenConnectionSurvive) {
   nh({"delete", "--force", id});
 }
 
+// `migrate` to another nohype root: the same service arrives whole (the
+// checksum, the count, the open connection), the source keeps nothing, and
+// the frozen time is reported.
+TEST_F(Checkpoint, MigrateMovesTheCellToAnotherRoot) {
+  Bundle b({"sh", "-c", "/counter_probe serve 7070 16 & exec /counter_probe client 7070 /dev/shm/last"});
+  b.config["annotations"]["org.nohype.landlock"] = "off";
+  b.config["annotations"]["org.nohype.memory"] = "128M";
+  b.write();
+  ASSERT_EQ(run({"/bin/cp", COUNTER_PROBE, b.rootfs() + "/counter_probe"}).code, 0);
+  std::string id = nh.unique_id("cm");
+  ASSERT_EQ(nh({"run", "-d", "-b", b.dir(), id}, "").code, 0);
+  std::string target = nh.root() + "/target";
+  auto last = [&](const std::string& root) {
+    return trim_nl(nh({"--root", root, "exec", id, "cat", "/dev/shm/last"}).out);
+  };
+  for (int i = 0; i < 200 && (last(nh.root()).empty() || std::stoi(last(nh.root())) < 10); ++i) usleep(20000);
+  std::string sum = trim_nl(nh({"exec", id, "/counter_probe", "ask", "7070", "sum"}).out);
+  ASSERT_NE(sum.find(' '), std::string::npos) << sum;
+  Result r = nh({"migrate", "--to", target, "--tcp-established", id});
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_NE(r.out.find("migrated " + id + " to " + target + ": frozen "), std::string::npos) << r.out;
+  EXPECT_EQ(trim_nl(nh({"list", "-q"}).out), "") << "the source keeps nothing";
+  int arrived = std::stoi(last(target));
+  for (int i = 0; i < 100 && std::stoi(last(target)) <= arrived + 3; ++i) usleep(20000);
+  EXPECT_GT(std::stoi(last(target)), arrived + 3) << last(target);
+  std::string after = trim_nl(nh({"--root", target, "exec", id, "/counter_probe", "ask", "7070", "sum"}).out);
+  EXPECT_EQ(after.substr(after.find(' ')), sum.substr(sum.find(' ')));
+  EXPECT_EQ(nh({"--root", target, "delete", "--force", id}).code, 0);
+  EXPECT_TRUE(cgroups_named(id).empty());
+}
+
 // A cell under Landlock is not checkpointed: CRIU would restore it without.
 TEST_F(Checkpoint, LandlockedCellIsRefused) {
   Bundle b({"sleep", "100"});
