@@ -85,8 +85,11 @@ nlohmann::json externals(pid_t pid, const oci::Spec& spec, const std::string& bu
       for (const auto& o : split(m.super, ','))
         if (o != "rw" && o != "ro" && ctrl.empty()) ctrl = o;
       e["controller"] = m.fstype == "cgroup2" ? "" : ctrl;
-    } else if (m.fstype == "tmpfs" && (m.point.rfind("/proc/", 0) == 0 || m.point.rfind("/sys/", 0) == 0)) {
-      e["kind"] = "view";  // the static discovery view (cells/view.h)
+    } else if ((m.point.rfind("/proc/", 0) == 0 || m.point.rfind("/sys/", 0) == 0) && m.fstype != "proc" &&
+               m.fstype != "sysfs") {
+      // The static discovery view (cells/view.h): a tmpfs file at create,
+      // a file of the restoring host's after a restore.
+      e["kind"] = "view";
     } else {
       std::string source;
       for (const auto& sm : spec.mounts)
@@ -324,8 +327,9 @@ void restore(const Store& store, const RestoreOptions& o) {
   // The static view, written for the cores this host gave; the other
   // external mounts from the config and the new cgroups.
   WorkDir work(o.criu.work_path);
-  std::string viewdir = work.path + "/view";  // bound into the cell, then not needed
-  mkdir_p(viewdir, 0700, "restore");
+  // The view's files live in the state directory while the cell does: a
+  // deleted bind source would not survive the cell's next checkpoint.
+  std::string viewdir = store.dir(o.id);
   std::string rootfs = spec.root.path[0] == '/' ? spec.root.path : bundle + "/" + spec.root.path;
   std::vector<std::string> argv = {criu,
                                    "restore",
@@ -348,7 +352,7 @@ void restore(const Store& store, const RestoreOptions& o) {
       to = key;  // the host's own file when this host's view has none for it
       for (const auto& f : view.static_files)
         if (f.dest == key) {
-          to = viewdir + "/" + std::to_string(n++);
+          to = viewdir + "/view-" + std::to_string(n++);
           write_file(to, f.content, "restore", 0444);
         }
     } else if (kind == "cgroup") {
