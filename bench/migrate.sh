@@ -26,7 +26,7 @@ now() { date +%s%N; }
 ms() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.0f", (b - a) / 1e6 }'; }
 rows=()
 for mib in $SIZES; do
-  "$NOHYPE" spec --bundle "$W/bundle"
+  rm -f "$W/bundle/config.json" && "$NOHYPE" spec --bundle "$W/bundle"
   /usr/bin/python3 - "$W/bundle/config.json" "$mib" <<'PY'
 import json, sys
 p, mib = sys.argv[1], int(sys.argv[2])
@@ -43,7 +43,9 @@ PY
     [ -n "$n" ] && [ "$n" -ge 5 ] 2>/dev/null && break
     sleep 0.1
   done
-  frozen=$("$NOHYPE" --root "$W/a" migrate --to "$W/b" --tcp-established mig | sed -n 's/.*frozen \([0-9.]*\) ms.*/\1/p')
+  out=$("$NOHYPE" --root "$W/a" migrate --to "$W/b" --tcp-established mig); echo "# $mib MiB: $out" >&2
+  frozen=$(echo "$out" | sed -n 's/.*frozen \([0-9.]*\) ms.*/\1/p')
+  sleep 1; "$NOHYPE" --root "$W/b" state mig | grep -q '"status": "running"' || { echo "bench/migrate.sh: the $mib MiB cell did not survive its migration" >&2; "$NOHYPE" --root "$W/b" events --history mig >&2 || true; exit 1; }
   t0=$(now)
   "$NOHYPE" --root "$W/b" checkpoint --tcp-established --image-path "$W/img" mig
   t1=$(now)

@@ -2,13 +2,17 @@
 
 #include <sodium.h>
 #include <stdlib.h>
+#include <fcntl.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <filesystem>
 #include <map>
 #include <sstream>
+#include <vector>
 
 #include "common/error.h"
+#include "common/fd.h"
 #include "common/file.h"
 
 namespace nohype::trust {
@@ -18,10 +22,22 @@ namespace {
 constexpr const char* kStep = "snapshot";
 namespace fs = std::filesystem;
 
+// Streamed: checkpoint images are as large as the cell's memory.
 std::string file_sha256(const std::string& path) {
-  std::string data = read_file(path, kStep);
+  UniqueFd fd(open(path.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC));
+  if (!fd) fail_errno(kStep, "open " + path);
+  crypto_hash_sha256_state st;
+  crypto_hash_sha256_init(&st);
+  std::vector<unsigned char> buf(1 << 20);
+  for (;;) {
+    ssize_t n = read(fd.get(), buf.data(), buf.size());
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) fail_errno(kStep, "read " + path);
+    if (n == 0) break;
+    crypto_hash_sha256_update(&st, buf.data(), static_cast<unsigned long long>(n));
+  }
   unsigned char h[crypto_hash_sha256_BYTES];
-  crypto_hash_sha256(h, reinterpret_cast<const unsigned char*>(data.data()), data.size());
+  crypto_hash_sha256_final(&st, h);
   char hex[2 * sizeof h + 1];
   sodium_bin2hex(hex, sizeof hex, h, sizeof h);
   return hex;

@@ -61,17 +61,18 @@ std::string read_line(int fd) {
 bool say(int fd, const std::string& s) { return write(fd, s.data(), s.size()) == static_cast<ssize_t>(s.size()); }
 
 int serve(int port, long mib) {
+  // Listening first: a client may connect while gigabytes are being filled.
+  int l = socket(AF_INET, SOCK_STREAM, 0);
+  int one = 1;
+  setsockopt(l, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+  sockaddr_in a = loopback(port);
+  if (bind(l, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0 || listen(l, 8) != 0) return perror("listen"), 1;
   std::vector<uint8_t> buf(static_cast<size_t>(mib) << 20);
   uint64_t x = 42;
   for (auto& c : buf) {
     x ^= x << 13, x ^= x >> 7, x ^= x << 17;
     c = static_cast<uint8_t>(x);
   }
-  int l = socket(AF_INET, SOCK_STREAM, 0);
-  int one = 1;
-  setsockopt(l, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-  sockaddr_in a = loopback(port);
-  if (bind(l, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0 || listen(l, 8) != 0) return perror("listen"), 1;
   uint64_t count = 0;
   std::vector<pollfd> fds = {{l, POLLIN, 0}};
   for (;;) {
