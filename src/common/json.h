@@ -5,9 +5,19 @@
 #include <nlohmann/json.hpp>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace nohype {
 
 nlohmann::json parse_json(const std::string& text, std::string_view step, const std::string& where);
+
+// JSON-lines logs (events, refusals): one object per line, appended with
+// O_APPEND in one write so concurrent writers never mix lines; a torn last
+// line (a crash mid-append) is skipped when read.
+void append_json_line(const std::string& path, const nlohmann::json& j, std::string_view step);
+std::vector<nlohmann::json> read_json_lines(const std::string& path);
+
+// Now, as RFC 3339 UTC with nanoseconds: the time field of every record.
+std::string now_rfc3339();
 
 }  // namespace nohype

@@ -1,12 +1,8 @@
 #include "image/verify.h"
 
-#include <fcntl.h>
-#include <time.h>
-#include <unistd.h>
-
 #include "common/error.h"
-#include "common/fd.h"
 #include "common/file.h"
+#include "common/json.h"
 #include "image/store.h"
 #include "trust/reference.h"
 
@@ -45,23 +41,11 @@ void path_scopes(std::string p, std::vector<std::string>& out) {
   }
 }
 
-std::string now_rfc3339() {
-  char buf[32];
-  time_t t = time(nullptr);
-  struct tm tm;
-  gmtime_r(&t, &tm);
-  strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buf;
-}
-
 void record(const trust::Verdict& v, const std::string& digest) {
   nlohmann::json e = {{"time", now_rfc3339()}, {"type", "image-refused"}, {"image", v.image},  {"digest", digest},
                       {"policy", v.file},      {"rule", v.rule},          {"reason", v.reason}};
-  std::string dir = images_dir();
-  mkdir_p(dir, 0700, kStep);
-  UniqueFd fd(open((dir + "/events.jsonl").c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600));
-  std::string line = e.dump() + "\n";
-  if (fd) write_all(fd.get(), line.data(), line.size());  // one write: lines never mix
+  mkdir_p(images_dir(), 0700, kStep);
+  append_json_line(images_dir() + "/events.jsonl", e, kStep);
 }
 
 }  // namespace
@@ -102,20 +86,6 @@ void enforce_policy(const Reference& ref, const Image& img) {
   fail(kStep, v.line());
 }
 
-std::vector<nlohmann::json> read_image_events() {
-  std::vector<nlohmann::json> out;
-  std::string f = images_dir() + "/events.jsonl";
-  if (!path_exists(f)) return out;
-  std::string text = read_file(f, kStep);
-  size_t pos = 0;
-  while (pos < text.size()) {
-    size_t nl = text.find('\n', pos);
-    auto e = nlohmann::json::parse(text.substr(pos, nl - pos), nullptr, false);
-    if (!e.is_discarded()) out.push_back(e);
-    if (nl == std::string::npos) break;
-    pos = nl + 1;
-  }
-  return out;
-}
+std::vector<nlohmann::json> read_image_events() { return read_json_lines(images_dir() + "/events.jsonl"); }
 
 }  // namespace nohype::image

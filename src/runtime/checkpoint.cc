@@ -8,7 +8,6 @@
 #include <unistd.h>
 
 #include <filesystem>
-#include <fstream>
 #include <sstream>
 
 #include "cells/cpulist.h"
@@ -300,7 +299,7 @@ void restore(const Store& store, const RestoreOptions& o) {
     nlohmann::json e = {
         {"time", now_rfc3339()}, {"type", "restore-refused"}, {"id", o.id}, {"images", img}, {"reason", why}};
     mkdir_p(store.root(), 0700, "restore");
-    std::ofstream(store.root() + "/refused.jsonl", std::ios::app) << e.dump() << "\n";
+    append_json_line(store.root() + "/refused.jsonl", e, "restore");
     fail("restore", img + ": " + why);
   }
   nlohmann::json ext = parse_json(read_file(img + "/" + kExternals, "restore"), "restore", img + "/" + kExternals);

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "common/fd.h"
+#include "common/json.h"  // now_rfc3339
 
 namespace nohype::runtime {
 
@@ -78,6 +79,5 @@ class Store {
 
 nlohmann::json to_json(const State& s);
 State state_from_json(const nlohmann::json& j);
-std::string now_rfc3339();
 
 }  // namespace nohype::runtime
