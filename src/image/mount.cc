@@ -17,9 +17,9 @@
 #include "common/error.h"
 #include "common/fd.h"
 #include "common/file.h"
-#include "image/digest.h"
 #include "image/store.h"
 #include "rootfs/mount_api.h"
+#include "trust/digest.h"
 
 namespace nohype::image {
 
@@ -39,7 +39,7 @@ UniqueFd sealed_copy(const std::string& file, const std::string& want) {
   if (!in) fail_errno(kStep, "open " + file);
   UniqueFd mem(memfd_create("nohype-image", MFD_CLOEXEC | MFD_ALLOW_SEALING));
   if (!mem) fail_errno(kStep, "memfd_create for " + file);
-  Sha256 h;
+  trust::Sha256 h;
   std::string buf(1 << 20, '\0');
   for (;;) {
     ssize_t n = read(in.get(), buf.data(), buf.size());
@@ -109,7 +109,7 @@ UniqueFd lock_store() {
 void make_erofs(const std::string& dir) {
   auto r = run_command({"mkfs.erofs", "--quiet", "--preserve-mtime", "-T0", dir + "/image.erofs", dir + "/rootfs"});
   if (r.code != 0) fail(kStep, "mkfs.erofs " + dir + "/image.erofs: " + r.err);
-  write_file_atomic(dir + "/erofs.sha256", file_digest(dir + "/image.erofs", kStep) + "\n", kStep, 0600);
+  write_file_atomic(dir + "/erofs.sha256", trust::file_digest(dir + "/image.erofs", kStep) + "\n", kStep, 0600);
   std::error_code ec;
   std::filesystem::remove_all(dir + "/rootfs", ec);
 }

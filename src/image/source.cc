@@ -7,8 +7,8 @@
 #include "common/file.h"
 #include "common/json.h"
 #include "common/strings.h"
-#include "image/digest.h"
 #include "image/tarfile.h"
+#include "trust/digest.h"
 
 namespace nohype::image {
 
@@ -39,7 +39,7 @@ std::pair<std::string, std::string> path_and_tag(const std::string& s) {
 // The blob file for a digest: OCI layouts keep blobs/sha256/HEX, dir: keeps HEX.
 std::string blob_path(const std::string& layout, const std::string& digest, bool flat, const std::string& what,
                       const std::string& source) {
-  auto hex = sha256_hex(digest);
+  auto hex = trust::sha256_hex(digest);
   if (!hex) fail(kStep, source + ": " + what + ": unsupported digest \"" + digest + "\"");
   return layout + (flat ? "/" : "/blobs/sha256/") + *hex;
 }
@@ -49,7 +49,7 @@ nlohmann::json verified_json(const std::string& layout, const std::string& diges
                              const std::string& source, std::string* bytes = nullptr, bool flat = false) {
   std::string path = blob_path(layout, digest, flat, what, source);
   std::string text = read_file(path, kStep);
-  std::string got = bytes_digest(text);
+  std::string got = trust::bytes_digest(text);
   if (got != digest)
     fail(kStep, source + ": " + what + " " + digest + ": content does not match its digest (got " + got + ")");
   if (bytes) *bytes = text;
@@ -112,7 +112,7 @@ Image from_dir(const std::string& dir, const std::string& source) {
   Image img;
   img.source = source;
   img.manifest = read_file(dir + "/manifest.json", kStep);
-  img.id = bytes_digest(img.manifest);
+  img.id = trust::bytes_digest(img.manifest);
   auto manifest = parse_json(img.manifest, kStep, dir + "/manifest.json");
   if (manifest.contains("manifests"))
     fail(kStep, source + ": manifest.json is an index: copy one platform's image (skopeo copy without --all)");
@@ -139,7 +139,7 @@ Image from_docker(const std::string& dir, const std::string& ref, const std::str
     if (entry.is_null()) fail(kStep, source + ": no image \"" + ref + "\" in manifest.json");
   }
   std::string cfg = clean_name(entry.value("Config", ""), source);
-  std::string cfg_digest = file_digest(dir + "/" + cfg, kStep);
+  std::string cfg_digest = trust::file_digest(dir + "/" + cfg, kStep);
   std::string base = cfg.substr(cfg.rfind('/') + 1);
   if (base.rfind(".json") == base.size() - 5) base.resize(base.size() - 5);
   if ("sha256:" + base != cfg_digest && cfg.rfind("blobs/sha256/", 0) != 0)

@@ -12,11 +12,11 @@
 #include "common/fd.h"
 #include "common/file.h"
 #include "common/json.h"
-#include "image/digest.h"
 #include "image/mount.h"
 #include "image/source.h"
 #include "image/unpack.h"
 #include "image/verify.h"
+#include "trust/digest.h"
 
 namespace nohype::image {
 
@@ -48,7 +48,7 @@ namespace {
 // Layer i of `img` in the store (unpacked over the layers below it, which
 // `lowers` holds mounted, top first), then mounted. Returns its root.
 std::string layer_root(const Image& img, size_t i, const std::vector<std::string>& lowers) {
-  std::string dir = layers_dir() + "/" + *sha256_hex(img.layers[i].digest);
+  std::string dir = layers_dir() + "/" + *trust::sha256_hex(img.layers[i].digest);
   if (!path_exists(dir + "/erofs.sha256")) {
     std::error_code ec;
     std::filesystem::remove_all(dir, ec);  // a build that did not finish
@@ -80,7 +80,7 @@ std::vector<std::string> mount_layers(const Reference& ref, const std::string& s
   nlohmann::json keys = nlohmann::json::array();
   for (size_t i = 0; i < whole.layers.size(); ++i) {
     layers.insert(layers.begin(), layer_root(whole, i, layers));
-    keys.push_back(*sha256_hex(whole.layers[i].digest));
+    keys.push_back(*trust::sha256_hex(whole.layers[i].digest));
   }
   ScratchDir tmp("image");
   write_file_atomic(tmp.path() + "/config.json", whole.config.dump(2) + "\n", kStep, 0600);
@@ -110,7 +110,7 @@ Resolved resolve(const std::string& source, const std::string& base) {
   ScratchDir work("work");
   Image img = open_image(ref, source, work.path(), true);
   enforce_policy(ref, img);  // before anything is unpacked, and again at every create
-  std::string id_dir = dir + "/" + *sha256_hex(img.id);
+  std::string id_dir = dir + "/" + *trust::sha256_hex(img.id);
   Resolved r{"", nullptr, img.id, {}};
   try {
     r.layers = mount_layers(ref, source, img, id_dir);

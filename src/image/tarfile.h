@@ -10,7 +10,7 @@
 #include <string>
 
 #include "common/fd.h"
-#include "image/digest.h"
+#include "trust/digest.h"
 
 namespace nohype::image {
 
@@ -36,7 +36,7 @@ class TarReader {
   archive* a_ = nullptr;
   UniqueFd fd_;
   std::string what_;
-  Sha256 hash_;
+  trust::Sha256 hash_;
   char buf_[1 << 16];
 };
 

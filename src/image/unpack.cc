@@ -137,7 +137,7 @@ class Applier {
     } catch (const Error&) {
       // A damaged blob usually breaks the decompressor or the tar format
       // first: say what is wrong with it, not what broke.
-      got = file_digest(l.path, kStep);
+      got = trust::file_digest(l.path, kStep);
       if (got != l.digest) fail(kStep, where_ + ": content does not match its digest (got " + got + ")");
       throw;
     }

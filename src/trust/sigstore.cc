@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 
 #include "common/error.h"
+#include "trust/digest.h"
 
 namespace nohype::trust {
 
@@ -31,12 +32,10 @@ std::string der_id(EVP_PKEY* k) {
   unsigned char* der = nullptr;
   int n = i2d_PUBKEY(k, &der);
   if (n <= 0) return "";
-  unsigned char h[crypto_hash_sha256_BYTES];
-  crypto_hash_sha256(h, der, static_cast<unsigned long long>(n));
+  Sha256 h;
+  h.update(der, static_cast<size_t>(n));
   OPENSSL_free(der);
-  char hex[2 * sizeof h + 1];
-  sodium_bin2hex(hex, sizeof hex, h, sizeof h);
-  return std::string("sha256:") + hex;
+  return "sha256:" + h.hex();
 }
 
 }  // namespace

@@ -1,19 +1,15 @@
 #include "trust/snapshot.h"
 
-#include <sodium.h>
 #include <stdlib.h>
-#include <fcntl.h>
 #include <sys/stat.h>
-#include <unistd.h>
 
 #include <filesystem>
 #include <map>
 #include <sstream>
-#include <vector>
 
 #include "common/error.h"
-#include "common/fd.h"
 #include "common/file.h"
+#include "trust/digest.h"
 
 namespace nohype::trust {
 
@@ -21,27 +17,6 @@ namespace {
 
 constexpr const char* kStep = "snapshot";
 namespace fs = std::filesystem;
-
-// Streamed: checkpoint images are as large as the cell's memory.
-std::string file_sha256(const std::string& path) {
-  UniqueFd fd(open(path.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC));
-  if (!fd) fail_errno(kStep, "open " + path);
-  crypto_hash_sha256_state st;
-  crypto_hash_sha256_init(&st);
-  std::vector<unsigned char> buf(1 << 20);
-  for (;;) {
-    ssize_t n = read(fd.get(), buf.data(), buf.size());
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) fail_errno(kStep, "read " + path);
-    if (n == 0) break;
-    crypto_hash_sha256_update(&st, buf.data(), static_cast<unsigned long long>(n));
-  }
-  unsigned char h[crypto_hash_sha256_BYTES];
-  crypto_hash_sha256_final(&st, h);
-  char hex[2 * sizeof h + 1];
-  sodium_bin2hex(hex, sizeof hex, h, sizeof h);
-  return hex;
-}
 
 // relative path -> sha256, for every file but the manifest and its signature.
 std::map<std::string, std::string> digests(const std::string& dir) {
@@ -51,7 +26,7 @@ std::map<std::string, std::string> digests(const std::string& dir) {
     if (rel == kManifestName || rel == std::string(kManifestName) + ".minisig") continue;
     if (it->is_symlink() || (!it->is_regular_file() && !it->is_directory()))
       fail(kStep, dir + ": " + rel + " is not a regular file");
-    if (it->is_regular_file()) out[rel] = file_sha256(it->path());
+    if (it->is_regular_file()) out[rel] = *sha256_hex(file_digest(it->path(), kStep));
   }
   return out;
 }

@@ -21,11 +21,11 @@
 #include <sstream>
 
 #include "common/error.h"
-#include "image/digest.h"
 #include "image/mount.h"
 #include "image/source.h"
 #include "image/store.h"
 #include "image/unpack.h"
+#include "trust/digest.h"
 
 using namespace nohype;
 namespace fs = std::filesystem;
@@ -69,7 +69,7 @@ std::map<std::string, std::string> tree(const std::string& root) {
     if (!S_ISLNK(st.st_mode)) s << std::oct << (st.st_mode & 07777) << std::dec << " ";
     s << st.st_uid << ":" << st.st_gid << " ";
     if (S_ISREG(st.st_mode)) {
-      s << "f " << image::file_digest(p, "test");
+      s << "f " << trust::file_digest(p, "test");
     } else if (S_ISDIR(st.st_mode)) {
       s << "d";
     } else if (S_ISLNK(st.st_mode)) {

@@ -364,7 +364,8 @@ TEST_F(SignatureTest, ScopesAndBadPolicies) {
       {R"({"default":[{"type":"signedBy","keyType":"GPGKeys"}]})", "default[0]: needs exactly one of keyPath"},
       {R"({"default":[{"type":"sure"}]})", "default[0].type: unknown requirement type \"sure\""},
       {R"({"default":[{"type":"reject","x":1}]})", "default[0]: unknown field \"x\""},
-      {R"({"default":[{"type":"signedBy","keyType":"GPGKeys","keyPath":"rel.asc"}]})", "default[0]: key path \"rel.asc\" must be absolute"},
+      {R"({"default":[{"type":"signedBy","keyType":"GPGKeys","keyPath":"rel.asc"}]})",
+       "default[0]: key path \"rel.asc\" must be absolute"},
       {R"({"default":[]})", "default: must be a non-empty array"},
       {"not json", "not a JSON object"},
   };

@@ -2,8 +2,8 @@
 #include <gtest/gtest.h>
 
 #include "common/error.h"
-#include "image/digest.h"
 #include "image/source.h"
+#include "trust/digest.h"
 
 using namespace nohype;
 using namespace nohype::image;
@@ -36,11 +36,11 @@ TEST(Reference, EveryKind) {
 }
 
 TEST(Digest, Sha256) {
-  Sha256 h;
+  trust::Sha256 h;
   h.update("abc", 3);
   EXPECT_EQ(h.hex(), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
-  EXPECT_EQ(*sha256_hex("sha256:" + std::string(64, 'a')), std::string(64, 'a'));
-  EXPECT_FALSE(sha256_hex("sha512:" + std::string(64, 'a')));
-  EXPECT_FALSE(sha256_hex("sha256:" + std::string(63, 'a')));
-  EXPECT_FALSE(sha256_hex("sha256:" + std::string(63, 'a') + "G"));
+  EXPECT_EQ(*trust::sha256_hex("sha256:" + std::string(64, 'a')), std::string(64, 'a'));
+  EXPECT_FALSE(trust::sha256_hex("sha512:" + std::string(64, 'a')));
+  EXPECT_FALSE(trust::sha256_hex("sha256:" + std::string(63, 'a')));
+  EXPECT_FALSE(trust::sha256_hex("sha256:" + std::string(63, 'a') + "G"));
 }

@@ -1,4 +1,4 @@
-#include "image/digest.h"
+#include "trust/digest.h"
 
 #include <fcntl.h>
 #include <unistd.h>
@@ -6,10 +6,10 @@
 #include "common/error.h"
 #include "common/fd.h"
 
-namespace nohype::image {
+namespace nohype::trust {
 
 Sha256::Sha256() {
-  if (sodium_init() < 0) fail("image", "libsodium could not initialise");
+  if (sodium_init() < 0) fail("trust", "libsodium could not initialise");
   crypto_hash_sha256_init(&st_);
 }
 
@@ -55,4 +55,4 @@ std::string bytes_digest(const std::string& bytes) {
   return "sha256:" + h.hex();
 }
 
-}  // namespace nohype::image
+}  // namespace nohype::trust

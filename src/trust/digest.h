@@ -1,5 +1,6 @@
-// Content addresses of OCI blobs: "sha256:<64 hex>". Every blob nohype reads
-// is hashed as it streams and compared before anything made from it is used.
+// sha256 content addresses, "sha256:<64 hex>": OCI blobs (every blob nohype
+// reads is hashed as it streams and compared before anything made from it is
+// used), signed snapshots' files, sigstore keys.
 #pragma once
 
 #include <sodium.h>
@@ -8,7 +9,7 @@
 #include <optional>
 #include <string>
 
-namespace nohype::image {
+namespace nohype::trust {
 
 class Sha256 {
  public:
@@ -26,4 +27,4 @@ std::optional<std::string> sha256_hex(const std::string& digest);
 std::string file_digest(const std::string& path, const std::string& step);
 std::string bytes_digest(const std::string& bytes);
 
-}  // namespace nohype::image
+}  // namespace nohype::trust
