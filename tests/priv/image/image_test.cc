@@ -25,29 +25,15 @@
 #include "image/source.h"
 #include "image/store.h"
 #include "image/unpack.h"
+#include "shell.h"
 #include "trust/digest.h"
 
 using namespace nohype;
 namespace fs = std::filesystem;
+using nohype::test::Out;
+using nohype::test::sh;
 
 namespace {
-
-struct Out {
-  int code = -1;
-  std::string out;
-};
-
-Out sh(const std::string& cmd) {
-  Out r;
-  FILE* f = popen((cmd + " 2>&1").c_str(), "r");
-  if (!f) return r;
-  char buf[4096];
-  size_t n;
-  while ((n = fread(buf, 1, sizeof buf, f)) > 0) r.out.append(buf, n);
-  int st = pclose(f);
-  r.code = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-  return r;
-}
 
 std::string hex(const std::string& s) {
   static const char* d = "0123456789abcdef";
@@ -287,9 +273,11 @@ TEST_F(ImageTest, AFlippedByteInAnyBlobFailsAndLeavesNothing) {
   for (const auto& e : fs::directory_iterator(dir_ + "/images"))
     if (e.path().filename() != "layers") left.push_back(e.path().filename());
   EXPECT_TRUE(left.empty()) << left.front();
-  if (fs::exists(dir_ + "/images/layers"))
-    for (const auto& e : fs::directory_iterator(dir_ + "/images/layers"))
+  if (fs::exists(dir_ + "/images/layers")) {
+    for (const auto& e : fs::directory_iterator(dir_ + "/images/layers")) {
       EXPECT_TRUE(fs::exists(e.path() / "erofs.sha256")) << e.path() << " is half-made";
+    }
+  }
   EXPECT_EQ(sh("grep -F '" + dir_ + "/images/' /proc/self/mountinfo").out, "") << "a failed image left a layer mounted";
 }
 

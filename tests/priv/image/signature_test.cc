@@ -18,27 +18,14 @@
 #include <map>
 #include <sstream>
 
+#include "shell.h"
+
 using namespace std::string_literals;
 namespace fs = std::filesystem;
+using nohype::test::Out;
+using nohype::test::sh;
 
 namespace {
-
-struct Out {
-  int code = -1;
-  std::string out;
-};
-
-Out sh(const std::string& cmd) {
-  Out r;
-  FILE* f = popen((cmd + " 2>&1").c_str(), "r");
-  if (!f) return r;
-  char buf[4096];
-  size_t n;
-  while ((n = fread(buf, 1, sizeof buf, f)) > 0) r.out.append(buf, n);
-  int st = pclose(f);
-  r.code = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-  return r;
-}
 
 std::string slurp(const std::string& p) {
   std::ifstream f(p, std::ios::binary);

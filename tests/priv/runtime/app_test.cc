@@ -223,6 +223,12 @@ TEST(App, LearnerEndsWithTheApp) {
   expect_gone(nh, app, {app + "-back"});
 }
 
+// The test image (tests/lib/make-test-image.py) in b.dir()/img, aiming at b.dir()/canary.
+Result make_test_image(const Bundle& b) {
+  return run({"/usr/bin/python3", std::string(NOHYPE_SRC) + "/tests/lib/make-test-image.py", b.dir() + "/img",
+              b.dir() + "/canary"});
+}
+
 // Services from OCI images: an oci-archive and a docker-archive of the test
 // image (tests/lib/make-test-image.py), unpacked once and checked; the
 // command comes from the image when the manifest gives none. A flipped
@@ -230,8 +236,7 @@ TEST(App, LearnerEndsWithTheApp) {
 TEST(App, ServicesFromImages) {
   Nohype nh;
   Bundle b;
-  Result made = run({"/usr/bin/python3", std::string(NOHYPE_SRC) + "/tests/lib/make-test-image.py", b.dir() + "/img",
-                     b.dir() + "/canary"});
+  Result made = make_test_image(b);
   ASSERT_EQ(made.code, 0) << made.err;
   Names n;
   std::string app = n.app("img");
@@ -282,10 +287,7 @@ TEST(App, ServicesFromImages) {
 TEST(App, OnlySignedImagesRun) {
   Nohype nh;
   Bundle b;
-  ASSERT_EQ(run({"/usr/bin/python3", std::string(NOHYPE_SRC) + "/tests/lib/make-test-image.py", b.dir() + "/img",
-                 b.dir() + "/canary"})
-                .code,
-            0);
+  ASSERT_EQ(make_test_image(b).code, 0);
   for (std::string who : {"good", "other"})
     ASSERT_EQ(
         run({"/usr/bin/minisign", "-G", "-W", "-p", b.dir() + "/" + who + ".pub", "-s", b.dir() + "/" + who + ".key"})
@@ -345,10 +347,7 @@ TEST(App, OnlySignedImagesRun) {
 TEST(App, ImageRootsAreSharedAndSealed) {
   Nohype nh;
   Bundle b;
-  ASSERT_EQ(run({"/usr/bin/python3", std::string(NOHYPE_SRC) + "/tests/lib/make-test-image.py", b.dir() + "/img",
-                 b.dir() + "/canary"})
-                .code,
-            0);
+  ASSERT_EQ(make_test_image(b).code, 0);
   Names n;
   std::string app = n.app("seal");
   std::string svc = "image = \"oci-archive:img/oci.tar\"\nmemory = \"32M\"\ncommand = [\"sleep\", \"100000\"]\n";
