@@ -7,19 +7,23 @@
 #   - the chain of trust is Debian's: InRelease verified with gpgv against
 #     debian-archive-keyring, Sources.xz checked against InRelease, the
 #     tarball checked against Sources;
-#   - one patch of ours (criu-4.1.1-so-pass.patch): Linux 6.16 answers
-#     EOPNOTSUPP to SO_PASSCRED/SO_PASSSEC on inet sockets, which makes 4.1.1
-#     fail to dump any TCP or UDP socket; such sockets cannot have them on;
+#   - two patches of ours (criu-4.1.1-*.patch):
+#     - so-pass: Linux 6.16 answers EOPNOTSUPP to SO_PASSCRED/SO_PASSSEC on
+#       inet sockets, which makes 4.1.1 fail to dump any TCP or UDP socket;
+#       such sockets cannot have them on;
+#     - pipe-size: without CAP_SYS_RESOURCE (as in our sandboxes) a pipe
+#       cannot grow past fs.pipe-max-size; the lazy-pages server then tees
+#       into a 64 KiB pipe and every post-copy migration fails;
 #   - `make criu` only (no plugins, no docs), installed under $PREFIX with a
-#     BUILD marker naming the source and the patch.
+#     BUILD marker naming the source and the patches.
 # Skips everything when that build, or another CRIU >= 4.1 given as
 # $NOHYPE_CRIU, is already there. Idempotent; root.
 set -euo pipefail
 PREFIX=${NOHYPE_CRIU_PREFIX:-/opt/nohype/criu}
 SUITE=trixie VERSION=4.1.1
 HERE=$(cd "$(dirname "$0")" && pwd)
-PATCH=$HERE/criu-$VERSION-so-pass.patch
-BUILD="criu $VERSION from $SUITE + $(sha256sum "$PATCH" | cut -c1-16)"
+PATCHES=("$HERE"/criu-$VERSION-*.patch)
+BUILD="criu $VERSION from $SUITE + $(cat "${PATCHES[@]}" | sha256sum | cut -c1-16)"
 good() { "$1" --version 2>/dev/null | awk '/^Version:/ { split($2, v, "."); exit !(v[1] > 4 || (v[1] == 4 && v[2] >= 1)) }'; }
 if [ -x "$PREFIX/sbin/criu" ] && [ "$(cat "$PREFIX/BUILD" 2>/dev/null)" = "$BUILD" ] && good "$PREFIX/sbin/criu"; then
   echo "install-criu.sh: $PREFIX/sbin/criu is installed ($BUILD)"
@@ -58,7 +62,7 @@ read -r tar_sha tar_size tar_name dir < <(xzcat "$W/Sources.xz" | awk -v v="$VER
 fetch "${mirror}$dir/$tar_name" "$W/$tar_name" "$tar_sha"
 echo "install-criu.sh: building criu $VERSION ($tar_name, sha256 $tar_sha, checked against $SUITE's signed index)"
 tar -xf "$W/$tar_name" -C "$W"
-patch -d "$W/criu-$VERSION" -p1 -s < "$PATCH"
+for p in "${PATCHES[@]}"; do patch -d "$W/criu-$VERSION" -p1 -s < "$p"; done
 make -C "$W/criu-$VERSION" -j"$(nproc)" criu >"$W/build.log" 2>&1 || { tail -30 "$W/build.log" >&2; exit 1; }
 install -D -m 0755 "$W/criu-$VERSION/criu/criu" "$PREFIX/sbin/criu"
 echo "$BUILD" > "$PREFIX/BUILD"
