@@ -3,11 +3,12 @@
 # The service is tests/helpers/counter_probe (N MiB of pseudo-random memory,
 # a counter, a client on an open TCP connection), in a cell without Landlock
 # (CRIU cannot save one). For 64 MiB, 512 MiB and 2 GiB it measures:
-#   - `nohype migrate --to ROOT` (stop-and-copy; post-copy is not available
-#     with CRIU 4.1.1 here, see src/runtime/migrate.cc): the frozen time;
+#   - `nohype migrate --to ROOT` (post-copy): the frozen time, and the total
+#     until the last page arrived;
+#   - `nohype migrate --stop-and-copy`: the frozen time (= the total);
 #   - `nohype checkpoint` then `nohype restore` as separate commands.
-# Writes bench/results/migrate.md (and migrate.png when python3-matplotlib is
-# installed) and the README section bench:migrate.
+# Writes bench/results/migrate.md and migrate.png (installing Debian's
+# python3-matplotlib when missing) and the README section bench:migrate.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 NOHYPE=${NOHYPE:-$PWD/build/nohype}
@@ -43,9 +44,23 @@ PY
     [ -n "$n" ] && [ "$n" -ge 5 ] 2>/dev/null && break
     sleep 0.1
   done
+  alive() {
+    sleep 1
+    "$NOHYPE" --root "$W/$1" state mig | grep -q '"status": "running"' || {
+      echo "bench/migrate.sh: the $mib MiB cell did not survive its migration" >&2
+      "$NOHYPE" --root "$W/$1" events --history mig >&2 || true
+      exit 1
+    }
+  }
   out=$("$NOHYPE" --root "$W/a" migrate --to "$W/b" --tcp-established mig); echo "# $mib MiB: $out" >&2
-  frozen=$(echo "$out" | sed -n 's/.*frozen \([0-9.]*\) ms.*/\1/p')
-  sleep 1; "$NOHYPE" --root "$W/b" state mig | grep -q '"status": "running"' || { echo "bench/migrate.sh: the $mib MiB cell did not survive its migration" >&2; "$NOHYPE" --root "$W/b" events --history mig >&2 || true; exit 1; }
+  post_frozen=$(echo "$out" | sed -n 's/.*frozen \([0-9.]*\) ms.*/\1/p')
+  post_total=$(echo "$out" | sed -n 's/.*total \([0-9.]*\) ms.*/\1/p')
+  alive b
+  out=$("$NOHYPE" --root "$W/b" migrate --to "$W/a" --stop-and-copy --tcp-established mig); echo "# $mib MiB: $out" >&2
+  stop_frozen=$(echo "$out" | sed -n 's/.*frozen \([0-9.]*\) ms.*/\1/p')
+  alive a
+  "$NOHYPE" --root "$W/a" migrate --to "$W/b" --tcp-established mig >/dev/null
+  alive b
   t0=$(now)
   "$NOHYPE" --root "$W/b" checkpoint --tcp-established --image-path "$W/img" mig
   t1=$(now)
@@ -53,35 +68,41 @@ PY
   t2=$(now)
   "$NOHYPE" --root "$W/b" delete -f mig
   rm -rf "$W/img"
-  rows+=("$mib $frozen $(ms "$t0" "$t1") $(ms "$t1" "$t2")")
+  rows+=("$mib $post_frozen $post_total $stop_frozen $(ms "$t0" "$t1") $(ms "$t1" "$t2")")
 done
 
 mkdir -p bench/results
 {
   echo "Measured $(date -u +%Y-%m-%d) on $(nproc) cores, kernel $(uname -r), $($(command -v /opt/nohype/criu/sbin/criu || echo criu) --version | head -1); one run per size."
   echo
-  echo "| memory | \`migrate\` frozen (stop-and-copy) | \`checkpoint\` | \`restore\` |"
-  echo "|---:|---:|---:|---:|"
+  echo "| memory | \`migrate\` frozen | \`migrate\` total | \`migrate --stop-and-copy\` frozen | \`checkpoint\` | \`restore\` |"
+  echo "|---:|---:|---:|---:|---:|---:|"
   for r in "${rows[@]}"; do
     set -- $r
-    echo "| $1 MiB | $2 ms | $3 ms | $4 ms |"
+    echo "| $1 MiB | $2 ms | $3 ms | $4 ms | $5 ms | $6 ms |"
   done
   echo
-  echo "The frozen time grows with memory: every page is written, signed and read back before the cell runs again. Post-copy would keep it flat (not available here, see README)."
+  echo "\`migrate\` is post-copy: the cell runs at the target once everything but its anonymous memory is there; that memory follows, each page on first touch and the rest in the background, until the total. Stop-and-copy (and a checkpoint) writes, signs and reads back every page before the cell runs again. Both roots are on this host: the memory crosses loopback."
 } > bench/results/migrate.md
-if /usr/bin/python3 -c "import matplotlib" 2>/dev/null; then
-  /usr/bin/python3 - bench/results/migrate.png "${rows[@]}" <<'PY'
+if ! /usr/bin/python3 -c "import matplotlib" 2>/dev/null; then
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends python3-matplotlib >/dev/null
+fi
+/usr/bin/python3 - bench/results/migrate.png "${rows[@]}" <<'PY'
 import sys
 import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 rows = [r.split() for r in sys.argv[2:]]
 x = [int(r[0]) for r in rows]
-plt.plot(x, [float(r[1]) for r in rows], "o-", label="migrate: frozen (stop-and-copy)")
-plt.plot(x, [float(r[2]) + float(r[3]) for r in rows], "s--", label="checkpoint + restore")
-plt.xscale("log", base=2); plt.xlabel("cell memory (MiB)"); plt.ylabel("ms"); plt.legend(); plt.grid(True)
-plt.savefig(sys.argv[1], dpi=100)
+plt.figure(figsize=(7, 4.5))
+plt.plot(x, [float(r[1]) for r in rows], "o-", label="migrate (post-copy): frozen")
+plt.plot(x, [float(r[2]) for r in rows], "o:", label="migrate (post-copy): until the last page")
+plt.plot(x, [float(r[3]) for r in rows], "s-", label="migrate --stop-and-copy: frozen")
+plt.plot(x, [float(r[4]) + float(r[5]) for r in rows], "s--", label="checkpoint + restore")
+plt.xscale("log", base=2); plt.yscale("log"); plt.xticks(x, [str(v) for v in x])
+plt.xlabel("cell memory (MiB)"); plt.ylabel("ms"); plt.legend(); plt.grid(True, which="both", alpha=0.3)
+plt.title("nohype migrate: downtime by memory size")
+plt.tight_layout(); plt.savefig(sys.argv[1], dpi=100)
 PY
-fi
 cat bench/results/migrate.md
 ./bench/update-readme.sh migrate bench/results/migrate.md

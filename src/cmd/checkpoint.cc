@@ -98,10 +98,13 @@ Verb verb_migrate() {
       {{"tcp-established"}, false, "move established TCP connections"},
       {{"ext-unix-sk"}, false, "allow external unix sockets"},
       {{"shell-job"}, false, "allow a process attached to a shell's terminal"},
-      {{"file-locks"}, false, "handle file locks"}};
+      {{"file-locks"}, false, "handle file locks"},
+      {{"stop-and-copy"}, false, "copy all memory while frozen (the default is post-copy: memory follows the cell)"},
+      {{"page-server"}, true, "where the source serves memory (default 127.0.0.1, a free port)", "ADDR[:PORT]"},
+      {{"target-netns"}, true, "the network namespace the target fetches memory from", "PATH"}};
   return {"migrate",
           "--to ROOT [command options] <container-id>",
-          "move a running cell to another root (stop-and-copy) and say how long it was frozen",
+          "move a running cell to another root (post-copy) and say how long it was frozen",
           flags,
           [](const Parsed& p, const Globals& g) {
             runtime::MigrateOptions o;
@@ -114,9 +117,13 @@ Verb verb_migrate() {
             o.criu.ext_unix_sk = p.on("ext-unix-sk");
             o.criu.shell_job = p.on("shell-job");
             o.criu.file_locks = p.on("file-locks");
+            o.stop_and_copy = p.on("stop-and-copy");
+            o.page_server = p.get("page-server", "");
+            o.target_netns = p.get("target-netns", "");
             auto r = runtime::migrate(store_of(g), o);
-            std::printf("migrated %s to %s: frozen %.1f ms, total %.1f ms\n", o.id.c_str(), o.to_root.c_str(),
-                        r.frozen_ms, r.total_ms);
+            if (!r.note.empty()) std::fprintf(stderr, "nohype: migrate: %s: stop-and-copy\n", r.note.c_str());
+            std::printf("migrated %s to %s (%s): frozen %.1f ms, total %.1f ms\n", o.id.c_str(), o.to_root.c_str(),
+                        r.mode.c_str(), r.frozen_ms, r.total_ms);
             return 0;
           },
           1,

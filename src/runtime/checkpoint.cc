@@ -3,7 +3,9 @@
 #include <fcntl.h>
 #include <stdlib.h>
 #include <sys/mount.h>
+#include <poll.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -17,6 +19,7 @@
 #include "cgroups/resources.h"
 #include "common/command.h"
 #include "common/error.h"
+#include "common/fd.h"
 #include "common/file.h"
 #include "common/json.h"
 #include "common/strings.h"
@@ -147,15 +150,20 @@ bool landlocked(const State& st) {
 // What to tell the user from a CRIU log: the last error before CRIU gave up
 // (what follows is cleanup noise).
 std::string criu_error(const std::string& log) {
-  std::string last;
+  std::string last, final;
   if (auto text = try_read_file(log)) {
     std::istringstream in(*text);
     std::string line;
     while (std::getline(in, line)) {
       if (line.find("FAILED") != std::string::npos && !last.empty()) break;
-      if (line.find("Error") != std::string::npos) last = line;
+      // "(00.02) Error (criu/file.c:N): ...": CRIU's own, not a tool's it ran.
+      if (line.find(") Error (") != std::string::npos) last = line;
+      if (!line.empty()) final = line;
     }
   }
+  // Some ends are not errors to CRIU (the lazy-pages daemon's lost server):
+  // then its last word.
+  if (last.empty()) last = final;
   return last.empty() ? "see " + log : last + " (" + log + ")";
 }
 
@@ -207,7 +215,7 @@ std::vector<std::string> dump_args(const std::string& criu, const State& st, con
   write_file_atomic(img + "/" + kExternals, nlohmann::json{{"mounts", ext}, {"files", files}}.dump(2) + "\n",
                     "checkpoint", 0600);
   std::vector<std::string> argv = {criu, "dump",     "-t",  std::to_string(st.pid),   "-D", img, "--work-dir", work,
-                                   "-o", "dump.log", "-v4", "--manage-cgroups=ignore"};
+                                   "-o", "dump.log", "-v4", "--manage-cgroups=ignore", "--network-lock=nftables"};
   for (const auto& e : ext)
     argv.push_back("--external=mnt[" + e["key"].get<std::string>() + "]:" + e["key"].get<std::string>());
   for (const auto& f : files)
@@ -262,7 +270,9 @@ void checkpoint(const Store& store, const std::string& id, const CriuOptions& o)
 namespace {
 
 // CRIU in the cell's cgroups, so the processes it restores start there.
-int run_in_cgroup(const std::vector<std::string>& argv, cgroups::Manager& cg) {
+// When abort_fd turns readable first, CRIU and what it restored so far are
+// killed: a restore whose memory stopped coming can wait forever.
+int run_in_cgroup(const std::vector<std::string>& argv, cgroups::Manager& cg, int abort_fd) {
   pid_t pid = fork();
   if (pid < 0) fail_errno("restore", "fork");
   if (pid == 0) {
@@ -277,6 +287,16 @@ int run_in_cgroup(const std::vector<std::string>& argv, cgroups::Manager& cg) {
     // The caller's stdio stays: it becomes the restored init's (--inherit-fd).
     execv(a[0], a.data());
     _exit(127);
+  }
+  if (abort_fd >= 0) {
+    UniqueFd done(static_cast<int>(syscall(SYS_pidfd_open, pid, 0)));
+    pollfd fds[2] = {{done.get(), POLLIN, 0}, {abort_fd, POLLIN, 0}};
+    while (done && poll(fds, 2, -1) < 0 && errno == EINTR) {
+    }
+    if (!(fds[0].revents & POLLIN) && (fds[1].revents & (POLLIN | POLLHUP))) {
+      ::kill(pid, SIGKILL);
+      for (pid_t p : cg.pids()) ::kill(p, SIGKILL);
+    }
   }
   int status = 0;
   while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
@@ -341,7 +361,7 @@ void restore(const Store& store, const RestoreOptions& o) {
                                    "--pidfile",
                                    work.path + "/restore.pid",
                                    "-v4",
-                                   "--manage-cgroups=ignore"};
+                                   "--manage-cgroups=ignore", "--network-lock=nftables"};
   int n = 0;
   for (const auto& f : ext.value("files", nlohmann::json::array()))
     argv.push_back("--inherit-fd=fd[" + std::to_string(f["fd"].get<int>()) + "]:" + f["key"].get<std::string>());
@@ -363,11 +383,12 @@ void restore(const Store& store, const RestoreOptions& o) {
     argv.push_back("--external=mnt[" + key + "]:" + to);
   }
   add_flags(argv, o.criu);
+  if (o.lazy_pages) argv.push_back("--lazy-pages");
   argv.insert(argv.end(), {"--work-dir", work.path, "-o", "restore.log"});
   // CRIU pivots into the root: it must be a mount point, as runc makes it.
   if (mount(rootfs.c_str(), rootfs.c_str(), nullptr, MS_BIND | MS_REC, nullptr) != 0)
     fail_errno("restore", "bind " + rootfs + " onto itself");
-  int code = run_in_cgroup(argv, *cg);
+  int code = run_in_cgroup(argv, *cg, o.abort_fd);
   umount2(rootfs.c_str(), MNT_DETACH);
   if (code != 0) {
     work.own = false;  // keep the log the error points at

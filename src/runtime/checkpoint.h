@@ -36,19 +36,26 @@ struct RestoreOptions {
   std::string id;
   std::string bundle = ".";
   std::string pid_file;
-  bool detach = true;  // nohype's restore always returns once the cell runs
+  bool detach = true;       // nohype's restore always returns once the cell runs
+  bool lazy_pages = false;  // memory comes from a lazy-pages daemon in the work path
+  int abort_fd = -1;        // readable when that daemon is gone: the restore stops
 };
 void restore(const Store& store, const RestoreOptions& o);
 
-// `migrate`: moves a running cell to another nohype root (stop-and-copy;
-// why not post-copy yet: migrate.cc).
+// `migrate`: moves a running cell to another nohype root, post-copy where
+// the kernel has userfaultfd (how: migrate.cc).
 struct MigrateOptions {
   CriuOptions criu;  // image_path unused: images go through a private work dir
   std::string id;
-  std::string to_root;  // the target's --root
-  std::string bundle;   // at the target; default: the source's
+  std::string to_root;       // the target's --root
+  std::string bundle;        // at the target; default: the source's
+  bool stop_and_copy = false;
+  std::string page_server;   // ADDR[:PORT] the source serves memory on; default 127.0.0.1 and a free port
+  std::string target_netns;  // the network namespace the target fetches memory from; default ours
 };
 struct MigrateReport {
+  std::string mode;      // "post-copy" or "stop-and-copy"
+  std::string note;      // why not post-copy, when it was not asked for
   double frozen_ms = 0;  // from the freeze to the restored cell running
   double total_ms = 0;   // until the last page arrived (= frozen_ms for stop-and-copy)
 };
