@@ -9,6 +9,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <sstream>
 
@@ -24,6 +25,7 @@
 #include "common/json.h"
 #include "common/strings.h"
 #include "linux/proc.h"
+#include "rootfs/path.h"
 #include "runtime/cell.h"
 #include "runtime/container.h"
 #include "runtime/create_impl.h"
@@ -157,7 +159,11 @@ std::string criu_error(const std::string& log) {
     while (std::getline(in, line)) {
       if (line.find("FAILED") != std::string::npos && !last.empty()) break;
       // "(00.02) Error (criu/file.c:N): ...": CRIU's own, not a tool's it ran.
-      if (line.find(") Error (") != std::string::npos) last = line;
+      // Without CAP_SYS_RESOURCE CRIU cannot raise its own fd limit, nor
+      // probe tun; it says so as errors, and goes on.
+      if (line.find(" Error (criu/") != std::string::npos && line.find("RLIMIT_NOFILE for self") == std::string::npos &&
+          line.find("Unable to create tun") == std::string::npos)
+        last = line;
       if (!line.empty()) final = line;
     }
   }
@@ -199,8 +205,13 @@ std::string absolute_path(const std::string& p) {
 }
 
 void check_dumpable(const State& st) {
-  if (status_of(st) != Status::running)
-    fail("checkpoint", "container \"" + st.id + "\" is " + status_name(status_of(st)) + ", not running");
+  // Paused is fine (containerd pauses before it checkpoints): CRIU then
+  // seizes through the freezer, and leaves it as it found it.
+  Status s = status_of(st);
+  if (s != Status::running && s != Status::paused)
+    fail("checkpoint", "container \"" + st.id + "\" is " + status_name(s) + ", not running");
+  if (s == Status::paused && cgroups::load_manager(st.cgroup)->path_for("freezer").empty())
+    fail("checkpoint", "container \"" + st.id + "\" is paused and CRIU needs a v1 freezer to dump it so; resume it first");
   if (landlocked(st))
     fail("checkpoint", "container \"" + st.id +
                            "\" runs under a Landlock domain, which CRIU cannot save: it would be restored "
@@ -216,6 +227,10 @@ std::vector<std::string> dump_args(const std::string& criu, const State& st, con
                     "checkpoint", 0600);
   std::vector<std::string> argv = {criu, "dump",     "-t",  std::to_string(st.pid),   "-D", img, "--work-dir", work,
                                    "-o", "dump.log", "-v4", "--manage-cgroups=ignore", "--network-lock=nftables"};
+  // As runc does: the freezer stops every task at once, where ptrace alone
+  // would race with forks.
+  if (std::string freezer = cgroups::load_manager(st.cgroup)->path_for("freezer"); !freezer.empty())
+    argv.push_back("--freeze-cgroup=" + freezer);
   for (const auto& e : ext)
     argv.push_back("--external=mnt[" + e["key"].get<std::string>() + "]:" + e["key"].get<std::string>());
   for (const auto& f : files)
@@ -304,6 +319,25 @@ int run_in_cgroup(const std::vector<std::string>& argv, cgroups::Manager& cg, in
   return WIFEXITED(status) ? WEXITSTATUS(status) : 128;
 }
 
+// The mount points the cell's mounts need, as runc makes them before a
+// restore: a new root (containerd's fresh snapshot) lacks the ones create
+// made in the old one. Made symlink-safe inside the root; the kernel's own
+// filesystems (/proc, /sys) hold theirs.
+void make_mount_points(const std::string& rootfs, const oci::Spec& spec) {
+  UniqueFd root(open(rootfs.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
+  if (!root) fail_errno("restore", "open rootfs " + rootfs);
+  for (const auto& m : spec.mounts) {
+    std::string d = clean_path(m.destination);
+    if (d == "/" || d.rfind("/proc/", 0) == 0 || d.rfind("/sys/", 0) == 0) continue;
+    bool bind = m.type == "bind" || std::find(m.options.begin(), m.options.end(), "bind") != m.options.end() ||
+                std::find(m.options.begin(), m.options.end(), "rbind") != m.options.end();
+    struct stat sb;
+    rootfs::Kind kind = bind && stat(m.source.c_str(), &sb) == 0 && !S_ISDIR(sb.st_mode) ? rootfs::Kind::file
+                                                                                          : rootfs::Kind::dir;
+    rootfs::resolve_in_root(root.get(), d, kind, true, "restore");
+  }
+}
+
 }  // namespace
 
 void restore(const Store& store, const RestoreOptions& o) {
@@ -385,6 +419,7 @@ void restore(const Store& store, const RestoreOptions& o) {
   add_flags(argv, o.criu);
   if (o.lazy_pages) argv.push_back("--lazy-pages");
   argv.insert(argv.end(), {"--work-dir", work.path, "-o", "restore.log"});
+  make_mount_points(rootfs, spec);
   // CRIU pivots into the root: it must be a mount point, as runc makes it.
   if (mount(rootfs.c_str(), rootfs.c_str(), nullptr, MS_BIND | MS_REC, nullptr) != 0)
     fail_errno("restore", "bind " + rootfs + " onto itself");
