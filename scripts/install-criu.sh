@@ -7,13 +7,16 @@
 #   - the chain of trust is Debian's: InRelease verified with gpgv against
 #     debian-archive-keyring, Sources.xz checked against InRelease, the
 #     tarball checked against Sources;
-#   - two patches of ours (criu-4.1.1-*.patch):
+#   - three patches of ours (criu-4.1.1-*.patch):
 #     - so-pass: Linux 6.16 answers EOPNOTSUPP to SO_PASSCRED/SO_PASSSEC on
 #       inet sockets, which makes 4.1.1 fail to dump any TCP or UDP socket;
 #       such sockets cannot have them on;
 #     - pipe-size: without CAP_SYS_RESOURCE (as in our sandboxes) a pipe
 #       cannot grow past fs.pipe-max-size; the lazy-pages server then tees
 #       into a 64 KiB pipe and every post-copy migration fails;
+#     - rlimits: without CAP_SYS_RESOURCE, prlimit() cannot even read the
+#       limits of another user's task, so no cell running as nobody could
+#       be dumped; /proc/PID/limits shows the same numbers;
 #   - `make criu` only (no plugins, no docs), installed under $PREFIX with a
 #     BUILD marker naming the source and the patches.
 # Skips everything when that build, or another CRIU >= 4.1 given as

@@ -60,6 +60,12 @@ class Reader {
     if (!n->is_integer()) error(n, key, "must be an integer");
     return n->as_integer()->get();
   }
+  std::optional<bool> boolean(const std::string& key) const {
+    const toml::node* n = node(key);
+    if (!n) return std::nullopt;
+    if (!n->is_boolean()) error(n, key, "must be true or false");
+    return n->as_boolean()->get();
+  }
   // Items as (node, text); integers are given as their decimal text.
   std::vector<std::pair<const toml::node*, std::string>> list(const std::string& key) const {
     std::vector<std::pair<const toml::node*, std::string>> out;
@@ -222,7 +228,7 @@ Service read_service(const std::string& file, const std::string& dir, const std:
     fail(kStep, file + ":" + std::to_string(n.source().begin.line) + ": " + prefix + ": must be a table");
   Reader r(file, *n.as_table(), prefix);
   r.only({"image", "command", "env", "user", "cores", "memory", "pids", "ports", "calls", "publish", "egress",
-          "volumes", "seccomp"});
+          "volumes", "seccomp", "landlock"});
   Service s;
   s.name = name;
   s.line = r.line();
@@ -257,6 +263,7 @@ Service read_service(const std::string& file, const std::string& dir, const std:
       profile == kUnconfined || profile == "default" ? (profile == "default" ? "" : profile) : absolute(dir, profile);
   if (!s.seccomp.empty() && s.seccomp != kUnconfined && !path_exists(s.seccomp))
     r.error(r.node("seccomp"), "seccomp", s.seccomp + " does not exist (or \"default\", \"unconfined\")");
+  s.landlock = r.boolean("landlock").value_or(true);
   return s;
 }
 

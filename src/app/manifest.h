@@ -62,7 +62,10 @@ struct Service {
   // kUnconfined = no filter at all (the explicit, logged opt-out).
   std::string seccomp;
   int64_t pids = oci::kDefaultPids;  // pids limit: a fork bomb stops here
-  int line = 0;                      // where [services.NAME] starts
+  // Landlock as a second layer (its ports from ports/calls); false for a
+  // service that is checkpointed, since CRIU cannot save a Landlock domain.
+  bool landlock = true;
+  int line = 0;  // where [services.NAME] starts
 };
 
 struct Manifest {

@@ -103,7 +103,10 @@ nlohmann::json cell_config(const Service& s, const CellPlan& c) {
   if (s.cores) j["annotations"][cells::kCoresAnnotation] = std::to_string(s.cores);
   j["annotations"]["org.nohype.app"] = c.id.substr(0, c.id.size() - s.name.size() - 1);
   j["annotations"]["org.nohype.service"] = s.name;
-  landlock_ports(s, j["annotations"]);
+  if (s.landlock)
+    landlock_ports(s, j["annotations"]);
+  else
+    j["annotations"][landlock::kAnnotation] = "off";
   // No seccomp line: nohype's default profile, already in the default spec.
   if (s.seccomp == kUnconfined) {
     j["linux"].erase("seccomp");

@@ -210,6 +210,82 @@ void attach_cell(const CellLink& c) {
   });
 }
 
+namespace {
+
+// A netlink socket of pid's network namespace: bound there when made, so
+// this thread joins that namespace only for the socket() call.
+Sock connect_route_in(pid_t pid) {
+  UniqueFd ns(open(("/proc/" + std::to_string(pid) + "/ns/net").c_str(), O_RDONLY | O_CLOEXEC));
+  UniqueFd self(open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC));
+  if (!ns || !self) fail_errno(kStep, "open the network namespaces of pid " + std::to_string(pid) + " and ours");
+  if (setns(ns.get(), CLONE_NEWNET) != 0) fail_errno(kStep, "join the network namespace of pid " + std::to_string(pid));
+  Sock s;
+  try {
+    s = connect_route();
+  } catch (...) {
+    if (setns(self.get(), CLONE_NEWNET) != 0) std::abort();  // never stay in a cell's namespace
+    throw;
+  }
+  if (setns(self.get(), CLONE_NEWNET) != 0) std::abort();
+  return s;
+}
+
+struct CacheDel {
+  void operator()(nl_cache* c) const { nl_cache_free(c); }
+};
+
+}  // namespace
+
+std::vector<VethPort> host_ports_of(pid_t netns_pid) {
+  Sock in = connect_route_in(netns_pid);
+  Sock host = connect_route();
+  nl_cache* raw = nullptr;
+  check(rtnl_link_alloc_cache(in.get(), AF_UNSPEC, &raw), "list the cell's links");
+  std::unique_ptr<nl_cache, CacheDel> cache(raw);
+  std::vector<VethPort> out;
+  for (nl_object* o = nl_cache_get_first(cache.get()); o; o = nl_cache_get_next(o)) {
+    auto* l = reinterpret_cast<rtnl_link*>(o);
+    const char* type = rtnl_link_get_type(l);
+    if (!type || std::string(type) != "veth") continue;
+    // The peer's index is in the peer's namespace: it is ours only if the
+    // link there with that index points back at this one.
+    rtnl_link* h = nullptr;
+    if (rtnl_link_get_kernel(host.get(), rtnl_link_get_link(l), nullptr, &h) < 0) continue;
+    Link peer(h);
+    const char* ptype = rtnl_link_get_type(h);
+    if (!ptype || std::string(ptype) != "veth" || rtnl_link_get_link(h) != rtnl_link_get_ifindex(l)) continue;
+    VethPort p{rtnl_link_get_name(l), rtnl_link_get_name(h), "", false};
+    char master[IF_NAMESIZE] = {};
+    if (rtnl_link_get_master(h) > 0 && if_indextoname(static_cast<unsigned>(rtnl_link_get_master(h)), master))
+      p.bridge = master;
+    p.isolated = try_read_file("/sys/class/net/" + p.outside + "/brport/isolated").value_or("0").substr(0, 1) == "1";
+    out.push_back(p);
+  }
+  return out;
+}
+
+void make_port(const VethPort& p, const std::string& temp) {
+  Sock s = connect_route();
+  Link veth(rtnl_link_veth_alloc());
+  if (!veth) fail(kStep, "veth: out of memory");
+  rtnl_link_set_name(veth.get(), p.outside.c_str());
+  rtnl_link_set_name(rtnl_link_veth_get_peer(veth.get()), temp.c_str());
+  check(rtnl_link_add(s.get(), veth.get(), NLM_F_CREATE | NLM_F_EXCL), "create veth " + p.outside);
+  try {
+    Link host = get_link(s.get(), p.outside);
+    if (!p.bridge.empty()) {
+      Link br = get_link(s.get(), p.bridge);
+      check(rtnl_link_enslave_ifindex(s.get(), rtnl_link_get_ifindex(br.get()), rtnl_link_get_ifindex(host.get())),
+            "put " + p.outside + " on " + p.bridge);
+    }
+    if (p.isolated) set_isolated(s.get(), rtnl_link_get_ifindex(host.get()), p.outside);
+    set_up(s.get(), p.outside);
+  } catch (...) {
+    delete_link(p.outside);
+    throw;
+  }
+}
+
 void delete_link(const std::string& name) {
   if (!link_exists(name)) return;
   Sock s = connect_route();

@@ -7,6 +7,7 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 namespace nohype::net {
 
@@ -36,6 +37,21 @@ struct CellLink {
 // veth pair: host end on the bridge as an isolated port; "eth0" in the
 // cell with its address and a default route; lo up.
 void attach_cell(const CellLink& c);
+
+// A cell's veth whose other end is a port in our (the host's) network
+// namespace, on a bridge or not: what a restore needs to make the pair again.
+struct VethPort {
+  std::string inside;   // in the cell ("eth0")
+  std::string outside;  // on the host
+  std::string bridge;   // the host end's master; "" if none
+  bool isolated = false;
+};
+std::vector<VethPort> host_ports_of(pid_t netns_pid);
+// Makes the pair again before a restore, both ends here: the host end as it
+// was (on its bridge, isolated, up) and the cell end named `temp`, which the
+// restore moves into the cell's namespace. The port is isolated before any
+// packet can pass, so no cell learns another's address behind the host.
+void make_port(const VethPort& p, const std::string& temp);
 
 // Deletes a link by name; a missing one is not an error (a veth goes away
 // with its cell's namespace).

@@ -1,9 +1,10 @@
 #include "runtime/checkpoint.h"
 
 #include <fcntl.h>
+#include <limits.h>
+#include <poll.h>
 #include <stdlib.h>
 #include <sys/mount.h>
-#include <poll.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -25,6 +26,7 @@
 #include "common/json.h"
 #include "common/strings.h"
 #include "linux/proc.h"
+#include "net/link.h"
 #include "rootfs/path.h"
 #include "runtime/cell.h"
 #include "runtime/container.h"
@@ -136,8 +138,31 @@ nlohmann::json external_files(pid_t pid) {
     if (inside || S_ISSOCK(st.st_mode)) continue;
     char key[64];
     std::snprintf(key, sizeof key, "file[%lx:%llx]", mnt, static_cast<unsigned long long>(st.st_ino));
-    out.push_back({{"fd", fd}, {"key", key}});
+    // A file (an app's log, /dev/null) is opened again by path at restore,
+    // so the cell keeps writing where it did, whatever the restorer's stdio.
+    std::string path(PATH_MAX, '\0');
+    ssize_t n = readlink((base + "/fd/" + std::to_string(fd)).c_str(), path.data(), path.size() - 1);
+    path.resize(n > 0 ? static_cast<size_t>(n) : 0);
+    int flags = 0;
+    if (auto f = info->find("flags:"); f != std::string::npos)
+      flags = static_cast<int>(std::stol(info->substr(f + 6), nullptr, 8));
+    out.push_back({{"fd", fd}, {"key", key}, {"path", path}, {"flags", flags & (O_ACCMODE | O_APPEND)}});
   }
+  return out;
+}
+
+// The cell's veths with their other end on the host (an `up` cell's eth0
+// on its app's bridge): CRIU makes each pair again at restore, the host end
+// with the same name on the same bridge, so the address, MAC and the app's
+// firewall rules (which name that port) hold as they were.
+nlohmann::json host_veths(pid_t pid) {
+  nlohmann::json out = nlohmann::json::array();
+  struct stat cell, self;
+  if (stat(("/proc/" + std::to_string(pid) + "/ns/net").c_str(), &cell) != 0 || stat("/proc/self/ns/net", &self) != 0 ||
+      cell.st_ino == self.st_ino)
+    return out;  // the host's own network: nothing of it is the cell's
+  for (const auto& v : net::host_ports_of(pid))
+    out.push_back({{"inside", v.inside}, {"outside", v.outside}, {"bridge", v.bridge}, {"isolated", v.isolated}});
   return out;
 }
 
@@ -211,7 +236,8 @@ void check_dumpable(const State& st) {
   if (s != Status::running && s != Status::paused)
     fail("checkpoint", "container \"" + st.id + "\" is " + status_name(s) + ", not running");
   if (s == Status::paused && cgroups::load_manager(st.cgroup)->path_for("freezer").empty())
-    fail("checkpoint", "container \"" + st.id + "\" is paused and CRIU needs a v1 freezer to dump it so; resume it first");
+    fail("checkpoint",
+         "container \"" + st.id + "\" is paused and CRIU needs a v1 freezer to dump it so; resume it first");
   if (landlocked(st))
     fail("checkpoint", "container \"" + st.id +
                            "\" runs under a Landlock domain, which CRIU cannot save: it would be restored "
@@ -223,10 +249,23 @@ std::vector<std::string> dump_args(const std::string& criu, const State& st, con
   oci::Spec spec = load_spec(st.bundle);
   nlohmann::json ext = externals(st.pid, spec, st.bundle);
   nlohmann::json files = external_files(st.pid);
-  write_file_atomic(img + "/" + kExternals, nlohmann::json{{"mounts", ext}, {"files", files}}.dump(2) + "\n",
-                    "checkpoint", 0600);
-  std::vector<std::string> argv = {criu, "dump",     "-t",  std::to_string(st.pid),   "-D", img, "--work-dir", work,
-                                   "-o", "dump.log", "-v4", "--manage-cgroups=ignore", "--network-lock=nftables"};
+  nlohmann::json veths = host_veths(st.pid);
+  write_file_atomic(img + "/" + kExternals,
+                    nlohmann::json{{"mounts", ext}, {"files", files}, {"veths", veths}}.dump(2) + "\n", "checkpoint",
+                    0600);
+  std::vector<std::string> argv = {criu,
+                                   "dump",
+                                   "-t",
+                                   std::to_string(st.pid),
+                                   "-D",
+                                   img,
+                                   "--work-dir",
+                                   work,
+                                   "-o",
+                                   "dump.log",
+                                   "-v4",
+                                   "--manage-cgroups=ignore",
+                                   "--network-lock=nftables"};
   // As runc does: the freezer stops every task at once, where ptrace alone
   // would race with forks.
   if (std::string freezer = cgroups::load_manager(st.cgroup)->path_for("freezer"); !freezer.empty())
@@ -319,6 +358,21 @@ int run_in_cgroup(const std::vector<std::string>& argv, cgroups::Manager& cg, in
   return WIFEXITED(status) ? WEXITSTATUS(status) : 128;
 }
 
+// Each saved host port's name must be free (its old cell gone with its
+// namespace, which the kernel frees a moment after the last task) and its
+// bridge still there (the app up), or CRIU would fail halfway.
+void check_veths_free(const nlohmann::json& veths, const std::string& img) {
+  for (const auto& v : veths) {
+    std::string outside = v.value("outside", ""), bridge = v.value("bridge", "");
+    if (!bridge.empty() && !net::link_exists(bridge))
+      fail("restore",
+           img + ": the cell's port " + outside + " was on bridge " + bridge + ", which is gone (is its app down?)");
+    for (int i = 0; i < 200 && net::link_exists(outside); ++i) usleep(10000);
+    if (net::link_exists(outside))
+      fail("restore", img + ": device " + outside + " exists: the checkpointed cell (or another) still holds it");
+  }
+}
+
 // The mount points the cell's mounts need, as runc makes them before a
 // restore: a new root (containerd's fresh snapshot) lacks the ones create
 // made in the old one. Made symlink-safe inside the root; the kernel's own
@@ -332,8 +386,8 @@ void make_mount_points(const std::string& rootfs, const oci::Spec& spec) {
     bool bind = m.type == "bind" || std::find(m.options.begin(), m.options.end(), "bind") != m.options.end() ||
                 std::find(m.options.begin(), m.options.end(), "rbind") != m.options.end();
     struct stat sb;
-    rootfs::Kind kind = bind && stat(m.source.c_str(), &sb) == 0 && !S_ISDIR(sb.st_mode) ? rootfs::Kind::file
-                                                                                          : rootfs::Kind::dir;
+    rootfs::Kind kind =
+        bind && stat(m.source.c_str(), &sb) == 0 && !S_ISDIR(sb.st_mode) ? rootfs::Kind::file : rootfs::Kind::dir;
     rootfs::resolve_in_root(root.get(), d, kind, true, "restore");
   }
 }
@@ -357,6 +411,8 @@ void restore(const Store& store, const RestoreOptions& o) {
     fail("restore", img + ": " + why);
   }
   nlohmann::json ext = parse_json(read_file(img + "/" + kExternals, "restore"), "restore", img + "/" + kExternals);
+  nlohmann::json veths = ext.value("veths", nlohmann::json::array());
+  check_veths_free(veths, img);
 
   nlohmann::json res = spec.linux.resources.is_object() ? spec.linux.resources : nlohmann::json::object();
   add_default_device_rules(res, spec);
@@ -395,10 +451,20 @@ void restore(const Store& store, const RestoreOptions& o) {
                                    "--pidfile",
                                    work.path + "/restore.pid",
                                    "-v4",
-                                   "--manage-cgroups=ignore", "--network-lock=nftables"};
+                                   "--manage-cgroups=ignore",
+                                   "--network-lock=nftables"};
   int n = 0;
-  for (const auto& f : ext.value("files", nlohmann::json::array()))
-    argv.push_back("--inherit-fd=fd[" + std::to_string(f["fd"].get<int>()) + "]:" + f["key"].get<std::string>());
+  std::vector<UniqueFd> reopened;  // inherited by CRIU: no O_CLOEXEC, closed when restore returns
+  for (const auto& f : ext.value("files", nlohmann::json::array())) {
+    int fd = f["fd"].get<int>();
+    std::string path = f.value("path", "");
+    if (!path.empty() && path[0] == '/') {
+      // Where the cell wrote before; the restorer's own stdio when that is gone.
+      UniqueFd again(open(path.c_str(), f.value("flags", 0) | O_NOCTTY));
+      if (again) fd = again.get(), reopened.push_back(std::move(again));
+    }
+    argv.push_back("--inherit-fd=fd[" + std::to_string(fd) + "]:" + f["key"].get<std::string>());
+  }
   for (const auto& e : ext.value("mounts", nlohmann::json::array())) {
     std::string key = e.value("key", ""), kind = e.value("kind", ""), to;
     if (kind == "view") {
@@ -415,6 +481,24 @@ void restore(const Store& store, const RestoreOptions& o) {
       to = e.value("source", "");
     }
     argv.push_back("--external=mnt[" + key + "]:" + to);
+  }
+  // Each saved port made again by us, isolated before the cell can send;
+  // CRIU moves the cell's end in as its old name (CRIU's own veth[] way
+  // would leave the port open to its neighbours until after the restore).
+  struct Ports {
+    std::vector<std::string> made;
+    bool keep = false;
+    ~Ports() {
+      if (!keep)
+        for (const auto& p : made) net::delete_link(p);
+    }
+  } ports;
+  for (const auto& v : veths) {
+    std::string temp = "nhr" + std::to_string(getpid() % 1000000) + "x" + std::to_string(ports.made.size());
+    net::make_port({v.value("inside", ""), v.value("outside", ""), v.value("bridge", ""), v.value("isolated", false)},
+                   temp);
+    ports.made.push_back(v.value("outside", ""));
+    argv.push_back("--external=netdev[" + v.value("inside", "") + "]:" + temp);
   }
   add_flags(argv, o.criu);
   if (o.lazy_pages) argv.push_back("--lazy-pages");
@@ -452,6 +536,7 @@ void restore(const Store& store, const RestoreOptions& o) {
   bind_cell(store, st);
   write_pid_file(o.pid_file, pid);
   rb.committed = true;
+  ports.keep = true;
 }
 
 }  // namespace nohype::runtime

@@ -234,8 +234,8 @@ MigrateReport post_copy(const Store& from, const MigrateOptions& o, const State&
   // until the last page is sent, their memory pinned in its pipes) hand
   // their cgroups and reservation over before the target asks for them.
   steps.done("dump");
-  Criu lazy({criu, "lazy-pages", "--page-server", "--address", addr, "--port", port, "-D", img, "--work-dir",
-             work.path, "-o", "lazy-pages.log", "-v4"},
+  Criu lazy({criu, "lazy-pages", "--page-server", "--address", addr, "--port", port, "-D", img, "--work-dir", work.path,
+             "-o", "lazy-pages.log", "-v4"},
             o.target_netns);
   trust::sign_tree(img, trust::host_key());
   steps.done("sign");
@@ -276,8 +276,8 @@ MigrateReport post_copy(const Store& from, const MigrateOptions& o, const State&
   dump->wait();  // it ends the source's tasks once the last page is sent
   if (lazy_code != 0) {
     work.own = false;
-    fail("migrate", "\"" + o.id + "\" runs at " + o.to_root + " but not all of its memory arrived: " +
-                        criu_error(work.path + "/lazy-pages.log"));
+    fail("migrate", "\"" + o.id + "\" runs at " + o.to_root +
+                        " but not all of its memory arrived: " + criu_error(work.path + "/lazy-pages.log"));
   }
   return rep;
 }
@@ -292,6 +292,10 @@ MigrateReport migrate(const Store& from, const MigrateOptions& o) {
     st = from.must_load(o.id);
   }
   check_dumpable(st);
+  if (auto app = st.annotations.find("org.nohype.app"); app != st.annotations.end())
+    fail("migrate",
+         "container \"" + o.id + "\" belongs to app \"" + app->second +
+             "\", whose bridge, firewall and record stay with this root: checkpoint and restore it in place");
   if (Store(o.to_root).exists(o.id)) fail("migrate", "container \"" + o.id + "\" exists in " + o.to_root);
   WorkDir work(o.criu.work_path);
   std::string img = work.path + "/images";

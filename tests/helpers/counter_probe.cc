@@ -1,12 +1,13 @@
 // counter_probe: a stateful service for checkpoint tests, static so it runs
 // in any rootfs.
 //   serve PORT MIB   keep MIB MiB of pseudo-random bytes and a counter; on
-//                    127.0.0.1:PORT answer "n" with the next count and "sum"
-//                    with the count and the buffer's FNV-1a checksum,
-//                    computed again over every byte.
-//   client PORT FILE one connection, kept: "n" every 50 ms, each answer
-//                    written to FILE; "broken: ..." and exit 1 if it breaks.
-//   ask PORT WORD    one question on a new connection; prints the answer.
+//                    PORT (every address of the cell) answer "n" with the
+//                    next count and "sum" with the count and the buffer's
+//                    FNV-1a checksum, computed again over every byte.
+//   client [ADDR:]PORT FILE  one connection (default 127.0.0.1), kept: "n"
+//                    every 50 ms, each answer written to FILE;
+//                    "broken: ..." and exit 1 if it breaks.
+//   ask [ADDR:]PORT WORD     one question on a new connection; prints the answer.
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <poll.h>
@@ -23,11 +24,14 @@
 
 namespace {
 
-sockaddr_in loopback(int port) {
+// "PORT" (loopback) or "ADDR:PORT".
+sockaddr_in address(const std::string& where) {
   sockaddr_in a{};
   a.sin_family = AF_INET;
-  a.sin_port = htons(static_cast<uint16_t>(port));
+  auto colon = where.find(':');
+  a.sin_port = htons(static_cast<uint16_t>(atoi(where.c_str() + (colon == std::string::npos ? 0 : colon + 1))));
   a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  if (colon != std::string::npos) inet_pton(AF_INET, where.substr(0, colon).c_str(), &a.sin_addr);
   return a;
 }
 
@@ -37,9 +41,9 @@ uint64_t fnv(const std::vector<uint8_t>& b) {
   return h;
 }
 
-int connect_to(int port) {
+int connect_to(const std::string& where) {
   int fd = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in a = loopback(port);
+  sockaddr_in a = address(where);
   for (int i = 0; i < 100; ++i) {
     if (connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0) return fd;
     usleep(20000);
@@ -65,7 +69,8 @@ int serve(int port, long mib) {
   int l = socket(AF_INET, SOCK_STREAM, 0);
   int one = 1;
   setsockopt(l, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-  sockaddr_in a = loopback(port);
+  sockaddr_in a = address(std::to_string(port));
+  a.sin_addr.s_addr = htonl(INADDR_ANY);
   if (bind(l, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0 || listen(l, 8) != 0) return perror("listen"), 1;
   std::vector<uint8_t> buf(static_cast<size_t>(mib) << 20);
   uint64_t x = 42;
@@ -92,8 +97,8 @@ int serve(int port, long mib) {
   }
 }
 
-int client(int port, const std::string& file) {
-  int fd = connect_to(port);
+int client(const std::string& where, const std::string& file) {
+  int fd = connect_to(where);
   auto put = [&](const std::string& s) {
     std::string tmp = file + ".tmp";
     FILE* f = fopen(tmp.c_str(), "w");
@@ -112,8 +117,8 @@ int client(int port, const std::string& file) {
   }
 }
 
-int ask(int port, const std::string& word) {
-  int fd = connect_to(port);
+int ask(const std::string& where, const std::string& word) {
+  int fd = connect_to(where);
   if (fd < 0 || !say(fd, word + "\n")) return 1;
   printf("%s\n", read_line(fd).c_str());
   return 0;
@@ -124,8 +129,8 @@ int ask(int port, const std::string& word) {
 int main(int argc, char** argv) {
   std::string mode = argc > 1 ? argv[1] : "";
   if (mode == "serve" && argc == 4) return serve(atoi(argv[2]), atol(argv[3]));
-  if (mode == "client" && argc == 4) return client(atoi(argv[2]), argv[3]);
-  if (mode == "ask" && argc == 4) return ask(atoi(argv[2]), argv[3]);
+  if (mode == "client" && argc == 4) return client(argv[2], argv[3]);
+  if (mode == "ask" && argc == 4) return ask(argv[2], argv[3]);
   fprintf(stderr, "usage: counter_probe serve PORT MIB | client PORT FILE | ask PORT WORD\n");
   return 2;
 }

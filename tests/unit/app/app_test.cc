@@ -137,6 +137,21 @@ TEST(Plan, SecureDefaultsPerService) {
             std::string::npos);
 }
 
+// landlock = false: a service that can be checkpointed (CRIU cannot save a
+// Landlock domain) runs without that layer, and only that one.
+TEST(Plan, LandlockOffForACheckpointedService) {
+  auto m = app::parse_manifest(std::string(kShop) + "landlock = false\n", "/m/app.toml");
+  auto a = app::plan_app(m, "/run/apps");
+  const auto& kv = a.cells[1].config;
+  EXPECT_EQ(kv["annotations"]["org.nohype.landlock"], "off");
+  EXPECT_FALSE(kv["annotations"].contains("org.nohype.landlock.bind"));
+  EXPECT_EQ(kv["linux"]["seccomp"], oci::default_seccomp()) << "seccomp stays";
+  EXPECT_FALSE(a.cells[0].config["annotations"].contains("org.nohype.landlock")) << "the others keep it";
+  EXPECT_NE(error_of(std::string(kShop) + "landlock = \"off\"\n")
+                .find("/m/app.toml:25:12: services.kv.landlock: must be true or false"),
+            std::string::npos);
+}
+
 TEST(Firewall, RulesetShape) {
   auto a = app::plan_app(app::parse_manifest(kShop, "/m/app.toml"), "/run/apps");
   std::string r = net::ruleset(a.firewall);
