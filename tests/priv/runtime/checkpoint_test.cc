@@ -341,8 +341,8 @@ TEST_F(Checkpoint, AppCellKeepsItsNetworkIdentity) {
   EXPECT_EQ(trim_nl(nh({"exec", counter, "cat", "/sys/class/net/eth0/address"}).out), mac);
   EXPECT_NE(nh({"exec", counter, "ip", "-4", "addr", "show", "eth0"}).out.find(counter_ip + "/"), std::string::npos);
   // Its memory, at its address on the bridge, as the host sees it. (A client
-  // cell gets through the host's firewall again only after tens of seconds
-  // here: README, "Not yet".)
+  // cell's open connection sometimes stalls for tens of seconds after the
+  // restore, for a reason not found yet: README, "Not yet".)
   std::string after;
   for (int i = 0; i < 20 && after.find(' ') == std::string::npos; ++i)
     after = sh("echo sum | timeout 3 busybox nc " + counter_ip + " 7070");
