@@ -170,7 +170,20 @@ bool link_exists(const std::string& name) { return if_nametoindex(name.c_str()) 
 void create_bridge(const BridgeSpec& b) {
   if (link_exists(b.name)) fail(kStep, "device " + b.name + " already exists (another app, or `down` was not run)");
   Sock s = connect_route();
-  check(rtnl_link_bridge_add(s.get(), b.name.c_str()), "create bridge " + b.name);
+  // A MAC of its own, set: otherwise a bridge takes its lowest port's, and
+  // changes it when ports come and go (a cell restored, one added). Cells
+  // reach each other through the host by the bridge's MAC (proxy ARP), and
+  // would send to the old one until their neighbour entries expired.
+  Link br(rtnl_link_alloc());
+  if (!br) fail(kStep, "bridge: out of memory");
+  check(rtnl_link_set_type(br.get(), "bridge"), "bridge type");
+  rtnl_link_set_name(br.get(), b.name.c_str());
+  nl_addr* mac = nullptr;
+  check(nl_addr_parse(mac_for(b.gateway).c_str(), AF_LLC, &mac), "MAC address of " + b.name);
+  rtnl_link_set_addr(br.get(), mac);
+  int err = rtnl_link_add(s.get(), br.get(), NLM_F_CREATE | NLM_F_EXCL);
+  nl_addr_put(mac);
+  check(err, "create bridge " + b.name);
   add_address(s.get(), b.name, b.gateway, b.prefix);
   set_device_sysctl(b.name, "forwarding", "1");
   set_device_sysctl(b.name, "proxy_arp_pvlan", "1");
