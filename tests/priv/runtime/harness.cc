@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 
@@ -121,6 +122,25 @@ Nohype::Nohype() {
 }
 
 Nohype::~Nohype() {
+  // Every test takes its apps down; one left (a test failed between up and
+  // down) is reported and torn down here as `down` would: its cells below,
+  // then its ports, image roots, bridge, firewall tables and record.
+  std::error_code ec;
+  for (const auto& e : std::filesystem::directory_iterator(root_ + "/apps", ec)) {
+    std::ifstream in(e.path() / "app.json");
+    if (!in) continue;
+    nlohmann::json rec = nlohmann::json::parse(in, nullptr, false);
+    if (rec.is_discarded()) continue;
+    ADD_FAILURE() << "app " << rec.value("name", "?") << " left up in " << root_;
+    for (const auto& c : rec.value("cells", nlohmann::json::array())) {
+      (*this)({"delete", "--force", c.value("id", "")});
+      run({"/bin/sh", "-c", "ip link del " + c.value("veth", "none") + " 2>/dev/null"});
+    }
+    for (const auto& m : mounts_under(e.path().string())) run({"/bin/umount", "-l", m});
+    run({"/bin/sh", "-c",
+         "ip link del " + rec.value("bridge", "none") + " 2>/dev/null; for f in inet bridge; do nft delete table $f " +
+             rec.value("table", "none") + " 2>/dev/null; done"});
+  }
   // Every test deletes its containers; anything left is a leak to report.
   Result r = (*this)({"list", "-q"});
   EXPECT_EQ(trim_nl(r.out), "") << "containers left in " << root_;
