@@ -282,7 +282,8 @@ void make_port(const VethPort& p, const std::string& temp) {
   Link veth(rtnl_link_veth_alloc());
   if (!veth) fail(kStep, "veth: out of memory");
   rtnl_link_set_name(veth.get(), p.outside.c_str());
-  rtnl_link_set_name(rtnl_link_veth_get_peer(veth.get()), temp.c_str());
+  Link peer(rtnl_link_veth_get_peer(veth.get()));  // a reference of its own
+  rtnl_link_set_name(peer.get(), temp.c_str());
   check(rtnl_link_add(s.get(), veth.get(), NLM_F_CREATE | NLM_F_EXCL), "create veth " + p.outside);
   try {
     Link host = get_link(s.get(), p.outside);
