@@ -18,8 +18,6 @@ namespace {
 
 using nlohmann::json;
 
-std::string sh(const std::string& cmd) { return trim_nl(run({"/bin/sh", "-c", cmd}).out); }
-
 // GET / through busybox nc from inside a cell; "" when nothing answered
 // within two seconds (dropped).
 std::string fetch_from(const Nohype& nh, const std::string& cell, const std::string& ip, int port) {

@@ -16,8 +16,6 @@ namespace fs = std::filesystem;
 
 namespace {
 
-std::string sh(const std::string& cmd) { return trim_nl(run({"/bin/sh", "-c", cmd}).out); }
-
 // The reason to skip, or "" when a CRIU >= 4.1 is there.
 std::string no_criu() {
   for (std::string c : {"/opt/nohype/criu/sbin/criu", "/usr/sbin/criu"}) {

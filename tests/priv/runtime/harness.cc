@@ -115,6 +115,8 @@ void Bundle::write() const {
   f << config.dump(2);
 }
 
+std::string sh(const std::string& cmd) { return trim_nl(run({"/bin/sh", "-c", cmd}).out); }
+
 Nohype::Nohype() {
   char tmpl[] = "/tmp/nohype-root-XXXXXX";
   if (!mkdtemp(tmpl)) abort();

@@ -21,6 +21,8 @@ struct Result {
 // Runs argv (argv[0] is a path) with optional stdin; waits; captures output.
 Result run(const std::vector<std::string>& argv, const std::string& input = "");
 std::string trim_nl(std::string s);
+// What a shell command prints, without its last newline.
+std::string sh(const std::string& cmd);
 
 class Bundle {
  public:

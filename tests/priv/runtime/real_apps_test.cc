@@ -18,7 +18,8 @@ namespace {
 
 std::string apps_rootfs() { return std::string(NOHYPE_BUILD) + "/apps-rootfs"; }
 
-std::string sh(const std::string& cmd) { return run({"/bin/sh", "-c", cmd}).out; }
+// Untrimmed: its callers compare whole outputs.
+std::string sh_raw(const std::string& cmd) { return run({"/bin/sh", "-c", cmd}).out; }
 
 // A normal session for both services, from the host through their published
 // ports, with the clients of the same rootfs: redis SET/GET/INFO, a
@@ -27,14 +28,14 @@ std::string workload(int redis_port, int nginx_port) {
   std::string cli = "chroot " + apps_rootfs() + " redis-cli -h 127.0.0.1 -p " + std::to_string(redis_port);
   std::string page = "busybox wget -qO- http://127.0.0.1:" + std::to_string(nginx_port) + "/";
   // Both are up when they answer (up returns once their processes started).
-  sh("for i in $(seq 100); do " + cli + " PING 2>/dev/null | grep -q PONG && " + page +
-     " >/dev/null 2>&1 && break; sleep 0.1; done");
-  return sh(cli + " SET visits 1; " + cli + " INCR visits; " + cli + " GET visits; " + cli +
-            " INFO server | head -2; " + cli + " BGSAVE; sleep 1; " + cli +
-            " INFO persistence | grep rdb_last_bgsave_status; chroot " + apps_rootfs() +
-            " timeout 60 redis-benchmark -q -h 127.0.0.1 -p " + std::to_string(redis_port) +
-            " -n 500 -c 4 -t set,get,lpush,incr > /dev/null && echo benchmark-done; " + page +
-            " | grep -o 'Welcome to nginx'; " + page + "missing 2>&1 | head -1; sleep 1");
+  sh_raw("for i in $(seq 100); do " + cli + " PING 2>/dev/null | grep -q PONG && " + page +
+         " >/dev/null 2>&1 && break; sleep 0.1; done");
+  return sh_raw(cli + " SET visits 1; " + cli + " INCR visits; " + cli + " GET visits; " + cli +
+                " INFO server | head -2; " + cli + " BGSAVE; sleep 1; " + cli +
+                " INFO persistence | grep rdb_last_bgsave_status; chroot " + apps_rootfs() +
+                " timeout 60 redis-benchmark -q -h 127.0.0.1 -p " + std::to_string(redis_port) +
+                " -n 500 -c 4 -t set,get,lpush,incr > /dev/null && echo benchmark-done; " + page +
+                " | grep -o 'Welcome to nginx'; " + page + "missing 2>&1 | head -1; sleep 1");
 }
 
 void expect_workload_ran(const std::string& out) {
