@@ -293,11 +293,15 @@ void make_port(const VethPort& p, const std::string& temp) {
             "put " + p.outside + " on " + p.bridge);
     }
     if (p.isolated) set_isolated(s.get(), rtnl_link_get_ifindex(host.get()), p.outside);
-    set_up(s.get(), p.outside);
   } catch (...) {
     delete_link(p.outside);
     throw;
   }
+}
+
+void bring_up(const std::string& name) {
+  Sock s = connect_route();
+  set_up(s.get(), name);
 }
 
 void delete_link(const std::string& name) {

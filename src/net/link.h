@@ -48,10 +48,14 @@ struct VethPort {
 };
 std::vector<VethPort> host_ports_of(pid_t netns_pid);
 // Makes the pair again before a restore, both ends here: the host end as it
-// was (on its bridge, isolated, up) and the cell end named `temp`, which the
-// restore moves into the cell's namespace. The port is isolated before any
-// packet can pass, so no cell learns another's address behind the host.
+// was (on its bridge, isolated) but down, and the cell end named `temp`,
+// which the restore moves into the cell's namespace. The port is isolated
+// before any packet can pass, so no cell learns another's address behind
+// the host. It stays down until bring_up: CRIU gives the cell its address
+// before it restores the sockets and the lock on them, and a peer's segment
+// arriving in between is answered with a reset.
 void make_port(const VethPort& p, const std::string& temp);
+void bring_up(const std::string& name);
 
 // Deletes a link by name; a missing one is not an error (a veth goes away
 // with its cell's namespace).

@@ -25,6 +25,7 @@
 #include "common/file.h"
 #include "common/json.h"
 #include "common/strings.h"
+#include "linux/debugreg.h"
 #include "linux/proc.h"
 #include "net/link.h"
 #include "rootfs/path.h"
@@ -278,7 +279,24 @@ std::vector<std::string> dump_args(const std::string& criu, const State& st, con
   return argv;
 }
 
+// CRIU stops a task leaving its parasite with a hardware breakpoint. Where
+// the machine drops those (some virtual machines do; the tracee runs on and
+// `criu dump` waits forever), CRIU must trace system calls instead. Its
+// only switch for that path is the value its own test suite uses,
+// CRIU_FAULT=130 (FI_NO_BREAKPOINTS), which changes nothing else. Set once
+// here; every CRIU nohype runs inherits it.
+namespace {
+void choose_criu_stop_method() {
+  static const bool checked = [] {
+    if (!getenv("CRIU_FAULT") && !linux::hardware_breakpoints_fire()) setenv("CRIU_FAULT", "130", 1);
+    return true;
+  }();
+  (void)checked;
+}
+}  // namespace
+
 std::string criu_binary() {
+  choose_criu_stop_method();
   std::vector<std::string> tried;
   const char* env = getenv("NOHYPE_CRIU");
   for (std::string c : {std::string(env ? env : ""), std::string("/opt/nohype/criu/sbin/criu")}) {
@@ -485,6 +503,7 @@ void restore(const Store& store, const RestoreOptions& o) {
   // Each saved port made again by us, isolated before the cell can send;
   // CRIU moves the cell's end in as its old name (CRIU's own veth[] way
   // would leave the port open to its neighbours until after the restore).
+  // The host ends come up once CRIU is done: see net::make_port.
   struct Ports {
     std::vector<std::string> made;
     bool keep = false;
@@ -516,6 +535,7 @@ void restore(const Store& store, const RestoreOptions& o) {
   std::string pidtext = read_file(work.path + "/restore.pid", "restore");
   pid_t pid = static_cast<pid_t>(std::stol(pidtext));
   rb.pid = pid;
+  for (const auto& p : ports.made) net::bring_up(p);
   State st;
   st.id = o.id;
   st.bundle = bundle;

@@ -107,11 +107,18 @@ int client(const std::string& where, const std::string& file) {
     fclose(f);
     rename(tmp.c_str(), file.c_str());
   };
-  if (fd < 0) return put("broken: connect\n"), 1;
+  // Why it broke goes to the file and to stderr (the cell's log).
+  auto broken = [&](const std::string& why) {
+    put("broken: " + why + "\n");
+    fprintf(stderr, "counter_probe client: broken: %s\n", why.c_str());
+    return 1;
+  };
+  if (fd < 0) return broken("connect");
   for (;;) {
-    if (!say(fd, "n\n")) return put(std::string("broken: write: ") + strerror(errno) + "\n"), 1;
+    if (!say(fd, "n\n")) return broken(std::string("write: ") + strerror(errno));
+    errno = 0;
     std::string a = read_line(fd);
-    if (a.empty()) return put("broken: the connection ended\n"), 1;
+    if (a.empty()) return broken(std::string("the connection ended: ") + (errno ? strerror(errno) : "EOF"));
     put(a + "\n");
     usleep(50000);
   }
