@@ -11,9 +11,25 @@ namespace nohype::cmd {
 
 namespace {
 
-// Flags runc has that this step does not do yet: refused by name, never ignored.
-const std::vector<std::string> kNotYet = {"lazy-pages",  "page-server", "status-fd", "pre-dump",
-                                          "parent-path", "empty-ns",    "auto-dedup"};
+// Flags runc has that nohype refuses by name, never ignores, with why.
+struct Refused {
+  std::string name;
+  bool value;  // takes an argument, as in runc
+  std::string why;
+};
+const std::vector<Refused> kRefused = {
+    {"lazy-pages", false,
+     "memory served from outside the image directory would escape its signature; `nohype migrate` is "
+     "post-copy with signed images"},
+    {"page-server", true,
+     "memory sent outside the image directory would escape its signature; `nohype migrate --page-server` "
+     "serves it"},
+    {"status-fd", true, "it reports a lazy-pages dump, which nohype does through `nohype migrate`"},
+    {"pre-dump", false, "pre-copy needs soft-dirty page tracking, which this kernel lacks"},
+    {"parent-path", true, "pre-copy needs soft-dirty page tracking, which this kernel lacks"},
+    {"empty-ns", true, "a cell's namespaces are always saved and restored with it"},
+    {"auto-dedup", false, "it rewrites signed parent images"},
+};
 
 std::vector<Flag> criu_flags(bool restore) {
   std::vector<Flag> f = {
@@ -28,7 +44,7 @@ std::vector<Flag> criu_flags(bool restore) {
        "accepted for runc's callers; nohype always restores into the cell's new cgroups",
        "MODE"},
   };
-  for (const auto& n : kNotYet) f.push_back({{n}, true, "not supported yet", "X"});
+  for (const auto& r : kRefused) f.push_back({{r.name}, r.value, "refused: " + r.why, r.value ? "X" : ""});
   if (restore) {
     f.push_back({{"bundle", "b"}, true, "the bundle the cell is restored from (default .)", "DIR"});
     f.push_back({{"detach", "d"}, false, "return once the cell runs (always so here)"});
@@ -43,8 +59,8 @@ std::vector<Flag> criu_flags(bool restore) {
 }
 
 runtime::CriuOptions criu_options(const Parsed& p) {
-  for (const auto& n : kNotYet)
-    if (p.has(n)) fail("checkpoint", "--" + n + " is not supported yet");
+  for (const auto& r : kRefused)
+    if (r.value ? p.has(r.name) : p.on(r.name)) fail("checkpoint", "--" + r.name + " is refused: " + r.why);
   runtime::CriuOptions o;
   o.image_path = p.get("image-path", "");
   o.work_path = p.get("work-path", "");

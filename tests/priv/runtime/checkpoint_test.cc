@@ -375,4 +375,29 @@ TEST_F(Checkpoint, LandlockedCellIsRefused) {
   nh({"delete", "--force", id});
 }
 
+// runc's flags whose memory would leave the signed image directory (or that
+// need soft-dirty tracking) are refused by name with why, before anything runs.
+TEST_F(Checkpoint, RuncFlagsOutsideTheSignedImageAreRefused) {
+  Bundle b({"sleep", "100"});
+  std::string id = nh.unique_id("cf");
+  ASSERT_EQ(nh({"run", "-d", "-b", b.dir(), id}, "").code, 0);
+  for (std::vector<std::string> flags : {std::vector<std::string>{"--lazy-pages"},
+                                         {"--page-server", "127.0.0.1:27001"},
+                                         {"--pre-dump"},
+                                         {"--status-fd", "5"}}) {
+    std::vector<std::string> argv = {"checkpoint", "--image-path", b.dir() + "/img"};
+    argv.insert(argv.end(), flags.begin(), flags.end());
+    argv.push_back(id);
+    Result r = nh(argv);
+    EXPECT_NE(r.code, 0) << flags[0];
+    EXPECT_NE(r.err.find(flags[0] + " is refused: "), std::string::npos) << r.err;
+    EXPECT_FALSE(fs::exists(b.dir() + "/img"));
+  }
+  EXPECT_NE(nh({"checkpoint", "--lazy-pages=false", "--image-path", b.dir() + "/img", id}).err.find("Landlock"),
+            std::string::npos)
+      << "--lazy-pages=false is not a request for lazy pages";
+  EXPECT_EQ(nh({"state", id}).code, 0) << "the cell is untouched";
+  nh({"delete", "--force", id});
+}
+
 }  // namespace
