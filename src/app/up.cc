@@ -276,11 +276,11 @@ nlohmann::json up(const runtime::Store& store, const Manifest& manifest, bool le
     net::apply_ruleset(net::ruleset(a.firewall));
     for (const auto& c : a.cells) runtime::start(store, c.id);
     warn_if_no_forwarding(a.firewall);
-  } catch (const Error& e) {
+  } catch (...) {  // whatever was thrown, nothing of the app stays
     auto errors = teardown(rec, 0);
     std::string more;
     for (const auto& x : errors) more += "; rollback: " + x;
-    throw Error(e.step(), e.detail() + more, e.err());
+    throw Error::wrap(std::current_exception(), kStep, more);
   }
   return rec;
 }

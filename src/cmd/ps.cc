@@ -1,10 +1,8 @@
-#include <sys/wait.h>
-#include <unistd.h>
-
 #include <cstdio>
 #include <set>
 
 #include "cmd/verb.h"
+#include "common/command.h"
 #include "common/error.h"
 #include "common/strings.h"
 #include "runtime/container.h"
@@ -16,28 +14,14 @@ namespace {
 // the container's processes, as runc does.
 int ps_table(const std::vector<pid_t>& pids, std::vector<std::string> ps_args) {
   if (ps_args.empty()) ps_args = {"-ef"};
-  int fds[2];
-  if (pipe(fds) != 0) fail_errno("ps", "pipe");
-  pid_t child = fork();
-  if (child == 0) {
-    dup2(fds[1], 1);
-    close(fds[0]);
-    close(fds[1]);
-    std::vector<char*> argv{const_cast<char*>("ps")};
-    for (auto& a : ps_args) argv.push_back(a.data());
-    argv.push_back(nullptr);
-    execvp("ps", argv.data());
-    _exit(127);
-  }
-  close(fds[1]);
-  std::string out;
-  char buf[8192];
-  ssize_t n;
-  while ((n = read(fds[0], buf, sizeof buf)) > 0) out.append(buf, static_cast<size_t>(n));
-  close(fds[0]);
-  int st = 0;
-  waitpid(child, &st, 0);
-  if (!WIFEXITED(st) || WEXITSTATUS(st) != 0) fail("ps", "the host's ps failed (is procps installed?)");
+  std::vector<std::string> argv = {"ps"};
+  argv.insert(argv.end(), ps_args.begin(), ps_args.end());
+  CommandResult r = run_command(argv);  // its stderr comes as one line: keep ps's first sentence
+  if (r.code != 0)
+    fail("ps", "the host's ps " + join(ps_args, " ") + " failed (exit " + std::to_string(r.code) +
+                   (r.code == 127 ? ": is procps installed?" : "") + ")" +
+                   (r.err.empty() ? "" : ": " + r.err.substr(0, r.err.find("  "))));
+  const std::string& out = r.out;
   auto lines = split(out, '\n');
   if (lines.empty()) return 0;
   auto header = split(std::string(trim(lines[0])), ' ');

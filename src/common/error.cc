@@ -18,6 +18,18 @@ std::string format(const std::string& step, const std::string& what, int err) {
 Error::Error(std::string step, std::string what, int err)
     : std::runtime_error(format(step, what, err)), step_(std::move(step)), detail_(std::move(what)), err_(err) {}
 
+Error Error::wrap(std::exception_ptr e, std::string_view step, const std::string& more) {
+  try {
+    std::rethrow_exception(e);
+  } catch (const Error& x) {
+    return Error(x.step(), x.detail() + more, x.err());
+  } catch (const std::exception& x) {
+    return Error(std::string(step), x.what() + more);
+  } catch (...) {
+    return Error(std::string(step), "an unknown exception" + more);
+  }
+}
+
 void fail(std::string_view step, std::string what) { throw Error(std::string(step), std::move(what), 0); }
 
 void fail_errno(std::string_view step, std::string what, int err) {

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cerrno>
+#include <exception>
 #include <stdexcept>
 #include <string>
 #include <string_view>
@@ -16,6 +17,12 @@ class Error : public std::runtime_error {
   const std::string& step() const { return step_; }
   const std::string& detail() const { return detail_; }
   int err() const { return err_; }
+
+  // Any exception as an Error with `more` said after it: an Error keeps its
+  // step and errno; anything else becomes an Error of `step` saying what it
+  // was. For a caller that adds what its cleanup found, or that must answer
+  // with an Error whatever was thrown.
+  static Error wrap(std::exception_ptr e, std::string_view step, const std::string& more = "");
 
  private:
   std::string step_;

@@ -42,7 +42,29 @@ TEST(Error, FormatsStepAndErrno) {
     EXPECT_STREQ(e.what(), "mount: bind /a on /b: No such file or directory");
     EXPECT_EQ(e.step(), "mount");
     EXPECT_EQ(e.err(), ENOENT);
+    return;
   }
+  ADD_FAILURE() << "fail_errno returned";
+}
+
+TEST(Error, WrapKeepsAnErrorsStepAndNamesAnyOther) {
+  auto wrapped = [](auto thrower) {
+    try {
+      thrower();
+    } catch (...) {
+      return Error::wrap(std::current_exception(), "up", "; rollback: x");
+    }
+    return Error("", "nothing was thrown");
+  };
+  Error a = wrapped([] { fail_errno("attach", "veth v1", EEXIST); });
+  EXPECT_EQ(a.step(), "attach");
+  EXPECT_EQ(a.err(), EEXIST);
+  EXPECT_STREQ(a.what(), "attach: veth v1; rollback: x: File exists");
+  Error b = wrapped([] { throw std::out_of_range("key 'cells' not found"); });
+  EXPECT_EQ(b.step(), "up");
+  EXPECT_STREQ(b.what(), "up: key 'cells' not found; rollback: x");
+  Error c = wrapped([] { throw 7; });
+  EXPECT_STREQ(c.what(), "up: an unknown exception; rollback: x");
 }
 
 TEST(File, AtomicWriteAndMkdir) {
