@@ -6,6 +6,7 @@
 #include <cstring>
 
 #include "common/error.h"
+#include "oci/default_devices.h"
 #include "rootfs/mount_api.h"
 
 namespace nohype::rootfs {
@@ -191,8 +192,7 @@ Plan build_plan(const PlanInput& in) {
     if (o.idmap || !m.uid_mappings.empty() || !m.gid_mappings.empty()) {
       // The runtime spec's rules: a bind, in a container with its own user
       // namespace, both mappings or neither (then the container's).
-      if (!(o.bind || m.type == "bind"))
-        fail(kStep, in.where + ": " + field + ": idmapped mounts must be bind mounts");
+      if (!(o.bind || m.type == "bind")) fail(kStep, in.where + ": " + field + ": idmapped mounts must be bind mounts");
       if (!in.new_userns)
         fail(kStep, in.where + ": " + field + ": an idmapped mount needs the container's own user namespace");
       if (m.uid_mappings.empty() != m.gid_mappings.empty())
@@ -232,15 +232,7 @@ Plan build_plan(const PlanInput& in) {
   }
 
   // Default devices (runtime spec "Default Devices"), then the configured ones.
-  auto add = [&](const std::string& path, uint32_t major, uint32_t minor) {
-    p.devices.push_back({path, 'c', major, minor, 0666, 0, 0});
-  };
-  add("/dev/null", 1, 3);
-  add("/dev/zero", 1, 5);
-  add("/dev/full", 1, 7);
-  add("/dev/random", 1, 8);
-  add("/dev/urandom", 1, 9);
-  add("/dev/tty", 5, 0);
+  for (const auto& d : oci::kDefaultDevices) p.devices.push_back({d.path, 'c', d.major, d.minor, 0666, 0, 0});
   for (size_t i = 0; i < spec.linux.devices.size(); ++i) {
     const auto& d = spec.linux.devices[i];
     std::string field = "linux.devices[" + std::to_string(i) + "]";

@@ -25,6 +25,7 @@
 #include "launch/hooks.h"
 #include "launch/spawn.h"
 #include "linux/proc.h"
+#include "oci/default_devices.h"
 #include "runtime/cell.h"
 #include "runtime/container.h"
 #include "runtime/create_impl.h"
@@ -71,12 +72,8 @@ void add_default_device_rules(nlohmann::json& res, const oci::Spec& spec) {
     if (minor >= 0) r["minor"] = minor;
     devs.push_back(r);
   };
-  allow("c", 1, 3, "rwm");     // null
-  allow("c", 1, 5, "rwm");     // zero
-  allow("c", 1, 7, "rwm");     // full
-  allow("c", 1, 8, "rwm");     // random
-  allow("c", 1, 9, "rwm");     // urandom
-  allow("c", 5, 0, "rwm");     // tty
+  for (const auto& d : oci::kDefaultDevices) allow("c", d.major, d.minor, "rwm");
+  // Not nodes we make: /dev/ptmx and /dev/pts/* come with the devpts mount.
   allow("c", 5, 2, "rwm");     // ptmx
   allow("c", 136, -1, "rwm");  // pts/*
   for (const auto& d : spec.linux.devices)
