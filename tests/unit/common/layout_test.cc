@@ -4,7 +4,6 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
-#include <fstream>
 #include <functional>
 #include <map>
 #include <regex>
@@ -12,16 +11,12 @@
 #include <sstream>
 #include <string>
 
+#include "common/file.h"
+
 namespace fs = std::filesystem;
+using nohype::read_file;
 
 namespace {
-
-std::string slurp(const fs::path& p) {
-  std::ifstream in(p);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
 
 // folder -> the other folders its files include ("folder/x.h").
 std::map<std::string, std::set<std::string>> include_graph(const fs::path& src) {
@@ -32,7 +27,7 @@ std::map<std::string, std::set<std::string>> include_graph(const fs::path& src) 
     std::string name = dir.path().filename();
     auto& uses = g[name];
     for (const auto& f : fs::directory_iterator(dir.path())) {
-      std::string text = slurp(f.path());
+      std::string text = read_file(f.path(), "layout");
       for (std::sregex_iterator it(text.begin(), text.end(), inc), end; it != end; ++it)
         if ((*it)[1] != name) uses.insert((*it)[1]);
     }
@@ -61,7 +56,7 @@ std::map<std::string, std::set<std::string>> link_lists(const std::string& cmake
 
 TEST(Layout, LinkListsAreTheIncludeGraph) {
   auto graph = include_graph(fs::path(NOHYPE_SRC) / "src");
-  auto links = link_lists(slurp(fs::path(NOHYPE_SRC) / "CMakeLists.txt"));
+  auto links = link_lists(read_file(fs::path(NOHYPE_SRC) / "CMakeLists.txt", "layout"));
   ASSERT_GT(graph.size(), 10u);
   for (const auto& [folder, uses] : graph) {
     ASSERT_TRUE(links.count(folder)) << "src/" << folder << " has no nohype_lib() in CMakeLists.txt";
