@@ -84,7 +84,10 @@ HostConfig load_host_config(const std::string& root) {
   std::string path = root + "/host.json";
   nlohmann::json file;
   if (auto text = try_read_file(path)) file = parse_json(*text, "host config", path);
-  return host_config(file, read_host_facts(), path);
+  // The cpus online and the memory do not change within one command, which
+  // consults the table up to three times (admission, bind, release).
+  static const HostFacts facts = read_host_facts();
+  return host_config(file, facts, path);
 }
 
 }  // namespace nohype::cells

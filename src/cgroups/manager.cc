@@ -1,5 +1,7 @@
 #include "cgroups/manager.h"
 
+#include <algorithm>
+
 #include "cgroups/hierarchy.h"
 #include "cgroups/v1.h"
 #include "cgroups/v2.h"
@@ -7,7 +9,21 @@
 
 namespace nohype::cgroups {
 
-std::unique_ptr<Manager> make_manager(const std::string& cgroups_path, const std::string& id, const Env& env) {
+std::vector<std::string> controllers_for(const Resources& r) {
+  std::vector<std::string> out = {"cpuset", "cpu", "cpuacct", "memory", "devices"};
+  if (r.pids_limit) out.push_back("pids");
+  const auto& b = r.blkio;
+  if (b.weight || b.leaf_weight || !b.weight_device.empty() || !b.read_bps.empty() || !b.write_bps.empty() ||
+      !b.read_iops.empty() || !b.write_iops.empty())
+    out.push_back("blkio");
+  if (!r.hugepages.empty()) out.push_back("hugetlb");
+  if (r.net_class_id) out.push_back("net_cls");
+  if (!r.net_priorities.empty()) out.push_back("net_prio");
+  return out;
+}
+
+std::unique_ptr<Manager> make_manager(const std::string& cgroups_path, const std::string& id, const Env& env,
+                                      const std::vector<std::string>* join) {
   bool default_path = cgroups_path.empty();
   std::string path = default_path ? std::string("/") + kDefaultParent + "/" + id : cgroups_path;
   if (path.find(':') != std::string::npos)
@@ -22,7 +38,9 @@ std::unique_ptr<Manager> make_manager(const std::string& cgroups_path, const std
       // name=systemd is systemd's bookkeeping, not a resource controller:
       // joining it buys nothing and costs a mkdir, a migration and an rmdir.
       if (h.key.rfind("name=", 0) == 0) continue;
-      dirs.push_back({h.key, cgroup_dir(h.mount, h.own, path)});
+      bool joined = !join;
+      for (const auto& c : h.controllers) joined |= join && std::find(join->begin(), join->end(), c) != join->end();
+      dirs.push_back({h.key, cgroup_dir(h.mount, h.own, path), joined});
     }
     // The shared default parent is nohype's own: whichever container is
     // deleted last removes it (destroy skips it while others are inside).
@@ -45,7 +63,7 @@ std::unique_ptr<Manager> load_manager(const nlohmann::json& saved) {
   auto created = saved.value("created", std::vector<std::string>{});
   if (saved["kind"] == "v1") {
     std::vector<V1Dir> dirs;
-    for (const auto& d : saved.at("dirs")) dirs.push_back({d.at("key"), d.at("dir")});
+    for (const auto& d : saved.at("dirs")) dirs.push_back({d.at("key"), d.at("dir"), !d.value("lazy", false)});
     return make_v1(std::move(dirs), std::move(created));
   }
   return make_v2(saved.at("mount"), saved.at("dir"), std::move(created));

@@ -40,6 +40,10 @@ class Manager {
   // Host directory of this cgroup in the hierarchy holding `controller`
   // ("memory", "name=systemd"); "" if none (or on v2).
   virtual std::string path_for(const std::string& controller) const = 0;
+  // Puts the container in the hierarchy of `controller` if it is not in it
+  // yet (see controllers_for) and returns that directory; "" on v2 or when
+  // the controller is not mounted.
+  virtual std::string ensure(const std::string& controller) = 0;
 };
 
 // Where cgroup filesystems are and which cgroup we are in; injectable for tests.
@@ -55,8 +59,19 @@ struct Env {
 // The parent of containers without a cgroupsPath, under each hierarchy's root.
 inline constexpr const char* kDefaultParent = "nohype";
 
+// join (v1): the controllers whose hierarchies the container is put in at
+// create; the others are joined when first needed. nullptr: all of them.
 std::unique_ptr<Manager> make_manager(const std::string& cgroups_path, const std::string& id,
-                                      const Env& env = Env::host());
+                                      const Env& env = Env::host(), const std::vector<std::string>* join = nullptr);
+// The v1 controllers a container with these resources is put in at create:
+// the ones nohype's guarantees rest on (cpuset: the partition of cores; cpu:
+// a scheduling group of its own, with no realtime budget unless given one;
+// cpuacct: CPU time; memory: the reservation and OOM count; devices: the
+// device rules; the JVM and friends also look for all but devices to see
+// that they are in a container) and the ones the resources set. Each other
+// hierarchy would cost a mkdir, a task migration and two mounts at every
+// start; pause, update and checkpoint join theirs when they first need them.
+std::vector<std::string> controllers_for(const Resources& r);
 std::unique_ptr<Manager> load_manager(const nlohmann::json& saved);
 
 }  // namespace nohype::cgroups

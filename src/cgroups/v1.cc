@@ -34,18 +34,22 @@ class V1 : public Manager {
 
   std::string path_for(const std::string& controller) const override {
     for (const auto& d : dirs_)
-      if (holds(d.key, controller)) return d.dir;
+      if (d.joined && holds(d.key, controller)) return d.dir;
+    return "";
+  }
+
+  std::string ensure(const std::string& controller) override {
+    for (auto& x : dirs_)
+      if (holds(x.key, controller)) {
+        if (!x.joined) join_late(x);
+        return x.dir;
+      }
     return "";
   }
 
   void create() override {
-    for (const auto& d : dirs_) {
-      size_t before = created_.size();
-      mkdir_tracked(d.dir, created_);
-      // A new cpuset is empty and refuses tasks: inherit from the parent, top down.
-      if (holds(d.key, "cpuset"))
-        for (size_t i = before; i < created_.size(); ++i) inherit_cpuset(created_[i]);
-    }
+    for (const auto& d : dirs_)
+      if (d.joined) make(d);
   }
 
   void apply(const Resources& r) override {
@@ -73,7 +77,8 @@ class V1 : public Manager {
   }
 
   void add_process(pid_t pid) override {
-    for (const auto& d : dirs_) write_cg(d.dir, "cgroup.procs", std::to_string(pid), "cgroup join");
+    for (const auto& d : dirs_)
+      if (d.joined) write_cg(d.dir, "cgroup.procs", std::to_string(pid), "cgroup join");
   }
 
   std::vector<pid_t> pids() const override {
@@ -135,22 +140,58 @@ class V1 : public Manager {
     give_back_realtime();
     // Only what create() made: a leaf that existed before us was joined, not ours.
     std::vector<std::string> leaves;
-    for (const auto& d : dirs_) leaves.push_back(d.dir);
+    for (const auto& d : dirs_)
+      if (d.joined) leaves.push_back(d.dir);
     rmdir_tracked(created_, leaves);
   }
 
   nlohmann::json save() const override {
     nlohmann::json d = nlohmann::json::array();
-    for (const auto& x : dirs_) d.push_back({{"key", x.key}, {"dir", x.dir}});
+    for (const auto& x : dirs_) {
+      nlohmann::json e = {{"key", x.key}, {"dir", x.dir}};
+      if (!x.joined) e["lazy"] = true;
+      d.push_back(e);
+    }
     return {{"version", 1}, {"kind", "v1"}, {"dirs", d}, {"created", created_}};
   }
 
  private:
-  std::string need(const char* controller, const char* what) const {
-    std::string d = path_for(controller);
-    if (d.empty())
-      fail("cgroup apply", std::string(what) + " requested but the " + controller + " controller is not mounted");
-    return d;
+  void make(const V1Dir& d) {
+    size_t before = created_.size();
+    mkdir_tracked(d.dir, created_);
+    // A new cpuset is empty and refuses tasks: inherit from the parent, top down.
+    if (holds(d.key, "cpuset"))
+      for (size_t i = before; i < created_.size(); ++i) inherit_cpuset(created_[i]);
+  }
+
+  // A hierarchy the container was not put in at create: make its cgroup and
+  // move every task there. A task forked meanwhile by one not yet moved
+  // starts in the old place, so go round until a pass finds none left.
+  void join_late(V1Dir& late) {
+    const V1Dir* ref = nullptr;
+    for (const auto& d : dirs_)
+      if (d.joined) ref = ref ? ref : &d;
+    make(late);
+    late.joined = true;
+    if (!ref) return;
+    for (int pass = 0; pass < 100; ++pass) {
+      auto inside = procs_recursive(late.dir);
+      int moved = 0;
+      for (pid_t p : procs_recursive(ref->dir)) {
+        if (std::find(inside.begin(), inside.end(), p) != inside.end()) continue;
+        if (int e = write_existing(late.dir + "/cgroup.procs", std::to_string(p)); e && e != ESRCH)
+          fail_errno("cgroup join", "move " + std::to_string(p) + " to " + late.dir, e);
+        ++moved;
+      }
+      if (moved == 0) return;
+    }
+    fail("cgroup join", "tasks kept appearing while moving them to " + late.dir);
+  }
+
+  std::string need(const char* controller, const char* what) {
+    std::string d = ensure(controller);
+    if (!d.empty()) return d;
+    fail("cgroup apply", std::string(what) + " requested but the " + controller + " controller is not mounted");
   }
 
   static void inherit_cpuset(const std::string& dir) {

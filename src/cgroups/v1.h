@@ -11,8 +11,9 @@
 namespace nohype::cgroups {
 
 struct V1Dir {
-  std::string key;  // hierarchy: "memory", "cpu,cpuacct", "name=systemd"
-  std::string dir;  // the container's cgroup in it
+  std::string key;     // hierarchy: "memory", "cpu,cpuacct", "name=systemd"
+  std::string dir;     // the container's cgroup in it
+  bool joined = true;  // false: made and joined only when first needed (pause, update)
 };
 
 std::unique_ptr<Manager> make_v1(std::vector<V1Dir> dirs, std::vector<std::string> created = {});

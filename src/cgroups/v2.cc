@@ -151,6 +151,7 @@ class V2 : public Manager {
     return out;
   }
 
+  std::string ensure(const std::string&) override { return ""; }
   void destroy() override { rmdir_tracked(created_, {dir_}); }
 
   nlohmann::json save() const override {

@@ -7,6 +7,7 @@
 
 #include "common/error.h"
 #include "common/file.h"
+#include "common/timing.h"
 #include "launch/idmap.h"
 #include "launch/init.h"
 #include "launch/protocol.h"
@@ -44,6 +45,7 @@ Spawned spawn(const InitPlan& plan, const SpawnHooks& hooks) {
   UniqueFd parent_end(sv[0]), child_end(sv[1]);
 
   Spawned out;
+  StepTimer t;
   pid_t stage = -1;
   try {
     if (!plan.two_stage) {
@@ -80,6 +82,7 @@ Spawned spawn(const InitPlan& plan, const SpawnHooks& hooks) {
         stage = -1;
       }
     }
+    t.done("clone");
     // Idmapped mounts need the container's user namespace with its mappings
     // written, and must reach the init before it mounts.
     if (plan.rootfs)
@@ -93,6 +96,7 @@ Spawned spawn(const InitPlan& plan, const SpawnHooks& hooks) {
     send_msg(parent_end.get(), {MsgType::go});
     if (hooks.place) hooks.place(out.pid);
     send_msg(parent_end.get(), {MsgType::placed});
+    t.done("cgroup place");
     for (;;) {
       Msg m = recv_msg(parent_end.get(), "container init");
       if (m.type == MsgType::error) throw Error(m.step, m.text, m.err);
@@ -107,7 +111,8 @@ Spawned spawn(const InitPlan& plan, const SpawnHooks& hooks) {
         continue;
       }
       if (m.type == MsgType::ready) {
-        out.timings = m.text;
+        t.done("init ready");
+        out.timings = t.text() + " (init: " + m.text + ")";
         break;
       }
       fail("container init", "unexpected message from the container init");

@@ -1,5 +1,6 @@
 #include "runtime/cell.h"
 
+#include <time.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -96,6 +97,26 @@ void bind_cell(const Store& store, const State& st) {
 
 void release_cell(const Store& store, const std::string& id) { partition_of().release(id, store.root()); }
 
+namespace {
+// A time in the kernel log's clock that no record of a cell started at
+// `start_ticks` (boot time, clock ticks) can be older than. The log's clock
+// does not count suspend and is not NTP-slewed: take off the time suspended
+// and a margin for drift (2 s plus 0.1% of uptime).
+uint64_t log_time_before(uint64_t start_ticks) {
+  if (start_ticks == 0) return 0;
+  auto us = [](clockid_t c) {
+    timespec ts{};
+    clock_gettime(c, &ts);
+    return int64_t{ts.tv_sec} * 1000000 + ts.tv_nsec / 1000;
+  };
+  int64_t mono = us(CLOCK_MONOTONIC);
+  int64_t suspended = us(CLOCK_BOOTTIME) - mono;
+  int64_t start = static_cast<int64_t>(start_ticks) * 1000000 / sysconf(_SC_CLK_TCK);
+  int64_t t = start - suspended - 2000000 - mono / 1000;
+  return t > 0 ? static_cast<uint64_t>(t) : 0;
+}
+}  // namespace
+
 uint64_t record_events_locked(const Store& store, State& st) {
   bool changed = false;
   uint64_t n = st.oom_kills, refused = st.pids_refused;
@@ -130,7 +151,7 @@ uint64_t record_events_locked(const Store& store, State& st) {
   }
   if (!st.sessions.empty()) {
     uint64_t last = st.kmsg_seq;
-    for (const auto& v : seccomp::read_violations(st.sessions, st.kmsg_seq, &last)) {
+    for (const auto& v : seccomp::read_violations(st.sessions, st.kmsg_seq, log_time_before(st.pid_start), &last)) {
       append_event(store, st.id,
                    {{"type", "seccomp"},
                     {"pid", v.pid},
@@ -165,6 +186,7 @@ void add_session(const Store& store, const std::string& id, pid_t pid) {
   if (!ses) return;
   auto lock = store.lock(id);
   State st = store.must_load(id);
+  if (st.sessions.empty()) return;  // no profile of its own: no records to find (see do_create)
   if (std::find(st.sessions.begin(), st.sessions.end(), *ses) != st.sessions.end()) return;
   st.sessions.push_back(*ses);
   store.save(st);

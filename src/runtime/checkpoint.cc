@@ -321,6 +321,12 @@ void checkpoint(const Store& store, const std::string& id, const CriuOptions& o)
     st = store.must_load(id);
     check_dumpable(st);
     if (path_exists(img) && !fs::is_empty(img)) fail("checkpoint", img + " is not empty");
+    // CRIU stops the tasks through the freezer (see dump_args); a cell is put
+    // in that hierarchy at its first pause or checkpoint.
+    if (auto cg = cgroups::load_manager(st.cgroup); !cg->ensure("freezer").empty() && cg->save() != st.cgroup) {
+      st.cgroup = cg->save();
+      store.save(st);
+    }
     mkdir_p(img, 0700, "checkpoint");
     WorkDir work(o.work_path);
     std::vector<std::string> argv = dump_args(criu, st, img, work.path, o);
@@ -435,7 +441,8 @@ void restore(const Store& store, const RestoreOptions& o) {
   nlohmann::json res = spec.linux.resources.is_object() ? spec.linux.resources : nlohmann::json::object();
   add_default_device_rules(res, spec);
   cgroups::Resources resources = cgroups::parse_resources(res, where);
-  auto cg = cgroups::make_manager(spec.linux.cgroups_path, o.id);
+  auto joins = cgroups::controllers_for(resources);
+  auto cg = cgroups::make_manager(spec.linux.cgroups_path, o.id, cgroups::Env::host(), &joins);
   cells::Request request = cells::request_of(spec, where);
 
   Lock lock = store.create(o.id);

@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "common/timing.h"
 #include "runtime/store.h"
 
 namespace nohype::runtime {
@@ -42,6 +43,8 @@ nlohmann::json oci_state(const State& st);
 // a `kill` that always ends the cell, fork bombs included.
 void kill(const Store& store, const std::string& id, int sig, bool all, int grace_ms = -1);
 void remove(const Store& store, const std::string& id, bool force);
+// The same, timing its steps into `t` (run's --debug breakdown).
+void remove(const Store& store, const std::string& id, bool force, StepTimer& t);
 void pause(const Store& store, const std::string& id);
 void resume(const Store& store, const std::string& id);
 std::vector<pid_t> pids(const Store& store, const std::string& id);

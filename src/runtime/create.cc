@@ -112,7 +112,8 @@ Created do_create(const Store& store, const CreateOptions& o, bool use_fifo, Ste
   nlohmann::json res = spec.linux.resources.is_object() ? spec.linux.resources : nlohmann::json::object();
   add_default_device_rules(res, spec);
   cgroups::Resources resources = cgroups::parse_resources(res, where);
-  auto cg = cgroups::make_manager(spec.linux.cgroups_path, o.id);
+  auto joins = cgroups::controllers_for(resources);
+  auto cg = cgroups::make_manager(spec.linux.cgroups_path, o.id, cgroups::Env::host(), &joins);
   cells::Request request = cells::request_of(spec, where);
 
   launch::BuildInput in;
@@ -224,14 +225,17 @@ Created do_create(const Store& store, const CreateOptions& o, bool use_fifo, Ste
   launch::Spawned sp = launch::spawn(plan, hooks);
   rb.pid = sp.pid;
   t.done("spawn");
-  t.append("[init: " + sp.timings + "]");
+  t.append("[" + sp.timings + "]");
 
   auto start = linux::start_time(sp.pid);
   if (!start) fail("create", "container init exited during setup");
   st.pid = sp.pid;
   st.pid_start = *start;
   st.cgroup = cg->save();
-  if (auto ses = session_of(sp.pid)) st.sessions.push_back(*ses);
+  // The session finds the records of the cell's profile in the kernel log;
+  // a cell without one has none to find, and its delete skips the search.
+  if (spec.linux.seccomp)
+    if (auto ses = session_of(sp.pid)) st.sessions.push_back(*ses);
   store.save(st);
   bind_cell(store, st);
   write_pid_file(o.pid_file, sp.pid);
@@ -316,12 +320,14 @@ int run(const Store& store, const CreateOptions& o) {
   }
   int code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
   t.done("container ran");
+  StepTimer dt;
   try {
-    remove(store, o.id, true);
+    remove(store, o.id, true, dt);
   } catch (const Error& e) {
     log::warn(e.what());  // someone else deleted it meanwhile
   }
   t.done("delete");
+  t.append("[delete: " + dt.text() + "]");
   log::debug("run steps (us): " + t.text());
   return code;
 }

@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <cstring>
+#include <set>
 
 #include "cgroups/manager.h"
 #include "common/error.h"
@@ -18,6 +19,15 @@ namespace nohype::runtime {
 
 namespace {
 std::unique_ptr<cgroups::Manager> manager_of(const State& st) { return cgroups::load_manager(st.cgroup); }
+
+// Pause and update may have joined a hierarchy the container was not put in
+// at create: the state must name it, so that delete removes it.
+void save_cgroup(const Store& store, State& st, const cgroups::Manager& cg) {
+  nlohmann::json now = cg.save();
+  if (now == st.cgroup) return;
+  st.cgroup = std::move(now);
+  store.save(st);
+}
 
 void sleep_ms(int ms) {
   timespec ts{ms / 1000, (ms % 1000) * 1000000L};
@@ -35,8 +45,30 @@ void signal_init(const State& st, int sig) {
 
 // Every process of the cgroup, frozen first so none can fork away while we
 // signal (a fork bomb cannot outrun this), then thawed to deliver.
+// Without a freezer cgroup: signal every task, then any forked meanwhile,
+// until a pass finds no task it has not signalled.
+void signal_in_passes(const cgroups::Manager& cg, int sig) {
+  std::set<pid_t> done;
+  for (int pass = 0; pass < 100; ++pass) {
+    bool any = false;
+    for (pid_t p : cg.pids())
+      if (done.insert(p).second) {
+        ::kill(p, sig);
+        any = true;
+      }
+    if (!any) return;
+  }
+}
+
 void signal_all(const State& st, int sig) {
   auto cg = manager_of(st);
+  // Only a cell that was paused once is in the freezer hierarchy (see
+  // cgroups::controllers_for); joining it here would cost every kill a
+  // migration of all its tasks.
+  if (cg->path_for("freezer").empty()) {
+    signal_in_passes(*cg, sig);
+    return;
+  }
   bool was_frozen = cg->frozen();
   try {
     cg->freeze();
@@ -154,6 +186,12 @@ void kill(const Store& store, const std::string& id, int sig, bool all, int grac
 }
 
 void remove(const Store& store, const std::string& id, bool force) {
+  StepTimer t;
+  remove(store, id, force, t);
+  log::debug("delete steps (us): " + t.text());
+}
+
+void remove(const Store& store, const std::string& id, bool force, StepTimer& t) {
   Store::check_id(id);
   if (!store.exists(id)) {
     if (force) return;
@@ -172,6 +210,7 @@ void remove(const Store& store, const std::string& id, bool force) {
   if ((s == Status::running || s == Status::paused) && !force)
     fail("delete", "container \"" + id + "\" is " + status_name(s) + "; stop it first or use --force");
   auto cg = manager_of(st);
+  t.done("load");
   if (s != Status::stopped) {
     // A created container is killed without --force, as runc does.
     signal_all(st, SIGKILL);
@@ -192,10 +231,15 @@ void remove(const Store& store, const std::string& id, bool force) {
       log::warn(e.what());  // the spec: poststop failures are logged, delete goes on
     }
   }
+  t.done("kill");
   record_events_locked(store, st);
+  t.done("events");
   cg->destroy();
+  t.done("cgroups");
   store.remove(id);
+  t.done("state");
   release_cell(store, id);
+  t.done("release");
 }
 
 void pause(const Store& store, const std::string& id) {
@@ -204,7 +248,9 @@ void pause(const Store& store, const std::string& id) {
   Status s = status_of(st);
   if (s != Status::running && s != Status::created)
     fail("pause", "container \"" + id + "\" is " + status_name(s) + ", not running");
-  manager_of(st)->freeze();
+  auto cg = manager_of(st);
+  cg->freeze();
+  save_cgroup(store, st, *cg);
 }
 
 void resume(const Store& store, const std::string& id) {
@@ -224,7 +270,9 @@ void update(const Store& store, const std::string& id, const nlohmann::json& res
   State st = store.must_load(id);
   if (status_of(st) == Status::stopped) fail("update", "container \"" + id + "\" is stopped");
   cgroups::Resources r = cgroups::parse_resources(resources, where);
-  manager_of(st)->apply(r);
+  auto cg = manager_of(st);
+  cg->apply(r);
+  save_cgroup(store, st, *cg);
 }
 
 nlohmann::json stats(const Store& store, const std::string& id) {

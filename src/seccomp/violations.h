@@ -30,8 +30,15 @@ struct Violation {
 // One /dev/kmsg record ("6,123,456789,-;audit: type=1326 ..."); nullopt if
 // it is not a seccomp record.
 std::optional<Violation> parse_kmsg_record(const std::string& record);
+// Whether syslog text (klogctl's READ_ALL: one record per line) holds a
+// seccomp record of one of `sessions`.
+bool log_mentions(const std::string& text, const std::vector<uint32_t>& sessions);
+// The kernel time (microseconds) of the first record in syslog text.
+std::optional<uint64_t> first_line_usec(const std::string& text);
 // The seccomp records of `sessions` newer than after_seq; *last_seq gets the
-// newest sequence number read. Empty when /dev/kmsg cannot be read.
-std::vector<Violation> read_violations(const std::vector<uint32_t>& sessions, uint64_t after_seq, uint64_t* last_seq);
+// newest sequence number read. None can be older than since_usec (kernel log
+// time; 0 if unknown). Empty when /dev/kmsg cannot be read.
+std::vector<Violation> read_violations(const std::vector<uint32_t>& sessions, uint64_t after_seq, uint64_t since_usec,
+                                       uint64_t* last_seq);
 
 }  // namespace nohype::seccomp

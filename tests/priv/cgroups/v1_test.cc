@@ -128,4 +128,60 @@ TEST(CgroupsHost, MissingControllerNamed) {
   m->destroy();
 }
 
+// A container is put only in the hierarchies its config needs
+// (controllers_for); pause and update join the others later. Every task must
+// move, even ones forked while the move is under way, and delete must remove
+// the late cgroups too.
+TEST(CgroupsHost, LateJoinMovesEveryTaskAndIsRemoved) {
+  Resources none;
+  auto join = controllers_for(none);
+  EXPECT_EQ(join, (std::vector<std::string>{"cpuset", "cpu", "cpuacct", "memory", "devices"}));
+  std::string path = unique();
+  auto m = make_manager(path, "t", Env::host(), &join);
+  EXPECT_TRUE(m->path_for("freezer").empty()) << "freezer is joined only at the first pause";
+  EXPECT_TRUE(m->path_for("pids").empty());
+  m->create();
+  std::string mem = m->path_for("memory");
+  ASSERT_FALSE(mem.empty());
+  // A task that forks a child every millisecond, each living 20 ms.
+  pid_t p = fork();
+  if (p == 0) {
+    for (;;) {
+      if (fork() == 0) {
+        usleep(20000);
+        _exit(0);
+      }
+      usleep(1000);
+      while (waitpid(-1, nullptr, WNOHANG) > 0) {
+      }
+    }
+  }
+  m->add_process(p);
+  usleep(50000);
+  m->freeze();
+  std::string freezer = m->path_for("freezer");
+  ASSERT_FALSE(freezer.empty());
+  EXPECT_EQ(*try_read_file(freezer + "/freezer.state"), "FROZEN\n");
+  // Frozen: the two lists hold, and every task of the container is in both.
+  auto in_mem = *try_read_file(mem + "/cgroup.procs");
+  EXPECT_EQ(*try_read_file(freezer + "/cgroup.procs"), in_mem);
+  EXPECT_NE(in_mem.find(std::to_string(p)), std::string::npos);
+  m->thaw();
+  // The saved state names the late hierarchy, so a later delete removes it.
+  auto saved = m->save();
+  auto again = load_manager(saved);
+  EXPECT_EQ(again->path_for("freezer"), freezer);
+  EXPECT_TRUE(again->path_for("pids").empty());
+  again->apply(parse_resources({{"pids", {{"limit", 64}}}}, "test"));
+  std::string pids = again->path_for("pids");
+  ASSERT_FALSE(pids.empty());
+  EXPECT_EQ(*try_read_file(pids + "/pids.max"), "64\n");
+  kill(p, SIGKILL);
+  waitpid(p, nullptr, 0);
+  for (int i = 0; i < 100 && !again->pids().empty(); ++i) usleep(10000);
+  again->destroy();
+  struct stat s;
+  for (const auto& d : {mem, freezer, pids}) EXPECT_NE(stat(d.c_str(), &s), 0) << "cgroup left: " << d;
+}
+
 }  // namespace

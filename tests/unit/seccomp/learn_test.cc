@@ -135,6 +135,23 @@ TEST(Violations, ParsesTheKernelsSeccompRecord) {
   EXPECT_FALSE(parse_kmsg_record("no separator"));
 }
 
+TEST(Violations, SyslogTextTellsWhetherASessionHasRecords) {
+  std::string text =
+      "<6>[ 1.000000] eth0: link up\n"
+      "<5>[ 2.0] audit: type=1326 audit(1:2): auid=0 uid=0 gid=0 ses=71 pid=5 comm=\"a\" syscall=1 code=0x50001\n"
+      "<5>[ 3.0] audit: type=1400 audit(1:3): ses=9 apparmor=\"DENIED\"\n"
+      "<5>[ 4.0] audit: type=1326 audit(1:4): auid=0 ses=4294967295 pid=6 syscall=2 code=0x80000000";
+  EXPECT_TRUE(log_mentions(text, {71}));
+  EXPECT_TRUE(log_mentions(text, {3, 4294967295U}));
+  EXPECT_FALSE(log_mentions(text, {7}));  // ses=71 is not ses=7
+  EXPECT_FALSE(log_mentions(text, {9}));  // a record of another type
+  EXPECT_FALSE(log_mentions("", {71}));
+  EXPECT_EQ(first_line_usec(text), 1000000u);
+  EXPECT_EQ(first_line_usec("<5>[ 4192.058047] audit: x\n"), 4192058047u);
+  EXPECT_FALSE(first_line_usec("audit: no prefix (printk.time=0)"));
+  EXPECT_FALSE(first_line_usec(""));
+}
+
 }  // namespace
 
 // glibc's pthread_create and posix_spawn use clone3; the profile answers it
