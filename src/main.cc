@@ -1,3 +1,7 @@
 #include "cmd/cli.h"
+#include "common/timing.h"
 
-int main(int argc, char** argv) { return nohype::cmd::main(argc, argv); }
+int main(int argc, char** argv) {
+  nohype::StepTimer::mark_process_start();
+  return nohype::cmd::main(argc, argv);
+}

@@ -30,6 +30,12 @@ Error Error::wrap(std::exception_ptr e, std::string_view step, const std::string
   }
 }
 
+Error Error::in_step(std::exception_ptr e, std::string_view name) {
+  Error x = wrap(std::move(e), name);
+  if (x.step() == name) return x;
+  return Error(std::string(name), x.step().empty() ? x.detail() : x.step() + ": " + x.detail(), x.err());
+}
+
 void fail(std::string_view step, std::string what) { throw Error(std::string(step), std::move(what), 0); }
 
 void fail_errno(std::string_view step, std::string what, int err) {

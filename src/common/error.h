@@ -23,6 +23,9 @@ class Error : public std::runtime_error {
   // was. For a caller that adds what its cleanup found, or that must answer
   // with an Error whatever was thrown.
   static Error wrap(std::exception_ptr e, std::string_view step, const std::string& more = "");
+  // Any exception as an Error of the step table's step `name` (common/steps.h):
+  // "name: <its own step>: what"; an Error already of that step is kept.
+  static Error in_step(std::exception_ptr e, std::string_view name);
 
  private:
   std::string step_;

@@ -24,6 +24,7 @@
 #include "common/error.h"
 #include "common/fd.h"
 #include "common/file.h"
+#include "common/steps.h"
 #include "common/timing.h"
 #include "launch/console.h"
 #include "launch/hooks.h"
@@ -108,9 +109,7 @@ void install_notify_filter(ProcessPlan& p, int sync) {
   if (p.no_new_privs && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) fail_errno("no_new_privs", "prctl");
   int lfd = seccomp::install(*p.seccomp);
   if (lfd < 0) fail("seccomp load", "the filter has notify rules but the kernel returned no listener");
-  send_msg(sync, {MsgType::seccomp_fd});
-  send_fd_msg(sync, lfd);
-  close(lfd);
+  InitEnd(sync).send(msg::SeccompFd{"", UniqueFd(lfd)});
   p.seccomp.reset();
 }
 
@@ -204,8 +203,11 @@ void load_filter(const ProcessPlan& p) {
     if (lfd >= 0) close(lfd);
     return;
   }
-  send_msg(seccomp::kLearnSyncFd, {MsgType::seccomp_fd, 0, 0, "", p.learn_tag});
-  send_fd_msg(seccomp::kLearnSyncFd, lfd);
+  // Our copy stays open (close-on-exec): a close now would be a call the
+  // recording filter holds until the learner answers.
+  ToParent m{msg::SeccompFd{p.learn_tag, UniqueFd(lfd)}};
+  InitEnd(seccomp::kLearnSyncFd).send(m);
+  (void)std::get<msg::SeccompFd>(m).fd.release();
 }
 
 // Per task, inherited by fork and kept across execve, and FORCE cannot be
@@ -278,149 +280,193 @@ void cloexec_from(int first) {
   }
 }
 
+namespace {
+
+// The init's setup as a table of named steps (common/steps.h): the names are
+// those of its --debug timings and of its errors, which the parent shows.
+struct InitRun {
+  const InitPlan& plan;
+  int sync;
+  std::string timings;
+  std::map<size_t, UniqueFd> idmapped;
+  UniqueFd learner;
+  bool placed = false;
+  std::string exe, fifo;
+  ProcessPlan process;  // the plan's, less what install_notify_filter took out
+};
+
+void wait_placed(InitRun& c) {
+  if (c.placed) return;
+  InitEnd(c.sync).expect<msg::Placed>("wait for the cgroup");
+  c.placed = true;
+  // After the parent placed us in the container's cgroup, so that cgroup
+  // becomes the namespace root.
+  if ((c.plan.unshare_flags & CLONE_NEWCGROUP) && unshare(CLONE_NEWCGROUP) != 0)
+    fail_errno("cgroup namespace", "unshare");
+}
+
+void sync_step(InitRun& c) {
+  const InitPlan& plan = c.plan;
+  // Nothing of the runtime beyond what the plan names survives into the
+  // init: not the state-dir lock (start would wait on it forever), not
+  // anything the caller leaked to us.
+  std::vector<int> keep = {c.sync, plan.exec_fifo_fd, plan.console_socket_fd};
+  for (int i = 0; i < plan.preserve_fds; ++i) keep.push_back(3 + i);
+  close_fds_except(keep);
+  // Until execve, this process is a copy of the runtime inside the
+  // container: keep /proc/1/exe unreachable (CVE-2019-5736 class).
+  if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) != 0) fail_errno("init", "PR_SET_DUMPABLE");
+  for (InitEnd parent(c.sync);;) {
+    ToInit m = parent.recv("wait for parent");
+    if (auto* f = std::get_if<msg::Failed>(&m)) rethrow(*f);
+    if (std::holds_alternative<msg::Go>(m)) break;
+    auto* mount = std::get_if<msg::MountFd>(&m);
+    if (!mount) unexpected_message("wait for parent", m.index());
+    c.idmapped[static_cast<size_t>(mount->index)] = std::move(mount->fd);
+  }
+}
+
+void session_step(InitRun& c) {
+  const InitPlan& plan = c.plan;
+  // While the host's paths are still ours (before pivot_root).
+  if (plan.process.learn && !plan.process.learn_socket.empty()) c.learner = connect_learner(plan.process.learn_socket);
+  bool in_userns = plan.new_userns;
+  for (const auto& j : plan.join) in_userns |= j.flag == CLONE_NEWUSER;
+  if (plan.new_userns) {
+    // We still carry the host's uid 0, unmapped in the new namespace:
+    // become its root, so what we create is owned by a mapped id.
+    if (syscall(SYS_setresgid, 0, 0, 0) != 0 || syscall(SYS_setresuid, 0, 0, 0) != 0)
+      fail_errno("user namespace", "become root of the new user namespace (is container id 0 mapped?)");
+  }
+  if (in_userns) {
+    // In a user namespace a non-dumpable init could not write its own
+    // /proc/self files (they would belong to the host's root). Dumpable is
+    // safe there: the container's root maps to an unprivileged host uid
+    // that cannot write the runtime binary.
+    if (prctl(PR_SET_DUMPABLE, 1, 0, 0, 0) != 0) fail_errno("init", "PR_SET_DUMPABLE");
+  }
+  // A session of its own whether or not it gets a terminal: otherwise a
+  // cell that inherited the caller's tty could push keystrokes into the
+  // caller's shell with TIOCSTI (CVE-2017-5226 class). TIOCSTI on a
+  // terminal that is not one's controlling terminal needs CAP_SYS_ADMIN.
+  if (setsid() < 0) fail_errno("session", "setsid");
+  if (plan.clone_flags & CLONE_NEWNET) loopback_up();
+}
+
+void mounts_step(InitRun& c) {
+  if (c.plan.rootfs) {
+    rootfs::prepare(*c.plan.rootfs);
+    std::map<size_t, int> attached;
+    for (const auto& [i, fd] : c.idmapped) attached[i] = fd.get();
+    rootfs::mount_all(
+        *c.plan.rootfs, [&c] { wait_placed(c); }, attached);
+    c.idmapped.clear();
+  }
+  wait_placed(c);
+}
+
+void hooks_step(InitRun& c) {
+  if (c.plan.has_create_runtime_hooks) {
+    InitEnd(c.sync).send(msg::HooksRequest{});
+    InitEnd(c.sync).expect<msg::HooksDone>("createRuntime hook");
+  }
+  // Before pivot_root: createContainer hook paths resolve in the runtime's view.
+  if (!c.plan.create_container_hooks.empty())
+    run_hooks(c.plan.create_container_hooks, c.plan.state_json, "createContainer hook");
+}
+
+void pivot_step(InitRun& c) {
+  if (c.plan.rootfs) rootfs::pivot(*c.plan.rootfs);
+}
+
+void finalize_step(InitRun& c) {
+  const InitPlan& plan = c.plan;
+  if (plan.process.terminal) {
+    setup_console(plan.console_socket_fd, plan.process.console_size, plan.rootfs.has_value());
+    close(plan.console_socket_fd);
+  }
+  if (plan.set_hostname && sethostname(plan.hostname.data(), plan.hostname.size()) != 0)
+    fail_errno("hostname", "sethostname " + plan.hostname);
+  if (plan.set_domainname && setdomainname(plan.domainname.data(), plan.domainname.size()) != 0)
+    fail_errno("hostname", "setdomainname " + plan.domainname);
+  // Before readonly paths make /proc/sys read-only.
+  set_sysctls(plan.sysctl);
+  // A cwd the image lacks is made (runc does), before a read-only root.
+  struct stat cwd_st;
+  if (plan.has_process && plan.rootfs && lstat(plan.process.cwd.c_str(), &cwd_st) != 0) {
+    UniqueFd root(open("/", O_PATH | O_DIRECTORY | O_CLOEXEC));
+    if (!root) fail_errno("cwd", "open the container root");
+    rootfs::resolve_in_root(root.get(), plan.process.cwd, rootfs::Kind::dir, true, "cwd");
+  }
+  if (plan.rootfs) rootfs::finalize(*plan.rootfs);
+}
+
+void process_step(InitRun& c) {
+  const InitPlan& plan = c.plan;
+  if (plan.has_process) {
+    apply_process_limits(plan.process);
+    c.exe = find_executable(plan.process.args[0], plan.process.env);
+  }
+  if (plan.exec_fifo_fd >= 0) {
+    c.fifo = "/proc/self/fd/" + std::to_string(plan.exec_fifo_fd);
+    if (access(c.fifo.c_str(), F_OK) != 0)
+      fail_errno("exec fifo", "reach the exec fifo through /proc (is /proc mounted in the container?)");
+  }
+  // Its own audit session (needs host root): the kernel tags the cell's
+  // seccomp records with it, so violations are found later without any
+  // process attached (seccomp/violations.h). No session, no attribution.
+  if (plan.has_process && !plan.new_userns)
+    (void)write_existing("/proc/self/loginuid", std::to_string(plan.process.uid));
+  c.process = plan.process;
+  install_notify_filter(c.process, c.sync);
+  cloexec_from(3 + plan.preserve_fds);
+}
+
+const Step<InitRun> kInitSteps[] = {
+    {"sync", sync_step},
+    {"session", session_step},
+    {"mounts", mounts_step},
+    {"hooks", hooks_step},
+    {"pivot_root", pivot_step},
+    {"finalize rootfs", finalize_step},
+    {"process setup", process_step},
+};
+
+}  // namespace
+
 [[noreturn]] void run_init(const InitPlan& plan, int sync) {
   bool reported_ready = false;
   try {
+    InitRun c{plan, sync};
     StepTimer steps;
-    // Nothing of the runtime beyond what the plan names survives into the
-    // init: not the state-dir lock (start would wait on it forever), not
-    // anything the caller leaked to us.
-    std::vector<int> keep = {sync, plan.exec_fifo_fd, plan.console_socket_fd};
-    for (int i = 0; i < plan.preserve_fds; ++i) keep.push_back(3 + i);
-    close_fds_except(keep);
-    // Until execve, this process is a copy of the runtime inside the
-    // container: keep /proc/1/exe unreachable (CVE-2019-5736 class).
-    if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) != 0) fail_errno("init", "PR_SET_DUMPABLE");
-    std::map<size_t, UniqueFd> idmapped;
-    for (;;) {
-      Msg m = recv_msg(sync, "wait for parent");
-      if (m.type == MsgType::error) throw Error(m.step, m.text, m.err);
-      if (m.type == MsgType::go) break;
-      if (m.type != MsgType::mount_fd) fail("wait for parent", "unexpected message from the parent");
-      idmapped[static_cast<size_t>(m.value)] = UniqueFd(recv_fd_msg(sync, "idmapped mount"));
-    }
-    steps.done("sync");
-    // While the host's paths are still ours (before pivot_root).
-    UniqueFd learner;
-    if (plan.process.learn && !plan.process.learn_socket.empty()) learner = connect_learner(plan.process.learn_socket);
-    bool in_userns = plan.new_userns;
-    for (const auto& j : plan.join) in_userns |= j.flag == CLONE_NEWUSER;
-    if (plan.new_userns) {
-      // We still carry the host's uid 0, unmapped in the new namespace:
-      // become its root, so what we create is owned by a mapped id.
-      if (syscall(SYS_setresgid, 0, 0, 0) != 0 || syscall(SYS_setresuid, 0, 0, 0) != 0)
-        fail_errno("user namespace", "become root of the new user namespace (is container id 0 mapped?)");
-    }
-    if (in_userns) {
-      // In a user namespace a non-dumpable init could not write its own
-      // /proc/self files (they would belong to the host's root). Dumpable is
-      // safe there: the container's root maps to an unprivileged host uid
-      // that cannot write the runtime binary.
-      if (prctl(PR_SET_DUMPABLE, 1, 0, 0, 0) != 0) fail_errno("init", "PR_SET_DUMPABLE");
-    }
-    bool placed = false;
-    auto wait_placed = [&] {
-      if (placed) return;
-      expect_msg(sync, MsgType::placed, "wait for the cgroup");
-      placed = true;
-      // After the parent placed us in the container's cgroup, so that cgroup
-      // becomes the namespace root.
-      if ((plan.unshare_flags & CLONE_NEWCGROUP) && unshare(CLONE_NEWCGROUP) != 0)
-        fail_errno("cgroup namespace", "unshare");
-    };
-    // A session of its own whether or not it gets a terminal: otherwise a
-    // cell that inherited the caller's tty could push keystrokes into the
-    // caller's shell with TIOCSTI (CVE-2017-5226 class). TIOCSTI on a
-    // terminal that is not one's controlling terminal needs CAP_SYS_ADMIN.
-    if (setsid() < 0) fail_errno("session", "setsid");
-    if (plan.clone_flags & CLONE_NEWNET) loopback_up();
-    if (plan.rootfs) {
-      rootfs::prepare(*plan.rootfs);
-      std::map<size_t, int> attached;
-      for (const auto& [i, fd] : idmapped) attached[i] = fd.get();
-      rootfs::mount_all(*plan.rootfs, wait_placed, attached);
-      idmapped.clear();
-      steps.done("mounts");
-    }
-    wait_placed();
-    if (plan.has_create_runtime_hooks) {
-      send_msg(sync, {MsgType::hooks_request});
-      expect_msg(sync, MsgType::hooks_done, "createRuntime hook");
-    }
-    // Before pivot_root: createContainer hook paths resolve in the runtime's view.
-    if (!plan.create_container_hooks.empty())
-      run_hooks(plan.create_container_hooks, plan.state_json, "createContainer hook");
-    if (plan.rootfs) {
-      rootfs::pivot(*plan.rootfs);
-      steps.done("pivot_root");
-    }
-    if (plan.process.terminal) {
-      setup_console(plan.console_socket_fd, plan.process.console_size, plan.rootfs.has_value());
-      close(plan.console_socket_fd);
-    }
-    if (plan.set_hostname && sethostname(plan.hostname.data(), plan.hostname.size()) != 0)
-      fail_errno("hostname", "sethostname " + plan.hostname);
-    if (plan.set_domainname && setdomainname(plan.domainname.data(), plan.domainname.size()) != 0)
-      fail_errno("hostname", "setdomainname " + plan.domainname);
-    // Before readonly paths make /proc/sys read-only.
-    set_sysctls(plan.sysctl);
-    // A cwd the image lacks is made (runc does), before a read-only root.
-    struct stat cwd_st;
-    if (plan.has_process && plan.rootfs && lstat(plan.process.cwd.c_str(), &cwd_st) != 0) {
-      UniqueFd root(open("/", O_PATH | O_DIRECTORY | O_CLOEXEC));
-      if (!root) fail_errno("cwd", "open the container root");
-      rootfs::resolve_in_root(root.get(), plan.process.cwd, rootfs::Kind::dir, true, "cwd");
-    }
-    if (plan.rootfs) {
-      rootfs::finalize(*plan.rootfs);
-      steps.done("finalize rootfs");
-    }
-    std::string exe;
-    if (plan.has_process) {
-      apply_process_limits(plan.process);
-      exe = find_executable(plan.process.args[0], plan.process.env);
-    }
-    std::string fifo;
-    if (plan.exec_fifo_fd >= 0) {
-      fifo = "/proc/self/fd/" + std::to_string(plan.exec_fifo_fd);
-      if (access(fifo.c_str(), F_OK) != 0)
-        fail_errno("exec fifo", "reach the exec fifo through /proc (is /proc mounted in the container?)");
-    }
-    ProcessPlan process = plan.process;
-    // Its own audit session (needs host root): the kernel tags the cell's
-    // seccomp records with it, so violations are found later without any
-    // process attached (seccomp/violations.h). No session, no attribution.
-    if (plan.has_process && !plan.new_userns) (void)write_existing("/proc/self/loginuid", std::to_string(process.uid));
-    install_notify_filter(process, sync);
-    cloexec_from(3 + plan.preserve_fds);
-    steps.done("process setup");
-    send_msg(sync, {MsgType::ready, static_cast<int32_t>(getpid()), 0, "", steps.text()});
+    run_steps(kInitSteps, c, steps);
+    InitEnd(sync).send(msg::Ready{static_cast<int32_t>(getpid()), steps.text()});
     reported_ready = true;
     if (plan.exec_fifo_fd >= 0) {
       // Blocks until `start` opens the fifo for reading.
-      UniqueFd w(open(fifo.c_str(), O_WRONLY | O_CLOEXEC));
+      UniqueFd w(open(c.fifo.c_str(), O_WRONLY | O_CLOEXEC));
       if (!w) fail_errno("exec fifo", "open for start");
       if (write(w.get(), "0", 1) != 1) fail_errno("exec fifo", "signal start");
     } else {
-      expect_msg(sync, MsgType::start, "wait for start");
+      InitEnd(sync).expect<msg::Start>("wait for start");
     }
     // Learn mode: the recording filter lets only sends on this fd through
     // unrecorded (seccomp/learn.h); everything else waits for the parent.
-    if (process.learn && dup3(learner ? learner.get() : sync, seccomp::kLearnSyncFd, O_CLOEXEC) < 0)
+    if (plan.process.learn && dup3(c.learner ? c.learner.get() : sync, seccomp::kLearnSyncFd, O_CLOEXEC) < 0)
       fail_errno("learn mode", "move the sync socket to fd " + std::to_string(seccomp::kLearnSyncFd));
     close(sync);
     if (!plan.has_process) _exit(127);  // `start` refuses such a container; nothing to become
-    become_process(process, exe, plan.state_json);
+    become_process(c.process, c.exe, plan.state_json);
   } catch (const Error& e) {
     if (!reported_ready) {
-      send_msg(sync, {MsgType::error, 0, e.err(), e.step(), e.detail()});
+      InitEnd(sync).send(msg::Failed{e.step(), e.detail(), e.err()});
     } else {
       std::string line = std::string("nohype: ") + e.what() + "\n";
       ssize_t r = write(2, line.data(), line.size());
       (void)r;
     }
   } catch (const std::exception& e) {
-    if (!reported_ready) send_msg(sync, {MsgType::error, 0, 0, "init", e.what()});
+    if (!reported_ready) InitEnd(sync).send(msg::Failed{"init", e.what(), 0});
   }
   _exit(127);
 }
@@ -433,8 +479,8 @@ void cloexec_from(int first) {
     join_namespaces(plan.join, false);
     if (plan.new_userns) {
       if (unshare(CLONE_NEWUSER) != 0) fail_errno("user namespace", "unshare");
-      send_msg(sync, {MsgType::map_request, static_cast<int32_t>(getpid())});
-      expect_msg(sync, MsgType::go, "user namespace mappings");
+      InitEnd(sync).send(msg::MapRequest{static_cast<int32_t>(getpid())});
+      InitEnd(sync).expect<msg::Go>("user namespace mappings");
     }
     uint64_t rest = plan.clone_flags & ~static_cast<uint64_t>(CLONE_NEWUSER | CLONE_NEWPID);
     if (rest && unshare(static_cast<int>(rest)) != 0) fail_errno("create namespaces", "unshare");
@@ -450,15 +496,15 @@ void cloexec_from(int first) {
       if (unshare(CLONE_NEWPID) != 0) fail_errno("pid namespace", "unshare");
     }
     if (!fork_needed) {
-      send_msg(sync, {MsgType::child_pid, static_cast<int32_t>(getpid())});
+      InitEnd(sync).send(msg::ChildPid{static_cast<int32_t>(getpid())});
       run_init(plan, sync);
     }
     pid_t pid = fork();
     if (pid < 0) fail_errno("pid namespace", "fork the init");
     if (pid == 0) run_init(plan, sync);
-    send_msg(sync, {MsgType::child_pid, static_cast<int32_t>(pid)});
+    InitEnd(sync).send(msg::ChildPid{static_cast<int32_t>(pid)});
   } catch (const Error& e) {
-    send_msg(sync, {MsgType::error, 0, e.err(), e.step(), e.detail()});
+    InitEnd(sync).send(msg::Failed{e.step(), e.detail(), e.err()});
     _exit(1);
   }
   _exit(0);

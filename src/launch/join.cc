@@ -60,7 +60,7 @@ std::vector<NsFd> open_namespaces(pid_t target) {
     for (int i = 0; i < req.preserve_fds; ++i) keep.push_back(3 + i);
     close_fds_except(keep);
     ProcessPlan process = req.process;
-    expect_msg(sync, MsgType::go, "wait for parent");
+    InitEnd(sync).expect<msg::Go>("wait for parent");
     // Its own session, as the cell's init has (see run_init): no exec'd
     // process can reach the caller's controlling terminal.
     if (setsid() < 0) fail_errno("session", "setsid");
@@ -75,9 +75,9 @@ std::vector<NsFd> open_namespaces(pid_t target) {
     // The sync socket is close-on-exec: the parent sees EOF once execve succeeded.
     become_process(process, exe, req.state_json);
   } catch (const Error& e) {
-    send_msg(sync, {MsgType::error, 0, e.err(), e.step(), e.detail()});
+    InitEnd(sync).send(msg::Failed{e.step(), e.detail(), e.err()});
   } catch (const std::exception& e) {
-    send_msg(sync, {MsgType::error, 0, 0, "exec", e.what()});
+    InitEnd(sync).send(msg::Failed{"exec", e.what(), 0});
   }
   _exit(127);
 }
@@ -114,9 +114,9 @@ pid_t join_and_exec(const JoinRequest& req, const std::function<void(pid_t)>& pl
       pid_t pid = fork();
       if (pid < 0) fail_errno("exec", "fork");
       if (pid == 0) exec_child(req, child_end.get());
-      send_msg(child_end.get(), {MsgType::child_pid, static_cast<int32_t>(pid)});
+      InitEnd(child_end.get()).send(msg::ChildPid{static_cast<int32_t>(pid)});
     } catch (const Error& e) {
-      send_msg(child_end.get(), {MsgType::error, 0, e.err(), e.step(), e.detail()});
+      InitEnd(child_end.get()).send(msg::Failed{e.step(), e.detail(), e.err()});
       return 1;
     }
     return 0;
@@ -124,12 +124,13 @@ pid_t join_and_exec(const JoinRequest& req, const std::function<void(pid_t)>& pl
   child_end.reset();
   pid_t pid = -1;
   try {
-    pid = expect_msg(parent_end.get(), MsgType::child_pid, "exec").value;
+    ParentEnd child(parent_end.get());
+    pid = child.expect<msg::ChildPid>("exec").pid;
     while (waitpid(stage, nullptr, 0) < 0 && errno == EINTR) {
     }
     stage = -1;
     if (place) place(pid);
-    send_msg(parent_end.get(), {MsgType::go});
+    child.send(msg::Go{});
     // EOF means execve succeeded; a message means setup failed (or a
     // seccomp listener fd to pass on first).
     for (;;) {
@@ -139,11 +140,8 @@ pid_t join_and_exec(const JoinRequest& req, const std::function<void(pid_t)>& pl
         n = recv(parent_end.get(), buf, sizeof buf, MSG_PEEK);
       } while (n < 0 && errno == EINTR);
       if (n <= 0) break;
-      Msg m = recv_msg(parent_end.get(), "exec");
-      if (m.type == MsgType::error) throw Error(m.step, m.text, m.err);
-      if (m.type != MsgType::seccomp_fd) fail("exec", "unexpected message from the exec'd process");
-      UniqueFd lfd(recv_fd_msg(parent_end.get(), "seccomp listener"));
-      if (seccomp_listener) seccomp_listener(pid, lfd.get());
+      auto listener = child.expect<msg::SeccompFd>("exec");
+      if (seccomp_listener) seccomp_listener(pid, listener.fd.get());
     }
   } catch (...) {
     if (stage > 0) {

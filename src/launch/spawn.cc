@@ -43,10 +43,33 @@ Spawned spawn(const InitPlan& plan, const SpawnHooks& hooks) {
   int sv[2];
   if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) != 0) fail_errno("sync", "socketpair");
   UniqueFd parent_end(sv[0]), child_end(sv[1]);
+  ParentEnd init(parent_end.get());
 
   Spawned out;
   StepTimer t;
   pid_t stage = -1;
+  // Once the init's pid is known: its idmapped mounts, `go`, and its cgroup.
+  auto known = [&] {
+    if (stage > 0 && stage != out.pid) {
+      int st = 0;
+      while (waitpid(stage, &st, 0) < 0 && errno == EINTR) {
+      }
+      stage = -1;
+    }
+    t.done("clone");
+    // Idmapped mounts need the container's user namespace with its mappings
+    // written, and must reach the init before it mounts.
+    if (plan.rootfs)
+      for (auto& [index, fd] : make_idmapped_mounts(*plan.rootfs, out.pid))
+        init.send(msg::MountFd{static_cast<int32_t>(index), std::move(fd)});
+    // The init sets up its mounts while we make and join its cgroup: on two
+    // cores that hides most of the cgroup work. Nothing of the user's runs
+    // before `placed`.
+    init.send(msg::Go{});
+    if (hooks.place) hooks.place(out.pid);
+    init.send(msg::Placed{});
+    t.done("cgroup place");
+  };
   try {
     if (!plan.two_stage) {
       out.pid = linux::clone_child(plan.clone_flags, [&]() -> int {
@@ -55,67 +78,41 @@ Spawned spawn(const InitPlan& plan, const SpawnHooks& hooks) {
       });
       child_end.reset();
       if (plan.new_userns) write_id_maps(out.pid, plan);
+      known();
     } else {
       stage = linux::clone_child(0, [&]() -> int {
         parent_end.reset();
         run_stage(plan, child_end.get());
       });
       child_end.reset();
-      for (;;) {
-        Msg m = recv_msg(parent_end.get(), "create namespaces");
-        if (m.type == MsgType::error) throw Error(m.step, m.text, m.err);
-        if (m.type == MsgType::map_request) {
-          write_id_maps(m.value, plan);
-          send_msg(parent_end.get(), {MsgType::go});
-          continue;
-        }
-        if (m.type == MsgType::child_pid) {
-          out.pid = m.value;
-          break;
-        }
-        fail("create namespaces", "unexpected message from the stage process");
-      }
-      if (stage != out.pid) {
-        int st = 0;
-        while (waitpid(stage, &st, 0) < 0 && errno == EINTR) {
-        }
-        stage = -1;
-      }
     }
-    t.done("clone");
-    // Idmapped mounts need the container's user namespace with its mappings
-    // written, and must reach the init before it mounts.
-    if (plan.rootfs)
-      for (auto& [index, fd] : make_idmapped_mounts(*plan.rootfs, out.pid)) {
-        send_msg(parent_end.get(), {MsgType::mount_fd, static_cast<int32_t>(index)});
-        send_fd_msg(parent_end.get(), fd.get());
-      }
-    // The init sets up its mounts while we make and join its cgroup: on two
-    // cores that hides most of the cgroup work. Nothing of the user's runs
-    // before `placed`.
-    send_msg(parent_end.get(), {MsgType::go});
-    if (hooks.place) hooks.place(out.pid);
-    send_msg(parent_end.get(), {MsgType::placed});
-    t.done("cgroup place");
-    for (;;) {
-      Msg m = recv_msg(parent_end.get(), "container init");
-      if (m.type == MsgType::error) throw Error(m.step, m.text, m.err);
-      if (m.type == MsgType::seccomp_fd) {
-        UniqueFd lfd(recv_fd_msg(parent_end.get(), "seccomp listener"));
-        if (hooks.seccomp_listener) hooks.seccomp_listener(out.pid, lfd.get());
-        continue;
-      }
-      if (m.type == MsgType::hooks_request) {
-        if (hooks.create_runtime_hooks) hooks.create_runtime_hooks(out.pid);
-        send_msg(parent_end.get(), {MsgType::hooks_done});
-        continue;
-      }
-      if (m.type == MsgType::ready) {
-        t.done("init ready");
-        out.timings = t.text() + " (init: " + m.text + ")";
-        break;
-      }
-      fail("container init", "unexpected message from the container init");
+    // One loop for all the init (and the stage process) may send.
+    for (bool ready = false; !ready;) {
+      ToParent m = init.recv(out.pid > 0 ? "container init" : "create namespaces");
+      std::visit(
+          [&](auto& x) {
+            using T = std::decay_t<decltype(x)>;
+            if constexpr (std::is_same_v<T, msg::Failed>) {
+              rethrow(x);
+            } else if constexpr (std::is_same_v<T, msg::MapRequest>) {
+              write_id_maps(x.pid, plan);
+              init.send(msg::Go{});
+            } else if constexpr (std::is_same_v<T, msg::ChildPid>) {
+              if (out.pid > 0) fail("container init", "a second init pid");
+              out.pid = x.pid;
+              known();
+            } else if constexpr (std::is_same_v<T, msg::SeccompFd>) {
+              if (hooks.seccomp_listener) hooks.seccomp_listener(out.pid, x.fd.get());
+            } else if constexpr (std::is_same_v<T, msg::HooksRequest>) {
+              if (hooks.create_runtime_hooks) hooks.create_runtime_hooks(out.pid);
+              init.send(msg::HooksDone{});
+            } else if constexpr (std::is_same_v<T, msg::Ready>) {
+              t.done("init ready");
+              out.timings = t.text() + " (init: " + x.timings + ")";
+              ready = true;
+            }
+          },
+          m);
     }
   } catch (...) {
     if (stage > 0 && stage != out.pid) kill_and_reap(stage);
@@ -127,18 +124,16 @@ Spawned spawn(const InitPlan& plan, const SpawnHooks& hooks) {
 }
 
 void release(Spawned& s) {
-  send_msg(s.sync.get(), {MsgType::start});
+  ParentEnd(s.sync.get()).send(msg::Start{});
   s.sync.reset();
 }
 
 UniqueFd release_learning(Spawned& s) {
-  send_msg(s.sync.get(), {MsgType::start});
-  Msg m = recv_msg(s.sync.get(), "learn mode");
-  if (m.type == MsgType::error) throw Error(m.step, m.text, m.err);
-  if (m.type != MsgType::seccomp_fd) fail("learn mode", "the init sent no listener fd");
-  UniqueFd fd(recv_fd_msg(s.sync.get(), "learn mode"));
+  ParentEnd init(s.sync.get());
+  init.send(msg::Start{});
+  auto m = init.expect<msg::SeccompFd>("learn mode");
   s.sync.reset();
-  return fd;
+  return std::move(m.fd);
 }
 
 }  // namespace nohype::launch

@@ -21,17 +21,21 @@
 namespace nohype::runtime {
 
 namespace {
+void pin_cgroup(const std::string& id, const nlohmann::json& cgroup, const std::vector<int>& pool) {
+  cgroups::Resources r;
+  r.cpu.cpus = cells::format_cpu_list(pool);
+  try {
+    cgroups::load_manager(cgroup)->apply(r);
+  } catch (const Error& e) {
+    log::warn("shared pool: could not re-pin \"" + id + "\": " + e.what());
+  }
+}
+
 void pin(const Store& store, const std::string& id, const std::vector<int>& pool) {
   if (id.empty()) return;
   auto st = store.load(id);
   if (!st || st->cgroup.is_null()) return;  // still being created: it pins itself in bind_cell
-  cgroups::Resources r;
-  r.cpu.cpus = cells::format_cpu_list(pool);
-  try {
-    cgroups::load_manager(st->cgroup)->apply(r);
-  } catch (const Error& e) {
-    log::warn("shared pool: could not re-pin \"" + id + "\": " + e.what());
-  }
+  pin_cgroup(id, st->cgroup, pool);
 }
 
 // Swap accounting: v1 only has memory.memsw.* when the kernel counts swap.
@@ -88,7 +92,7 @@ void bind_cell(const Store& store, const State& st) {
         c.pid = st.pid;
         c.pid_start = st.pid_start;
         // The pool may have changed since admission; pin under the lock.
-        if (c.cores.empty() && c.pinned.empty()) pin(store, st.id, cells::shared_pool(t, host));
+        if (c.cores.empty() && c.pinned.empty()) pin_cgroup(st.id, st.cgroup, cells::shared_pool(t, host));
         return true;
       }
     return false;

@@ -4,24 +4,16 @@
 #include <poll.h>
 #include <signal.h>
 #include <sys/prctl.h>
-#include <sys/socket.h>
-#include <sys/stat.h>
-#include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <cstring>
 
-#include "cells/cpulist.h"
 #include "cgroups/manager.h"
 #include "common/error.h"
 #include "common/file.h"
 #include "common/log.h"
-#include "common/strings.h"
 #include "common/timing.h"
-#include "landlock/landlock.h"
-#include "launch/build.h"
-#include "launch/console.h"
 #include "launch/hooks.h"
 #include "launch/spawn.h"
 #include "linux/proc.h"
@@ -31,8 +23,6 @@
 #include "runtime/create_impl.h"
 #include "runtime/spec_file.h"
 #include "runtime/tty.h"
-#include "seccomp/learn.h"
-#include "seccomp/listener.h"
 
 namespace nohype::runtime {
 
@@ -90,162 +80,6 @@ void write_pid_file(const std::string& path, pid_t pid) {
 
 namespace {
 
-// The host id that container id `id` maps to (the id itself if unmapped).
-uint32_t host_id(const std::vector<oci::IdMapping>& map, uint32_t id) {
-  for (const auto& m : map)
-    if (id >= m.container_id && id - m.container_id < m.size) return m.host_id + (id - m.container_id);
-  return id;
-}
-
-const std::vector<std::string> kV1Controllers = {"cpu",      "cpuacct",    "cpuset", "memory",  "devices",
-                                                 "freezer",  "blkio",      "pids",   "hugetlb", "net_cls",
-                                                 "net_prio", "perf_event", "rdma",   "misc",    "name=systemd"};
-
-}  // namespace
-
-Created do_create(const Store& store, const CreateOptions& o, bool use_fifo, StepTimer& t) {
-  Store::check_id(o.id);
-  std::string bundle = resolve_bundle(o.bundle);
-  oci::Spec spec = load_spec(bundle);
-  std::string where = bundle + "/config.json";
-
-  nlohmann::json res = spec.linux.resources.is_object() ? spec.linux.resources : nlohmann::json::object();
-  add_default_device_rules(res, spec);
-  cgroups::Resources resources = cgroups::parse_resources(res, where);
-  auto joins = cgroups::controllers_for(resources);
-  auto cg = cgroups::make_manager(spec.linux.cgroups_path, o.id, cgroups::Env::host(), &joins);
-  cells::Request request = cells::request_of(spec, where);
-
-  launch::BuildInput in;
-  in.id = o.id;
-  in.bundle = bundle;
-  in.where = where;
-  in.no_pivot = o.no_pivot;
-  in.seccomp_cache_dir = store.root() + "/.seccomp-cache";
-  for (const auto& c : kV1Controllers) {
-    std::string p = cg->path_for(c);
-    if (!p.empty()) in.cgroup_v1_dirs[c] = p;
-  }
-  t.done("parse");
-  if (!spec.has_process && !use_fifo) fail("validate config", where + ": process: missing; `run` has nothing to run");
-  launch::InitPlan plan = launch::build_init_plan(spec, in);
-  if (o.learn && plan.has_process) {
-    plan.process.seccomp = seccomp::learn_filter();
-    plan.process.learn = true;
-    plan.process.learn_socket = o.learn_socket;
-    plan.process.learn_tag = o.id;
-  }
-  t.done("plan");
-  plan.preserve_fds = o.preserve_fds;
-  // A foreground `run` relays the terminal itself (runtime/tty.h); anything
-  // that returns before the container ends needs someone to hold the master.
-  bool own_tty = plan.process.terminal && o.console_socket.empty();
-  if (own_tty && (use_fifo || o.detach))
-    fail("console",
-         "process.terminal is true but no --console-socket was given (only a foreground run can "
-         "relay the terminal itself)");
-
-  // Everything above only read; from here on, each thing made is undone on failure.
-  Lock lock = store.create(o.id);
-  Rollback rb{store, o.id};
-  rb.dir = true;
-  write_file(store.dir(o.id) + "/config.json", read_file(where, "bundle"), "state write", 0600);
-
-  UniqueFd fifo;
-  if (use_fifo) {
-    std::string f = store.fifo(o.id);
-    if (mkfifo(f.c_str(), 0600) != 0) fail_errno("exec fifo", "mkfifo " + f);
-    // In a user namespace the init reopens the fifo as the container's root,
-    // an unprivileged host uid: the fifo must be that uid's (runc does the same).
-    if (plan.new_userns) {
-      uid_t uid = host_id(plan.uid_map, 0);
-      gid_t gid = host_id(plan.gid_map, 0);
-      if (chown(f.c_str(), uid, gid) != 0) fail_errno("exec fifo", "chown " + f);
-    }
-    fifo.reset(open(f.c_str(), O_PATH | O_CLOEXEC));
-    if (!fifo) fail_errno("exec fifo", "open " + f);
-    plan.exec_fifo_fd = fifo.get();
-  }
-  UniqueFd console, tty;
-  if (own_tty) {
-    auto pair = ForegroundTty::socket_pair();
-    tty = std::move(pair.first);
-    console = std::move(pair.second);
-    plan.console_socket_fd = console.get();
-  } else if (plan.process.terminal) {
-    console = launch::connect_console_socket(o.console_socket);
-    plan.console_socket_fd = console.get();
-  }
-
-  rb.cg = cg.get();
-  t.done("state dir");
-  // Admission: after the directory exists (the id is ours), before anything
-  // costly; the reservation sizes the cgroup and the static view.
-  cells::Holder cell = admit_cell(store, o.id, request, resources, *cg, plan.rootfs ? &*plan.rootfs : nullptr);
-  rb.cell = true;
-  t.done("admission");
-
-  State st;
-  st.id = o.id;
-  st.bundle = bundle;
-  st.rootfs = spec.root.path[0] == '/' ? spec.root.path : bundle + "/" + spec.root.path;
-  st.created = now_rfc3339();
-  st.owner = getuid();
-  st.annotations = spec.annotations;
-  st.use_fifo = use_fifo;
-  st.poststop_hooks = !spec.hooks.poststop.empty();
-  // `run` releases the init right after this; saving "started" now spares a second state write.
-  st.started = !use_fifo;
-  st.cores = cells::format_cpu_list(cell.cores);
-  st.memory = cell.memory;
-  if (plan.has_process) st.landlock = landlock::describe(plan.process.landlock);
-  plan.state_json = hook_state(o.id, "created", 0, bundle, spec.annotations);
-
-  launch::SpawnHooks hooks;
-  // Runs while the init sets up its mounts (see launch::spawn).
-  hooks.place = [&](pid_t pid) {
-    rb.pid = pid;
-    rb.cg_created = true;
-    cg->create();
-    cg->apply(resources);
-    cg->add_process(pid);
-  };
-  hooks.create_runtime_hooks = [&](pid_t pid) {
-    // prestart predates the "creating" state; its users (and runtime-tools)
-    // expect the environment to be reported as created.
-    launch::run_hooks(spec.hooks.prestart, hook_state(o.id, "created", pid, bundle, spec.annotations), "prestart hook");
-    launch::run_hooks(spec.hooks.create_runtime, hook_state(o.id, "creating", pid, bundle, spec.annotations),
-                      "createRuntime hook");
-  };
-  hooks.seccomp_listener = [&](pid_t pid, int fd) {
-    std::string state = hook_state(o.id, "creating", pid, bundle, spec.annotations);
-    seccomp::send_listener(spec.linux.seccomp->listener_path, fd,
-                           seccomp::container_process_state(pid, spec.linux.seccomp->listener_metadata, state));
-  };
-  launch::Spawned sp = launch::spawn(plan, hooks);
-  rb.pid = sp.pid;
-  t.done("spawn");
-  t.append("[" + sp.timings + "]");
-
-  auto start = linux::start_time(sp.pid);
-  if (!start) fail("create", "container init exited during setup");
-  st.pid = sp.pid;
-  st.pid_start = *start;
-  st.cgroup = cg->save();
-  // The session finds the records of the cell's profile in the kernel log;
-  // a cell without one has none to find, and its delete skips the search.
-  if (spec.linux.seccomp)
-    if (auto ses = session_of(sp.pid)) st.sessions.push_back(*ses);
-  store.save(st);
-  bind_cell(store, st);
-  write_pid_file(o.pid_file, sp.pid);
-  t.done("state write");
-  rb.committed = true;
-  return {std::move(st), std::move(spec), std::move(sp), std::move(tty)};
-}
-
-namespace {
-
 void run_poststart(const State& st, const oci::Spec& spec) {
   if (spec.hooks.poststart.empty()) return;
   try {
@@ -263,15 +97,17 @@ void on_signal(int sig) { forwarded_signal = sig; }
 }  // namespace
 
 void create(const Store& store, const CreateOptions& o) {
-  StepTimer t;
+  StepTimer t(process_start_ns());
+  t.done("cli");
   do_create(store, o, true, t);
   log::debug("create steps (us): " + t.text());
 }
 
 int run(const Store& store, const CreateOptions& o) {
   // A two-stage init is our grandchild: be its subreaper so we can wait for it.
+  StepTimer t(process_start_ns());
+  t.done("cli");
   prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
-  StepTimer t;
   Created c = do_create(store, o, false, t);
   pid_t pid = c.st.pid;
   if (!o.detach) {

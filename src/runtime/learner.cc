@@ -52,11 +52,10 @@ struct Serving {
   // A connected init sends one seccomp_fd message (its tag), then the fd.
   void receive(int conn) {
     try {
-      launch::Msg m = launch::recv_msg(conn, kStep);
-      if (m.type != launch::MsgType::seccomp_fd) return;
-      int lfd = launch::recv_fd_msg(conn, kStep);
-      listeners[lfd] = m.text;
-      learned[m.text];  // a cell that made no call still gets a profile
+      auto m = launch::ParentEnd(conn).expect<launch::msg::SeccompFd>(kStep);
+      listeners[m.fd.get()] = m.tag;
+      learned[m.tag];        // a cell that made no call still gets a profile
+      (void)m.fd.release();  // closed when the listener is done (see loop)
     } catch (const Error& e) {
       fprintf(stderr, "nohype learner: %s\n", e.what());  // that init died before execve
     }

@@ -3,6 +3,7 @@
 
 #include "common/error.h"
 #include "common/file.h"
+#include "common/steps.h"
 #include "common/strings.h"
 
 using namespace nohype;
@@ -65,6 +66,53 @@ TEST(Error, WrapKeepsAnErrorsStepAndNamesAnyOther) {
   EXPECT_STREQ(b.what(), "up: key 'cells' not found; rollback: x");
   Error c = wrapped([] { throw 7; });
   EXPECT_STREQ(c.what(), "up: an unknown exception; rollback: x");
+}
+
+// The step table (common/steps.h): every error of a step starts with its
+// name, the steps run in order, a failing one stops the rest, and each step
+// that ran is timed under the same name.
+struct Ctx {
+  std::vector<std::string> ran;
+  std::string timings;
+};
+const Step<Ctx> kSteps[] = {
+    {"parse", [](Ctx& c) { c.ran.push_back("parse"); }},
+    {"spawn",
+     [](Ctx& c) {
+       c.ran.push_back("spawn");
+       c.timings = "clone=1";
+     }},
+    {"state write", [](Ctx&) { fail_errno("cgroup apply", "write memory.limit_in_bytes", EBUSY); }},
+    {"never", [](Ctx& c) { c.ran.push_back("never"); }},
+};
+
+TEST(Steps, ErrorsCarryTheStepNameAndLaterStepsDoNotRun) {
+  Ctx c;
+  StepTimer t;
+  try {
+    run_steps(kSteps, c, t);
+    ADD_FAILURE() << "the third step fails";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.step(), "state write");
+    EXPECT_EQ(e.err(), EBUSY);
+    EXPECT_STREQ(e.what(), "state write: cgroup apply: write memory.limit_in_bytes: Device or resource busy");
+  }
+  EXPECT_EQ(c.ran, (std::vector<std::string>{"parse", "spawn"}));
+  EXPECT_NE(t.text().find("parse="), std::string::npos);
+  EXPECT_NE(t.text().find("spawn="), std::string::npos);
+  EXPECT_NE(t.text().find("[clone=1]"), std::string::npos);
+  EXPECT_EQ(t.text().find("state write="), std::string::npos) << "a failed step is not timed";
+  // An error that already names the step keeps its words; anything else is named.
+  try {
+    throw Error("spawn", "clone");
+  } catch (...) {
+    EXPECT_STREQ(Error::in_step(std::current_exception(), "spawn").what(), "spawn: clone");
+  }
+  try {
+    throw std::runtime_error("bad");
+  } catch (...) {
+    EXPECT_STREQ(Error::in_step(std::current_exception(), "parse").what(), "parse: bad");
+  }
 }
 
 TEST(File, AtomicWriteAndMkdir) {
