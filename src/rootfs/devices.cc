@@ -8,6 +8,7 @@
 
 #include "common/error.h"
 #include "common/fd.h"
+#include "linux/sys.h"
 #include "rootfs/path.h"
 
 namespace nohype::rootfs {
@@ -31,14 +32,14 @@ void create_devices(const Plan& p, int root_fd) {
         if (f < 0) fail_errno(kStep, "create " + d.path + " to bind the host node onto");
         close(f);
         UniqueFd t = resolve_in_root(root_fd, d.path, Kind::file, false, kStep);
-        if (mount(d.path.c_str(), fd_path(t.get()).c_str(), nullptr, MS_BIND, nullptr) != 0)
+        if (linux::sys().mount(d.path.c_str(), fd_path(t.get()).c_str(), nullptr, MS_BIND, nullptr) != 0)
           fail_errno(kStep, "bind host " + d.path);
         continue;
       }
       mode_t type = d.type == 'b' ? S_IFBLK : d.type == 'p' ? S_IFIFO : S_IFCHR;
-      if (mknodat(dir.get(), name.c_str(), type | d.mode, makedev(d.major, d.minor)) != 0)
+      if (linux::sys().mknodat(dir.get(), name.c_str(), type | d.mode, makedev(d.major, d.minor)) != 0)
         fail_errno(kStep, "mknod " + d.path + " " + std::to_string(d.major) + ":" + std::to_string(d.minor));
-      if (fchownat(dir.get(), name.c_str(), d.uid, d.gid, AT_SYMLINK_NOFOLLOW) != 0)
+      if (linux::sys().fchownat(dir.get(), name.c_str(), d.uid, d.gid, AT_SYMLINK_NOFOLLOW) != 0)
         fail_errno(kStep, "chown " + d.path);
     }
   } catch (...) {

@@ -9,6 +9,8 @@
 
 #include <cstdint>
 
+#include "linux/sys.h"
+
 #ifndef MOUNT_ATTR_RDONLY
 #define MOUNT_ATTR_RDONLY 0x00000001
 #define MOUNT_ATTR_NOSUID 0x00000002
@@ -56,7 +58,7 @@ struct OpenHow {
 };
 
 inline int mount_setattr(int dfd, const char* path, unsigned flags, MountAttr* attr) {
-  return static_cast<int>(syscall(SYS_mount_setattr, dfd, path, flags, attr, sizeof(MountAttr)));
+  return linux::sys().mount_setattr(dfd, path, flags, attr, sizeof(MountAttr));
 }
 
 inline int openat2(int dfd, const char* path, OpenHow* how) {
@@ -78,7 +80,7 @@ inline int open_tree(int dfd, const char* path, unsigned flags) {
   return static_cast<int>(syscall(SYS_open_tree, dfd, path, flags));
 }
 inline int move_mount(int from_dfd, const char* from, int to_dfd, const char* to, unsigned flags) {
-  return static_cast<int>(syscall(SYS_move_mount, from_dfd, from, to_dfd, to, flags));
+  return linux::sys().move_mount(from_dfd, from, to_dfd, to, flags);
 }
 
 }  // namespace nohype::rootfs

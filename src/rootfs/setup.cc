@@ -9,6 +9,7 @@
 
 #include "common/error.h"
 #include "common/fd.h"
+#include "linux/sys.h"
 #include "rootfs/copy.h"
 #include "rootfs/devices.h"
 #include "rootfs/mount_api.h"
@@ -49,13 +50,13 @@ void apply_attrs(const MountStep& m, const std::string& target, const Plan& p) {
 void mount_cgroups(const MountStep& m, int root_fd, const Plan& p) {
   UniqueFd t = resolve_in_root(root_fd, m.dest, Kind::dir, true, kMount);
   if (p.cgroup_v1_dirs.empty()) {
-    if (mount("cgroup2", fd_path(t.get()).c_str(), "cgroup2", m.flags & ~MS_REMOUNT, nullptr) != 0)
+    if (linux::sys().mount("cgroup2", fd_path(t.get()).c_str(), "cgroup2", m.flags & ~MS_REMOUNT, nullptr) != 0)
       fail_errno(kMount, "cgroup2 on " + m.dest);
     return;
   }
   // v1: a tmpfs holding one directory per hierarchy; each shows only the
   // container's own cgroup (a bind of it, or a cgroupns-rooted mount).
-  if (mount("tmpfs", fd_path(t.get()).c_str(), "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, "mode=755") != 0)
+  if (linux::sys().mount("tmpfs", fd_path(t.get()).c_str(), "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, "mode=755") != 0)
     fail_errno(kMount, "tmpfs for cgroups on " + m.dest);
   for (const auto& [controller, host_dir] : p.cgroup_v1_dirs) {
     std::string name = controller.rfind("name=", 0) == 0 ? controller.substr(5) : controller;
@@ -63,15 +64,16 @@ void mount_cgroups(const MountStep& m, int root_fd, const Plan& p) {
     unsigned long ro = m.flags & MS_RDONLY;
     if (p.cgroupns) {
       std::string opts = controller.rfind("name=", 0) == 0 ? "none," + controller : controller;
-      if (mount("cgroup", fd_path(d.get()).c_str(), "cgroup", MS_NOSUID | MS_NODEV | MS_NOEXEC | ro, opts.c_str()) != 0)
+      if (linux::sys().mount("cgroup", fd_path(d.get()).c_str(), "cgroup", MS_NOSUID | MS_NODEV | MS_NOEXEC | ro,
+                             opts.c_str()) != 0)
         fail_errno(kMount, "cgroup " + controller + " on " + m.dest + "/" + name);
       continue;
     }
-    if (mount(host_dir.c_str(), fd_path(d.get()).c_str(), nullptr, MS_BIND | MS_REC, nullptr) != 0)
+    if (linux::sys().mount(host_dir.c_str(), fd_path(d.get()).c_str(), nullptr, MS_BIND | MS_REC, nullptr) != 0)
       fail_errno(kMount, "bind cgroup " + host_dir + " on " + m.dest + "/" + name);
     UniqueFd bound = resolve_in_root(root_fd, m.dest + "/" + name, Kind::dir, false, kMount);
-    if (ro && mount(nullptr, fd_path(bound.get()).c_str(), nullptr,
-                    MS_BIND | MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, nullptr) != 0)
+    if (ro && linux::sys().mount(nullptr, fd_path(bound.get()).c_str(), nullptr,
+                                 MS_BIND | MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, nullptr) != 0)
       fail_errno(kMount, "make cgroup " + m.dest + "/" + name + " read-only");
   }
   // Co-mounted hierarchies ("cpu,cpuacct") are also reachable by each name.
@@ -90,8 +92,9 @@ void mount_cgroups(const MountStep& m, int root_fd, const Plan& p) {
   }
   // Resolve again: `t` still names the directory under the tmpfs.
   UniqueFd top = resolve_in_root(root_fd, m.dest, Kind::dir, false, kMount);
-  if ((m.flags & MS_RDONLY) && mount(nullptr, fd_path(top.get()).c_str(), nullptr,
-                                     MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, nullptr) != 0)
+  if ((m.flags & MS_RDONLY) &&
+      linux::sys().mount(nullptr, fd_path(top.get()).c_str(), nullptr,
+                         MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, nullptr) != 0)
     fail_errno(kMount, "make " + m.dest + " read-only");
 }
 
@@ -117,19 +120,20 @@ void mount_one(const MountStep& m, int root_fd, const Plan& p, int attached) {
   }
   if (m.bind) {
     unsigned long f = MS_BIND | (m.recursive ? MS_REC : 0);
-    if (!m.idmap && mount(m.source.c_str(), tpath.c_str(), nullptr, f, nullptr) != 0)
+    if (!m.idmap && linux::sys().mount(m.source.c_str(), tpath.c_str(), nullptr, f, nullptr) != 0)
       fail_errno(kMount, describe(m, p));
     // Bind ignores the other flags: apply them with a remount of the bind.
     unsigned long rf = m.flags & ~MS_REMOUNT;
     if (rf & ~(MS_REC)) {
       UniqueFd again = resolve_in_root(root_fd, m.dest, file ? Kind::file : Kind::dir, false, kMount);
       std::string ap = fd_path(again.get());
-      if (mount(nullptr, ap.c_str(), nullptr, MS_BIND | MS_REMOUNT | rf | locked_flags(ap), nullptr) != 0)
+      if (linux::sys().mount(nullptr, ap.c_str(), nullptr, MS_BIND | MS_REMOUNT | rf | locked_flags(ap), nullptr) != 0)
         fail_errno(kMount, "remount " + describe(m, p));
     }
   } else if (m.type == "sysfs" && p.sysfs_fallback_bind) {
     // sysfs needs its own network namespace when in a user namespace: bind the host's, read-only.
-    if (mount("/sys", tpath.c_str(), nullptr, MS_BIND | MS_REC, nullptr) != 0) fail_errno(kMount, describe(m, p));
+    if (linux::sys().mount("/sys", tpath.c_str(), nullptr, MS_BIND | MS_REC, nullptr) != 0)
+      fail_errno(kMount, describe(m, p));
     MountAttr a{MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC, 0, 0, 0};
     UniqueFd again = resolve_in_root(root_fd, m.dest, Kind::dir, false, kMount);
     if (mount_setattr(again.get(), "", AT_EMPTY_PATH | AT_RECURSIVE, &a) != 0)
@@ -137,8 +141,8 @@ void mount_one(const MountStep& m, int root_fd, const Plan& p, int attached) {
   } else {
     UniqueFd below;
     if (m.tmpcopyup) below.reset(openat(target.get(), ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC));
-    if (mount(m.source.c_str(), tpath.c_str(), m.type.c_str(), m.flags & ~MS_REMOUNT,
-              m.data.empty() ? nullptr : m.data.c_str()) != 0)
+    if (linux::sys().mount(m.source.c_str(), tpath.c_str(), m.type.c_str(), m.flags & ~MS_REMOUNT,
+                           m.data.empty() ? nullptr : m.data.c_str()) != 0)
       fail_errno(kMount, describe(m, p));
     if (m.tmpcopyup && below) {
       UniqueFd top = resolve_in_root(root_fd, m.dest, Kind::dir, false, kMount);
@@ -149,7 +153,7 @@ void mount_one(const MountStep& m, int root_fd, const Plan& p, int attached) {
   UniqueFd mounted = resolve_in_root(root_fd, m.dest, file ? Kind::file : Kind::dir, false, kMount);
   std::string mp = fd_path(mounted.get());
   apply_attrs(m, mp, p);
-  if (m.propagation && mount(nullptr, mp.c_str(), nullptr, m.propagation, nullptr) != 0)
+  if (m.propagation && linux::sys().mount(nullptr, mp.c_str(), nullptr, m.propagation, nullptr) != 0)
     fail_errno(kMount, "set propagation of " + describe(m, p));
 }
 
@@ -157,15 +161,15 @@ void mount_one(const MountStep& m, int root_fd, const Plan& p, int attached) {
 
 void prepare(const Plan& p) {
   // Nothing we do below may propagate back to the host.
-  if (mount(nullptr, "/", nullptr, MS_SLAVE | MS_REC, nullptr) != 0) fail_errno(kMount, "make / rslave");
+  if (linux::sys().mount(nullptr, "/", nullptr, MS_SLAVE | MS_REC, nullptr) != 0) fail_errno(kMount, "make / rslave");
   if (p.root_propagation & (MS_PRIVATE | MS_SLAVE)) {
-    if (mount(nullptr, "/", nullptr, p.root_propagation | MS_REC, nullptr) != 0)
+    if (linux::sys().mount(nullptr, "/", nullptr, p.root_propagation | MS_REC, nullptr) != 0)
       fail_errno(kMount, "set rootfs propagation on /");
   }
   // The rootfs must be a mount point for pivot_root, and its parent not shared.
-  if (mount(p.rootfs.c_str(), p.rootfs.c_str(), nullptr, MS_BIND | MS_REC, nullptr) != 0)
+  if (linux::sys().mount(p.rootfs.c_str(), p.rootfs.c_str(), nullptr, MS_BIND | MS_REC, nullptr) != 0)
     fail_errno(kMount, "bind the rootfs " + p.rootfs + " onto itself");
-  if (mount(nullptr, p.rootfs.c_str(), nullptr, MS_PRIVATE, nullptr) != 0)
+  if (linux::sys().mount(nullptr, p.rootfs.c_str(), nullptr, MS_PRIVATE, nullptr) != 0)
     fail_errno(kMount, "make the rootfs " + p.rootfs + " private");
 }
 
@@ -193,18 +197,20 @@ void mount_all(const Plan& p, const std::function<void()>& before_cgroups, const
 void pivot(const Plan& p) {
   if (chdir(p.rootfs.c_str()) != 0) fail_errno("pivot_root", "chdir " + p.rootfs);
   if (p.no_pivot) {
-    if (mount(p.rootfs.c_str(), "/", nullptr, MS_MOVE, nullptr) != 0) fail_errno("pivot_root", "move the rootfs to /");
+    if (linux::sys().mount(p.rootfs.c_str(), "/", nullptr, MS_MOVE, nullptr) != 0)
+      fail_errno("pivot_root", "move the rootfs to /");
     if (chroot(".") != 0) fail_errno("pivot_root", "chroot");
   } else {
     // pivot_root(".", "."): the old root ends up stacked under the new one;
     // detach it without propagating the unmount anywhere.
-    if (syscall(SYS_pivot_root, ".", ".") != 0) fail_errno("pivot_root", "pivot_root into " + p.rootfs);
-    if (mount(nullptr, ".", nullptr, MS_SLAVE | MS_REC, nullptr) != 0) fail_errno("pivot_root", "make old root rslave");
-    if (umount2(".", MNT_DETACH) != 0) fail_errno("pivot_root", "detach the old root");
+    if (linux::sys().pivot_root(".", ".") != 0) fail_errno("pivot_root", "pivot_root into " + p.rootfs);
+    if (linux::sys().mount(nullptr, ".", nullptr, MS_SLAVE | MS_REC, nullptr) != 0)
+      fail_errno("pivot_root", "make old root rslave");
+    if (linux::sys().umount2(".", MNT_DETACH) != 0) fail_errno("pivot_root", "detach the old root");
   }
   if (chdir("/") != 0) fail_errno("pivot_root", "chdir /");
   if (p.root_propagation & (MS_SHARED | MS_UNBINDABLE)) {
-    if (mount(nullptr, "/", nullptr, p.root_propagation, nullptr) != 0)
+    if (linux::sys().mount(nullptr, "/", nullptr, p.root_propagation, nullptr) != 0)
       fail_errno("pivot_root", "set rootfs propagation");
   }
 }
@@ -212,11 +218,12 @@ void pivot(const Plan& p) {
 void finalize(const Plan& p) {
   mount_static_files(p);
   for (const auto& path : p.readonly_paths) {
-    if (mount(path.c_str(), path.c_str(), nullptr, MS_BIND | MS_REC, nullptr) != 0) {
+    if (linux::sys().mount(path.c_str(), path.c_str(), nullptr, MS_BIND | MS_REC, nullptr) != 0) {
       if (errno == ENOENT) continue;
       fail_errno("readonly paths", "bind " + path);
     }
-    if (mount(nullptr, path.c_str(), nullptr, MS_BIND | MS_REMOUNT | MS_RDONLY | locked_flags(path), nullptr) != 0)
+    if (linux::sys().mount(nullptr, path.c_str(), nullptr, MS_BIND | MS_REMOUNT | MS_RDONLY | locked_flags(path),
+                           nullptr) != 0)
       fail_errno("readonly paths", "remount " + path + " read-only");
   }
   for (const auto& path : p.masked) {
@@ -225,12 +232,12 @@ void finalize(const Plan& p) {
       if (errno == ENOENT) continue;
       fail_errno("masked paths", "stat " + path);
     }
-    int r = S_ISDIR(st.st_mode) ? mount("tmpfs", path.c_str(), "tmpfs", MS_RDONLY, nullptr)
-                                : mount("/dev/null", path.c_str(), nullptr, MS_BIND, nullptr);
+    int r = S_ISDIR(st.st_mode) ? linux::sys().mount("tmpfs", path.c_str(), "tmpfs", MS_RDONLY, nullptr)
+                                : linux::sys().mount("/dev/null", path.c_str(), nullptr, MS_BIND, nullptr);
     if (r != 0) fail_errno("masked paths", "mask " + path);
   }
   if (p.readonly) {
-    if (mount(nullptr, "/", nullptr, MS_BIND | MS_REMOUNT | MS_RDONLY | locked_flags("/"), nullptr) != 0)
+    if (linux::sys().mount(nullptr, "/", nullptr, MS_BIND | MS_REMOUNT | MS_RDONLY | locked_flags("/"), nullptr) != 0)
       fail_errno("readonly root", "remount / read-only");
   }
 }
