@@ -9,12 +9,12 @@ if [ "$(id -u)" != 0 ]; then echo "setup.sh: run as root (nohype creates namespa
 build_pkgs="g++ cmake ninja-build pkg-config libgtest-dev nlohmann-json3-dev libseccomp-dev libnl-route-3-dev
   libtomlplusplus-dev libarchive-dev libzstd-dev zlib1g-dev libsodium-dev libgpgme-dev libssl-dev"
 # Run and test: busybox-static for test rootfs, procps for `ps`, iproute2/nftables for cell networking,
-# the peers we compare with and drive (runc, crun, bwrap, podman, containerd), hyperfine for bench/;
+# the peers we compare with and drive (runc, crun, bwrap, podman, containerd); bench/ times with its own interleave.py;
 # python3 and a JDK: the discovery tests check that they size themselves to a cell; mmdebstrap builds
 # a Debian rootfs with redis and nginx for the learned-profile tests (tests/lib/make-apps-rootfs.sh);
 # zstd compresses a layer of the test image (tests/lib/make-test-image.py); gnupg is what gpgme
 # runs to check GPG signatures; erofs-utils makes the shared read-only image roots; skopeo and minisign are the oracles the signature tests compare with.
-run_pkgs="busybox-static procps iproute2 nftables file runc crun bubblewrap podman containerd hyperfine criu mmdebstrap
+run_pkgs="busybox-static procps iproute2 nftables file runc crun bubblewrap podman containerd criu mmdebstrap
   python3 openjdk-17-jdk-headless zstd gnupg skopeo minisign erofs-utils"
 missing=""
 for p in $build_pkgs $run_pkgs; do

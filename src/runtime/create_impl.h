@@ -20,6 +20,9 @@ struct Created {
 
 // Undoes a half-made container: whatever create (or restore) made, in reverse.
 struct Rollback {
+  Rollback(const Store& s, std::string i) : store(s), id(std::move(i)) {}
+  Rollback(const Rollback&) = delete;
+  Rollback& operator=(const Rollback&) = delete;
   const Store& store;
   std::string id;
   bool dir = false;
