@@ -47,8 +47,6 @@ PY
 
 # nohype's compiled default profile, for bwrap --seccomp: the program part
 # of the one entry a fresh seccomp cache holds after one run.
-# (Twice: the first create in a new --root compiles before the root exists.)
-"$NOHYPE" --root "$W/prime" run --bundle "$W/seccomp" prime
 "$NOHYPE" --root "$W/prime" run --bundle "$W/seccomp" prime
 $PY - "$W/prime/.seccomp-cache" "$W/profile.bpf" <<'PY'
 import glob, struct, sys

@@ -6,13 +6,6 @@
 
 namespace nohype::cells {
 
-namespace {
-const nlohmann::json* field(const nlohmann::json& j, const char* a, const char* b) {
-  if (!j.is_object() || !j.contains(a) || !j[a].is_object() || !j[a].contains(b)) return nullptr;
-  return &j[a][b];
-}
-}  // namespace
-
 Request request_of(const oci::Spec& spec, const std::string& where) {
   Request r;
   const auto& res = spec.linux.resources;
@@ -23,12 +16,10 @@ Request request_of(const oci::Spec& spec, const std::string& where) {
                                   "\" is not a whole number of cores (1 or more)");
     r.cores = static_cast<unsigned>(*n);
     r.cores_from = std::string("annotation ") + kCoresAnnotation;
-  } else if (const auto* cpus = field(res, "cpu", "cpus");
-             cpus && cpus->is_string() && !cpus->get<std::string>().empty()) {
-    auto list = parse_cpu_list(cpus->get<std::string>());
+  } else if (res.cpu.cpus && !res.cpu.cpus->empty()) {
+    auto list = parse_cpu_list(*res.cpu.cpus);
     if (!list || list->empty())
-      fail("validate config",
-           where + ": linux.resources.cpu.cpus: \"" + cpus->get<std::string>() + "\" is not a cpu list");
+      fail("validate config", where + ": linux.resources.cpu.cpus: \"" + *res.cpu.cpus + "\" is not a cpu list");
     r.exact = *list;
     r.cores = static_cast<unsigned>(list->size());
     r.cores_from = "linux.resources.cpu.cpus";
@@ -40,8 +31,8 @@ Request request_of(const oci::Spec& spec, const std::string& where) {
                                   "\" is not a memory size of at least 4M (like 512M or 2G)");
     r.memory = *n;
     r.memory_from = std::string("annotation ") + kMemoryAnnotation;
-  } else if (const auto* l = field(res, "memory", "limit"); l && l->is_number_integer() && l->get<int64_t>() > 0) {
-    r.memory = static_cast<uint64_t>(l->get<int64_t>());
+  } else if (res.memory.limit && *res.memory.limit > 0) {
+    r.memory = static_cast<uint64_t>(*res.memory.limit);
     r.memory_from = "linux.resources.memory.limit";
   }
   return r;

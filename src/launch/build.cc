@@ -10,6 +10,7 @@
 #include "oci/names.h"
 #include "rootfs/passwd.h"
 #include "seccomp/cache.h"
+#include "seccomp/learn.h"
 
 #ifndef CLONE_NEWTIME
 #define CLONE_NEWTIME 0x00000080
@@ -177,6 +178,17 @@ InitPlan build_init_plan(const oci::Spec& spec, const BuildInput& in) {
                                       spec.root.path[0] == '/' ? spec.root.path : in.bundle + "/" + spec.root.path,
                                       in.seccomp_cache_dir);
   plan.process.start_container_hooks = spec.hooks.start_container;
+  if (plan.rootfs) plan.rootfs->static_files.insert(plan.rootfs->static_files.end(), in.view.begin(), in.view.end());
+  if (in.learn && plan.has_process) {
+    plan.process.seccomp = seccomp::learn_filter();
+    plan.process.learn = true;
+    plan.process.learn_socket = in.learn_socket;
+    plan.process.learn_tag = in.id;
+  }
+  plan.exec_fifo_fd = in.exec_fifo_fd;
+  plan.console_socket_fd = in.console_socket_fd;
+  plan.preserve_fds = in.preserve_fds;
+  plan.state_json = in.state_json;
   return plan;
 }
 

@@ -19,6 +19,14 @@ struct BuildInput {
   bool no_pivot = false;
   std::map<std::string, std::string> cgroup_v1_dirs;  // for "cgroup" mounts without a cgroupns
   std::string seccomp_cache_dir;                      // compiled filters by profile hash; "" = no cache
+  // Made before the plan: the plan is complete when build_init_plan returns.
+  std::vector<rootfs::StaticFile> view;  // admission's grant: the static view of the cell's cores and memory
+  int exec_fifo_fd = -1;                 // `create`: the init waits on it for `start`
+  int console_socket_fd = -1;            // where the init sends the pty master
+  int preserve_fds = 0;
+  bool learn = false;        // run under the recording filter (seccomp/learn.h)
+  std::string learn_socket;  // the learner's, or "" for the sync socket
+  std::string state_json;    // the state hooks get
 };
 
 // Throws Error("validate config", ...) naming the field for anything the

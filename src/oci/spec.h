@@ -10,6 +10,8 @@
 #include <string>
 #include <vector>
 
+#include "oci/resources.h"
+
 namespace nohype::oci {
 
 struct User {
@@ -153,8 +155,7 @@ struct TimeOffset {
 struct Linux {
   std::vector<IdMapping> uid_mappings, gid_mappings;
   std::map<std::string, std::string> sysctl;
-  // Resources are kept as JSON: cgroups/ owns their meaning (and `update` reuses it).
-  nlohmann::json resources;
+  Resources resources;  // typed here, once; cgroups/ applies them
   std::string cgroups_path;
   std::vector<Namespace> namespaces;
   std::vector<Device> devices;

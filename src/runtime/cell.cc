@@ -59,8 +59,8 @@ cells::Partition partition_of() {
   });
 }
 
-cells::Holder admit_cell(const Store& store, const std::string& id, const cells::Request& req, cgroups::Resources& res,
-                         const cgroups::Manager& cg, rootfs::Plan* view) {
+Grant admit_cell(const Store& store, const std::string& id, const cells::Request& req, cgroups::Resources& res,
+                 const cgroups::Manager& cg) {
   auto self = linux::start_time(getpid());
   cells::Holder h;
   std::vector<int> pool;
@@ -79,10 +79,9 @@ cells::Holder admit_cell(const Store& store, const std::string& id, const cells:
     if (can_limit_swap(cg)) res.memory.swap = static_cast<int64_t>(h.memory);
     if (!cg.path_for("memory").empty()) res.memory.swappiness = 0;
   }
-  if (view) {
-    for (auto& f : cells::build_view(h.cores, h.memory)) view->static_files.push_back({f.path, std::move(f.content)});
-  }
-  return h;
+  Grant g{h, {}};
+  for (auto& f : cells::build_view(h.cores, h.memory)) g.view.push_back({f.path, std::move(f.content)});
+  return g;
 }
 
 void bind_cell(const Store& store, const State& st) {

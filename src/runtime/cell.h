@@ -21,10 +21,16 @@ namespace nohype::runtime {
 std::string cells_dir();
 cells::Partition partition_of();
 
-// Reserves for `id` (held by the calling process until bind_cell), then sets
-// the cgroup's cpuset and memory and the plan's static view to match.
-cells::Holder admit_cell(const Store& store, const std::string& id, const cells::Request& req, cgroups::Resources& res,
-                         const cgroups::Manager& cg, rootfs::Plan* view);
+// What admission gave a cell: its reservation, and the static system view
+// written for it, which the plan builder consumes (launch::BuildInput).
+struct Grant {
+  cells::Holder cell;
+  std::vector<rootfs::StaticFile> view;
+};
+// Reserves for `id` (held by the calling process until bind_cell), and sets
+// the cgroup's cpuset and memory in `res` to match.
+Grant admit_cell(const Store& store, const std::string& id, const cells::Request& req, cgroups::Resources& res,
+                 const cgroups::Manager& cg);
 // The init exists: it holds the reservation from now on. Re-pins a shared
 // container whose pool changed since admission.
 void bind_cell(const Store& store, const State& st);

@@ -438,9 +438,8 @@ void restore(const Store& store, const RestoreOptions& o) {
   nlohmann::json veths = ext.value("veths", nlohmann::json::array());
   check_veths_free(veths, img);
 
-  nlohmann::json res = spec.linux.resources.is_object() ? spec.linux.resources : nlohmann::json::object();
-  add_default_device_rules(res, spec);
-  cgroups::Resources resources = cgroups::parse_resources(res, where);
+  cgroups::Resources resources = spec.linux.resources;
+  add_default_device_rules(resources, spec);
   auto joins = cgroups::controllers_for(resources);
   auto cg = cgroups::make_manager(spec.linux.cgroups_path, o.id, cgroups::Env::host(), &joins);
   cells::Request request = cells::request_of(spec, where);
@@ -451,8 +450,7 @@ void restore(const Store& store, const RestoreOptions& o) {
   write_file(store.dir(o.id) + "/config.json", read_file(where, "bundle"), "state write", 0600);
   rb.cg = cg.get();
   // Admitted here like any create: this host's cores and memory.
-  rootfs::Plan view;
-  cells::Holder cell = admit_cell(store, o.id, request, resources, *cg, &view);
+  Grant grant = admit_cell(store, o.id, request, resources, *cg);
   rb.cell = true;
   rb.cg_created = true;
   cg->create();
@@ -494,7 +492,7 @@ void restore(const Store& store, const RestoreOptions& o) {
     std::string key = e.value("key", ""), kind = e.value("kind", ""), to;
     if (kind == "view") {
       to = key;  // the host's own file when this host's view has none for it
-      for (const auto& f : view.static_files)
+      for (const auto& f : grant.view)
         if (f.dest == key) {
           to = viewdir + "/view-" + std::to_string(n++);
           write_file(to, f.content, "restore", 0444);
@@ -552,8 +550,8 @@ void restore(const Store& store, const RestoreOptions& o) {
   st.annotations = spec.annotations;
   st.use_fifo = false;
   st.started = true;
-  st.cores = cells::format_cpu_list(cell.cores);
-  st.memory = cell.memory;
+  st.cores = cells::format_cpu_list(grant.cell.cores);
+  st.memory = grant.cell.memory;
   auto start = linux::start_time(pid);
   if (!start) fail("restore", "the restored init exited at once");
   st.pid = pid;

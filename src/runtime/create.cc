@@ -54,20 +54,16 @@ Rollback::~Rollback() {
 
 // Devices every container needs; allowed in the devices cgroup after the
 // spec's own rules (runc's AllowedDevices), plus the nodes the spec creates.
-void add_default_device_rules(nlohmann::json& res, const oci::Spec& spec) {
-  auto& devs = res["devices"];
-  if (!devs.is_array()) devs = nlohmann::json::array();
-  auto allow = [&](const char* type, int64_t major, int64_t minor, const char* access) {
-    nlohmann::json r = {{"allow", true}, {"type", type}, {"major", major}, {"access", access}};
-    if (minor >= 0) r["minor"] = minor;
-    devs.push_back(r);
-  };
-  for (const auto& d : oci::kDefaultDevices) allow("c", d.major, d.minor, "rwm");
+void add_default_device_rules(cgroups::Resources& res, const oci::Spec& spec) {
+  auto& devs = res.devices;
+  if (!devs) devs.emplace();
+  auto allow = [&](char type, int64_t major, int64_t minor) { devs->push_back({true, type, major, minor, "rwm"}); };
+  for (const auto& d : oci::kDefaultDevices) allow('c', d.major, d.minor);
   // Not nodes we make: /dev/ptmx and /dev/pts/* come with the devpts mount.
-  allow("c", 5, 2, "rwm");     // ptmx
-  allow("c", 136, -1, "rwm");  // pts/*
+  allow('c', 5, 2);     // ptmx
+  allow('c', 136, -1);  // pts/*
   for (const auto& d : spec.linux.devices)
-    if (d.type == "c" || d.type == "b" || d.type == "u") allow(d.type == "b" ? "b" : "c", d.major, d.minor, "rwm");
+    if (d.type == "c" || d.type == "b" || d.type == "u") allow(d.type == "b" ? 'b' : 'c', d.major, d.minor);
 }
 
 namespace {}  // namespace

@@ -36,7 +36,7 @@ struct Rollback {
 
 // Devices every container needs, added to the spec's device rules (runc's
 // AllowedDevices), plus the nodes the spec creates.
-void add_default_device_rules(nlohmann::json& res, const oci::Spec& spec);
+void add_default_device_rules(cgroups::Resources& res, const oci::Spec& spec);
 void write_pid_file(const std::string& path, pid_t pid);
 
 // Parses, admits, spawns and saves the container (CreateOptions::learn

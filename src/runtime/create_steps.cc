@@ -42,6 +42,13 @@ const std::vector<std::string> kV1Controllers = {"cpu",      "cpuacct",    "cpus
                                                  "freezer",  "blkio",      "pids",   "hugetlb", "net_cls",
                                                  "net_prio", "perf_event", "rdma",   "misc",    "name=systemd"};
 
+// Whether the config makes a user namespace of its own (not joined by path).
+bool new_userns(const oci::Spec& spec) {
+  for (const auto& ns : spec.linux.namespaces)
+    if (ns.type == "user" && ns.path.empty()) return true;
+  return false;
+}
+
 struct CreateRun {
   const Store& store;
   const CreateOptions& o;
@@ -53,31 +60,76 @@ struct CreateRun {
   cgroups::Resources resources;
   std::unique_ptr<cgroups::Manager> cg;
   cells::Request request;
-  launch::InitPlan plan;
   bool own_tty = false;
   std::optional<Lock> lock;
   std::optional<Rollback> rb;
   UniqueFd fifo, console, tty;
-  cells::Holder cell;
+  Grant grant;
+  launch::InitPlan plan;
   State st;
   launch::Spawned sp;
 };
 
+// Everything read and judged that can be without making anything.
 void parse(CreateRun& c) {
   Store::check_id(c.o.id);
   c.bundle = resolve_bundle(c.o.bundle);
   c.spec = load_spec(c.bundle);
   c.where = c.bundle + "/config.json";
-  nlohmann::json res = c.spec.linux.resources.is_object() ? c.spec.linux.resources : nlohmann::json::object();
-  add_default_device_rules(res, c.spec);
-  c.resources = cgroups::parse_resources(res, c.where);
+  c.resources = c.spec.linux.resources;
+  add_default_device_rules(c.resources, c.spec);
   auto joins = cgroups::controllers_for(c.resources);
   c.cg = cgroups::make_manager(c.spec.linux.cgroups_path, c.o.id, cgroups::Env::host(), &joins);
   c.request = cells::request_of(c.spec, c.where);
   if (!c.spec.has_process && !c.use_fifo)
     fail("validate config", c.where + ": process: missing; `run` has nothing to run");
+  // A foreground `run` relays the terminal itself (runtime/tty.h); anything
+  // that returns before the container ends needs someone to hold the master.
+  bool terminal = c.spec.has_process && c.spec.process.terminal;
+  c.own_tty = terminal && c.o.console_socket.empty();
+  if (c.own_tty && (c.use_fifo || c.o.detach))
+    fail("console",
+         "process.terminal is true but no --console-socket was given (only a foreground run can "
+         "relay the terminal itself)");
 }
 
+void state_dir(CreateRun& c) {
+  // From here on, each thing made is undone on failure.
+  c.lock.emplace(c.store.create(c.o.id));
+  c.rb.emplace(c.store, c.o.id);
+  c.rb->dir = true;
+  write_file(c.store.dir(c.o.id) + "/config.json", read_file(c.where, "bundle"), "state write", 0600);
+  if (c.use_fifo) {
+    std::string f = c.store.fifo(c.o.id);
+    if (mkfifo(f.c_str(), 0600) != 0) fail_errno("exec fifo", "mkfifo " + f);
+    // In a user namespace the init reopens the fifo as the container's root,
+    // an unprivileged host uid: the fifo must be that uid's (runc does the same).
+    if (new_userns(c.spec)) {
+      uid_t uid = host_id(c.spec.linux.uid_mappings, 0);
+      gid_t gid = host_id(c.spec.linux.gid_mappings, 0);
+      if (chown(f.c_str(), uid, gid) != 0) fail_errno("exec fifo", "chown " + f);
+    }
+    c.fifo.reset(open(f.c_str(), O_PATH | O_CLOEXEC));
+    if (!c.fifo) fail_errno("exec fifo", "open " + f);
+  }
+  if (c.own_tty) {
+    auto pair = ForegroundTty::socket_pair();
+    c.tty = std::move(pair.first);
+    c.console = std::move(pair.second);
+  } else if (c.spec.has_process && c.spec.process.terminal) {
+    c.console = launch::connect_console_socket(c.o.console_socket);
+  }
+  c.rb->cg = c.cg.get();
+}
+
+// After the directory exists (the id is ours), before anything costly; the
+// grant sizes the cgroup and the static view.
+void admission(CreateRun& c) {
+  c.grant = admit_cell(c.store, c.o.id, c.request, c.resources, *c.cg);
+  c.rb->cell = true;
+}
+
+// The only place the init's plan is made; complete when it returns.
 void plan(CreateRun& c) {
   launch::BuildInput in;
   in.id = c.o.id;
@@ -89,61 +141,14 @@ void plan(CreateRun& c) {
     std::string p = c.cg->path_for(ctl);
     if (!p.empty()) in.cgroup_v1_dirs[ctl] = p;
   }
+  in.view = c.grant.view;
+  in.exec_fifo_fd = c.fifo ? c.fifo.get() : -1;
+  in.console_socket_fd = c.console ? c.console.get() : -1;
+  in.preserve_fds = c.o.preserve_fds;
+  in.learn = c.o.learn;
+  in.learn_socket = c.o.learn_socket;
+  in.state_json = hook_state(c.o.id, "created", 0, c.bundle, c.spec.annotations);
   c.plan = launch::build_init_plan(c.spec, in);
-  if (c.o.learn && c.plan.has_process) {
-    c.plan.process.seccomp = seccomp::learn_filter();
-    c.plan.process.learn = true;
-    c.plan.process.learn_socket = c.o.learn_socket;
-    c.plan.process.learn_tag = c.o.id;
-  }
-  c.plan.preserve_fds = c.o.preserve_fds;
-  c.plan.state_json = hook_state(c.o.id, "created", 0, c.bundle, c.spec.annotations);
-  // A foreground `run` relays the terminal itself (runtime/tty.h); anything
-  // that returns before the container ends needs someone to hold the master.
-  c.own_tty = c.plan.process.terminal && c.o.console_socket.empty();
-  if (c.own_tty && (c.use_fifo || c.o.detach))
-    fail("console",
-         "process.terminal is true but no --console-socket was given (only a foreground run can "
-         "relay the terminal itself)");
-}
-
-void state_dir(CreateRun& c) {
-  // Everything before only read; from here on, each thing made is undone on failure.
-  c.lock.emplace(c.store.create(c.o.id));
-  c.rb.emplace(c.store, c.o.id);
-  c.rb->dir = true;
-  write_file(c.store.dir(c.o.id) + "/config.json", read_file(c.where, "bundle"), "state write", 0600);
-  if (c.use_fifo) {
-    std::string f = c.store.fifo(c.o.id);
-    if (mkfifo(f.c_str(), 0600) != 0) fail_errno("exec fifo", "mkfifo " + f);
-    // In a user namespace the init reopens the fifo as the container's root,
-    // an unprivileged host uid: the fifo must be that uid's (runc does the same).
-    if (c.plan.new_userns) {
-      uid_t uid = host_id(c.plan.uid_map, 0);
-      gid_t gid = host_id(c.plan.gid_map, 0);
-      if (chown(f.c_str(), uid, gid) != 0) fail_errno("exec fifo", "chown " + f);
-    }
-    c.fifo.reset(open(f.c_str(), O_PATH | O_CLOEXEC));
-    if (!c.fifo) fail_errno("exec fifo", "open " + f);
-    c.plan.exec_fifo_fd = c.fifo.get();
-  }
-  if (c.own_tty) {
-    auto pair = ForegroundTty::socket_pair();
-    c.tty = std::move(pair.first);
-    c.console = std::move(pair.second);
-    c.plan.console_socket_fd = c.console.get();
-  } else if (c.plan.process.terminal) {
-    c.console = launch::connect_console_socket(c.o.console_socket);
-    c.plan.console_socket_fd = c.console.get();
-  }
-  c.rb->cg = c.cg.get();
-}
-
-// After the directory exists (the id is ours), before anything costly; the
-// reservation sizes the cgroup and the static view.
-void admission(CreateRun& c) {
-  c.cell = admit_cell(c.store, c.o.id, c.request, c.resources, *c.cg, c.plan.rootfs ? &*c.plan.rootfs : nullptr);
-  c.rb->cell = true;
 }
 
 void spawn(CreateRun& c) {
@@ -158,8 +163,8 @@ void spawn(CreateRun& c) {
   st.poststop_hooks = !c.spec.hooks.poststop.empty();
   // `run` releases the init right after this; saving "started" now spares a second state write.
   st.started = !c.use_fifo;
-  st.cores = cells::format_cpu_list(c.cell.cores);
-  st.memory = c.cell.memory;
+  st.cores = cells::format_cpu_list(c.grant.cell.cores);
+  st.memory = c.grant.cell.memory;
   if (c.plan.has_process) st.landlock = landlock::describe(c.plan.process.landlock);
 
   launch::SpawnHooks hooks;
@@ -207,8 +212,8 @@ void state_write(CreateRun& c) {
 }
 
 const Step<CreateRun> kCreateSteps[] = {
-    {"parse", parse},         {"plan", plan},   {"state dir", state_dir},
-    {"admission", admission}, {"spawn", spawn}, {"state write", state_write},
+    {"parse", parse}, {"state dir", state_dir}, {"admission", admission},
+    {"plan", plan},   {"spawn", spawn},         {"state write", state_write},
 };
 
 }  // namespace

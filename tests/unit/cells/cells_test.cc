@@ -80,12 +80,13 @@ std::string text(const oci::Spec& s) {
 TEST(CellsRequest, AnnotationsWinAndResourcesFollow) {
   oci::Spec s;
   s.annotations = {{kCoresAnnotation, "4096"}, {kMemoryAnnotation, "4M"}};
-  s.linux.resources = {{"cpu", {{"cpus", "1-2"}}}, {"memory", {{"limit", 1 << 30}}}};
+  s.linux.resources = oci::parse_resources({{"cpu", {{"cpus", "1-2"}}}, {"memory", {{"limit", 1 << 30}}}}, "c.json");
   EXPECT_EQ(text(s), "4096 [] <annotation org.nohype.cores>, 4194304 <annotation org.nohype.memory> dedicated");
   s.annotations.clear();
   EXPECT_EQ(text(s), "2 [1-2] <linux.resources.cpu.cpus>, 1073741824 <linux.resources.memory.limit> dedicated");
   // No cpus, a CFS quota, an unlimited (-1) memory limit: nothing asked for.
-  s.linux.resources = {{"cpu", {{"cpus", ""}, {"quota", 150000}, {"period", 100000}}}, {"memory", {{"limit", -1}}}};
+  s.linux.resources = oci::parse_resources(
+      {{"cpu", {{"cpus", ""}, {"quota", 150000}, {"period", 100000}}}, {"memory", {{"limit", -1}}}}, "c.json");
   EXPECT_EQ(text(s), "0 [] <>, 0 <>");
 }
 
@@ -105,7 +106,7 @@ TEST(CellsRequest, BadValuesNameTheAnnotation) {
                   "\" is not a memory size of at least 4M (like 512M or 2G)");
   }
   s = {};
-  s.linux.resources = {{"cpu", {{"cpus", "2-1"}}}};
+  s.linux.resources.cpu.cpus = "2-1";  // a list the kernel would refuse
   EXPECT_EQ(thrown([&] { request_of(s, "c.json"); }).detail(),
             "c.json: linux.resources.cpu.cpus: \"2-1\" is not a cpu list");
 }

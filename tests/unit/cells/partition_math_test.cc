@@ -54,7 +54,8 @@ TEST(CpuList, ParsesAndFormatsKernelLists) {
 TEST(Request, FromAnnotationsThenOciResources) {
   oci::Spec s;
   s.annotations = {{"org.nohype.cores", "2"}, {"org.nohype.memory", "512M"}};
-  s.linux.resources = {{"cpu", {{"cpus", "0-3"}}}, {"memory", {{"limit", 1 << 30}}}};
+  s.linux.resources =
+      oci::parse_resources({{"cpu", {{"cpus", "0-3"}}}, {"memory", {{"limit", 1 << 30}}}}, "config.json");
   Request r = request_of(s, "config.json");
   EXPECT_EQ(r.cores, 2u);
   EXPECT_TRUE(r.exact.empty());
@@ -67,7 +68,7 @@ TEST(Request, FromAnnotationsThenOciResources) {
   EXPECT_EQ(r.memory_from, "linux.resources.memory.limit");
 
   // A CFS quota is time, not cores.
-  s.linux.resources = {{"cpu", {{"quota", 50000}, {"period", 100000}}}};
+  s.linux.resources = oci::parse_resources({{"cpu", {{"quota", 50000}, {"period", 100000}}}}, "config.json");
   r = request_of(s, "config.json");
   EXPECT_FALSE(r.dedicated());
   EXPECT_EQ(r.memory, 0u);
@@ -85,7 +86,8 @@ TEST(Request, BadAnnotationsNameTheKey) {
   s.annotations = {{"org.nohype.memory", "1K"}};
   EXPECT_NE(error_of([&] { request_of(s, "c.json"); }).find("org.nohype.memory"), std::string::npos);
   s.annotations.clear();
-  s.linux.resources = {{"cpu", {{"cpus", "x"}}}};
+  // A list that parses but names no cpu ("" is "unset" in OCI; ",": none).
+  s.linux.resources.cpu.cpus = ",";
   EXPECT_NE(error_of([&] { request_of(s, "c.json"); }).find("linux.resources.cpu.cpus"), std::string::npos);
 }
 
