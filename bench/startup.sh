@@ -6,7 +6,9 @@
 # crun, `bwrap --unshare-all` and the fork+exec floor, all in ONE interleaved
 # run (bench/interleave.py). Then where nohype's time goes, step by step
 # (--debug timings, medians). Needs root. Writes bench/results/startup.md and
-# the README's "Startup latency" section.
+# the README's "Startup latency" section. Run it with no cell holding a
+# dedicated core (take the demo down first): the cells it starts run in the
+# shared pool, which a held core narrows.
 #   RUNS (default 200), WARMUP (10), STEP_RUNS (60)
 set -euo pipefail
 cd "$(dirname "$0")/.."
