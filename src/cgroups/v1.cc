@@ -168,12 +168,10 @@ class V1 : public Manager {
   // move every task there. A task forked meanwhile by one not yet moved
   // starts in the old place, so go round until a pass finds none left.
   void join_late(V1Dir& late) {
-    const V1Dir* ref = nullptr;
-    for (const auto& d : dirs_)
-      if (d.joined) ref = ref ? ref : &d;
+    auto ref = std::find_if(dirs_.begin(), dirs_.end(), [](const V1Dir& d) { return d.joined; });
     make(late);
     late.joined = true;
-    if (!ref) return;
+    if (ref == dirs_.end()) return;
     for (int pass = 0; pass < 100; ++pass) {
       auto inside = procs_recursive(late.dir);
       int moved = 0;

@@ -114,6 +114,12 @@ ProcessPlan build_process_plan(const oci::Process& p, const oci::Spec& spec, con
   return out;
 }
 
+bool new_user_namespace(const oci::Spec& spec) {
+  for (const auto& ns : spec.linux.namespaces)
+    if (ns.path.empty() && oci::namespace_flag(ns.type) == CLONE_NEWUSER) return true;
+  return false;
+}
+
 InitPlan build_init_plan(const oci::Spec& spec, const BuildInput& in) {
   InitPlan plan;
   plan.has_process = spec.has_process;
@@ -133,11 +139,11 @@ InitPlan build_init_plan(const oci::Spec& spec, const BuildInput& in) {
     } else {
       plan.clone_flags |= static_cast<uint64_t>(flag);
     }
-    if (flag == CLONE_NEWUSER) plan.new_userns = true;
     if (flag == CLONE_NEWNS) plan.has_mount_ns = true;
   }
   for (const auto& j : plan.join)
     if (j.flag == CLONE_NEWNS) plan.has_mount_ns = true;
+  plan.new_userns = new_user_namespace(spec);
   plan.two_stage = !plan.join.empty() || (plan.unshare_flags & CLONE_NEWTIME);
   plan.time_offsets = spec.linux.time_offsets;
   plan.uid_map = spec.linux.uid_mappings;

@@ -32,6 +32,8 @@ struct BuildInput {
 // Throws Error("validate config", ...) naming the field for anything the
 // parser could not judge alone (capabilities vs. kernel, seccomp rules, mounts).
 InitPlan build_init_plan(const oci::Spec& spec, const BuildInput& in);
+// Whether the config makes a user namespace of its own (one not joined by path).
+bool new_user_namespace(const oci::Spec& spec);
 // The process part alone; also used by `exec`.
 // `exec`: the process joins a running cell (its Landlock domain is its own).
 // `rootfs` (host path) is where HOME is looked up when the env has none.

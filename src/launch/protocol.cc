@@ -155,9 +155,10 @@ void send_bytes(int sock, const std::string& bytes, int fd) {
   if (n < 0) fail_errno("sync", "send a message to the other side of the sync socket");
 }
 
-std::string recv_bytes(int sock, int* fd, const std::string& step) {
-  std::string buf(kMax, '\0');
-  iovec iov{buf.data(), buf.size()};
+// One recvmsg (EINTR retried) into `len` bytes of `buf`; *fd gets an fd
+// that came with it, or -1.
+ssize_t recv_with_fd(int sock, void* buf, size_t len, int* fd) {
+  iovec iov{buf, len};
   char cbuf[CMSG_SPACE(sizeof(int))] = {};
   msghdr mh{};
   mh.msg_iov = &iov;
@@ -168,10 +169,17 @@ std::string recv_bytes(int sock, int* fd, const std::string& step) {
   do {
     n = recvmsg(sock, &mh, MSG_CMSG_CLOEXEC);
   } while (n < 0 && errno == EINTR);
-  if (n < 0) fail_errno(step, "receive from the other side of the sync socket");
   *fd = -1;
+  if (n < 0) return n;
   for (cmsghdr* c = CMSG_FIRSTHDR(&mh); c; c = CMSG_NXTHDR(&mh, c))
     if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS) std::memcpy(fd, CMSG_DATA(c), sizeof *fd);
+  return n;
+}
+
+std::string recv_bytes(int sock, int* fd, const std::string& step) {
+  std::string buf(kMax, '\0');
+  ssize_t n = recv_with_fd(sock, buf.data(), buf.size(), fd);
+  if (n < 0) fail_errno(step, "receive from the other side of the sync socket");
   if (n == 0) fail(step, "the other side exited before finishing");
   buf.resize(static_cast<size_t>(n));
   return buf;
@@ -199,22 +207,10 @@ void send_fd_msg(int sock, int fd, const std::string& payload) { detail::send_by
 int recv_fd_msg(int sock, const std::string& step) {
   // One byte of the payload: on a stream socket the rest stays unread.
   char byte;
-  iovec iov{&byte, 1};
-  char cbuf[CMSG_SPACE(sizeof(int))] = {};
-  msghdr mh{};
-  mh.msg_iov = &iov;
-  mh.msg_iovlen = 1;
-  mh.msg_control = cbuf;
-  mh.msg_controllen = sizeof cbuf;
-  ssize_t n;
-  do {
-    n = recvmsg(sock, &mh, MSG_CMSG_CLOEXEC);
-  } while (n < 0 && errno == EINTR);
+  int fd = -1;
+  ssize_t n = detail::recv_with_fd(sock, &byte, 1, &fd);
   if (n <= 0) fail_errno(step, "receive an fd from the container process", n == 0 ? EPIPE : errno);
-  cmsghdr* c = CMSG_FIRSTHDR(&mh);
-  if (!c || c->cmsg_type != SCM_RIGHTS) fail(step, "expected an fd from the container process");
-  int fd;
-  std::memcpy(&fd, CMSG_DATA(c), sizeof fd);
+  if (fd < 0) fail(step, "expected an fd from the container process");
   return fd;
 }
 

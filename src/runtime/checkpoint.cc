@@ -323,10 +323,9 @@ void checkpoint(const Store& store, const std::string& id, const CriuOptions& o)
     if (path_exists(img) && !fs::is_empty(img)) fail("checkpoint", img + " is not empty");
     // CRIU stops the tasks through the freezer (see dump_args); a cell is put
     // in that hierarchy at its first pause or checkpoint.
-    if (auto cg = cgroups::load_manager(st.cgroup); !cg->ensure("freezer").empty() && cg->save() != st.cgroup) {
-      st.cgroup = cg->save();
-      store.save(st);
-    }
+    auto cg = cgroups::load_manager(st.cgroup);
+    cg->ensure("freezer");
+    save_cgroup(store, st, *cg);
     mkdir_p(img, 0700, "checkpoint");
     WorkDir work(o.work_path);
     std::vector<std::string> argv = dump_args(criu, st, img, work.path, o);

@@ -38,6 +38,10 @@ struct Rollback {
 // AllowedDevices), plus the nodes the spec creates.
 void add_default_device_rules(cgroups::Resources& res, const oci::Spec& spec);
 void write_pid_file(const std::string& path, pid_t pid);
+// Pause, update and checkpoint may put a container in a hierarchy it was not
+// put in at create: saves its state if the cgroup changed, so that delete
+// removes that one too.
+void save_cgroup(const Store& store, State& st, const cgroups::Manager& cg);
 
 // Parses, admits, spawns and saves the container (CreateOptions::learn
 // swaps in the recording filter).

@@ -42,13 +42,6 @@ const std::vector<std::string> kV1Controllers = {"cpu",      "cpuacct",    "cpus
                                                  "freezer",  "blkio",      "pids",   "hugetlb", "net_cls",
                                                  "net_prio", "perf_event", "rdma",   "misc",    "name=systemd"};
 
-// Whether the config makes a user namespace of its own (not joined by path).
-bool new_userns(const oci::Spec& spec) {
-  for (const auto& ns : spec.linux.namespaces)
-    if (ns.type == "user" && ns.path.empty()) return true;
-  return false;
-}
-
 struct CreateRun {
   const Store& store;
   const CreateOptions& o;
@@ -104,7 +97,7 @@ void state_dir(CreateRun& c) {
     if (mkfifo(f.c_str(), 0600) != 0) fail_errno("exec fifo", "mkfifo " + f);
     // In a user namespace the init reopens the fifo as the container's root,
     // an unprivileged host uid: the fifo must be that uid's (runc does the same).
-    if (new_userns(c.spec)) {
+    if (launch::new_user_namespace(c.spec)) {
       uid_t uid = host_id(c.spec.linux.uid_mappings, 0);
       gid_t gid = host_id(c.spec.linux.gid_mappings, 0);
       if (chown(f.c_str(), uid, gid) != 0) fail_errno("exec fifo", "chown " + f);

@@ -20,14 +20,16 @@ namespace nohype::runtime {
 namespace {
 std::unique_ptr<cgroups::Manager> manager_of(const State& st) { return cgroups::load_manager(st.cgroup); }
 
-// Pause and update may have joined a hierarchy the container was not put in
-// at create: the state must name it, so that delete removes it.
+}  // namespace
+
 void save_cgroup(const Store& store, State& st, const cgroups::Manager& cg) {
   nlohmann::json now = cg.save();
   if (now == st.cgroup) return;
   st.cgroup = std::move(now);
   store.save(st);
 }
+
+namespace {
 
 void sleep_ms(int ms) {
   timespec ts{ms / 1000, (ms % 1000) * 1000000L};
