@@ -177,8 +177,9 @@ class V1 : public Manager {
       int moved = 0;
       for (pid_t p : procs_recursive(ref->dir)) {
         if (std::find(inside.begin(), inside.end(), p) != inside.end()) continue;
-        if (int e = write_existing(late.dir + "/cgroup.procs", std::to_string(p)); e && e != ESRCH)
-          fail_errno("cgroup join", "move " + std::to_string(p) + " to " + late.dir, e);
+        int e = write_existing(late.dir + "/cgroup.procs", std::to_string(p));
+        if (e == ESRCH) continue;  // exiting: still listed a moment, but it forks nothing more
+        if (e) fail_errno("cgroup join", "move " + std::to_string(p) + " to " + late.dir, e);
         ++moved;
       }
       if (moved == 0) return;
