@@ -67,6 +67,13 @@ std::vector<pid_t> procs_recursive(const std::string& dir) {
 }
 
 void mkdir_tracked(const std::string& path, std::vector<std::string>& created) {
+  // The parents usually exist: one mkdir then, not one per component.
+  if (mkdir(path.c_str(), 0755) == 0) {
+    created.push_back(path);
+    return;
+  }
+  if (errno == EEXIST) return;
+  if (errno != ENOENT) fail_errno("cgroup create", "mkdir " + path);
   // A parent shared with another container can vanish under us when that
   // container's delete removes it: start over a few times on ENOENT.
   for (int attempt = 0;; ++attempt) {

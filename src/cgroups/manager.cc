@@ -42,18 +42,13 @@ std::unique_ptr<Manager> make_manager(const std::string& cgroups_path, const std
       for (const auto& c : h.controllers) joined |= join && std::find(join->begin(), join->end(), c) != join->end();
       dirs.push_back({h.key, cgroup_dir(h.mount, h.own, path), joined});
     }
-    // The shared default parent is nohype's own: whichever container is
-    // deleted last removes it (destroy skips it while others are inside).
-    std::vector<std::string> owned;
-    if (default_path)
-      for (const auto& d : dirs) owned.push_back(d.dir.substr(0, d.dir.rfind('/')));
-    return make_v1(std::move(dirs), std::move(owned));
+    // The shared default parent is nohype's own and stays, like the state
+    // root: each cell then costs one mkdir and one rmdir per hierarchy.
+    return make_v1(std::move(dirs), {}, default_path);
   }
   if (l.has_v2) {
     std::string dir = cgroup_dir(l.v2_mount, l.v2_own, path);
-    std::vector<std::string> owned;
-    if (default_path) owned.push_back(dir.substr(0, dir.rfind('/')));
-    return make_v2(l.v2_mount, dir, std::move(owned));
+    return make_v2(l.v2_mount, dir, {}, default_path);
   }
   fail("cgroup create", "no cgroup filesystem is mounted");
 }

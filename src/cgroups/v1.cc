@@ -1,5 +1,6 @@
 #include "cgroups/v1.h"
 
+#include <fcntl.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -7,6 +8,7 @@
 
 #include "cgroups/fs.h"
 #include "common/error.h"
+#include "common/fd.h"
 #include "common/file.h"
 #include "common/log.h"
 #include "common/strings.h"
@@ -27,10 +29,31 @@ std::string dev_rule(const DeviceRule& r) {
   return std::string(1, r.type) + " " + num(r.major) + ":" + num(r.minor) + " " + r.access;
 }
 
+// Device rules, one write(2) each (the kernel takes one rule per write) on
+// one open file per kind: a cell's dozen rules cost a dozen writes, not a
+// dozen opens. Each ends in a newline, which the kernel strips; in a plain
+// file (the unit tests' fake tree) they read back one per line, in order.
+class DeviceRuleWriter {
+ public:
+  explicit DeviceRuleWriter(std::string dir) : dir_(std::move(dir)) {}
+  void write(bool allow, const std::string& rule) {
+    UniqueFd& fd = allow ? allow_ : deny_;
+    std::string path = dir_ + (allow ? "/devices.allow" : "/devices.deny");
+    if (!fd) fd.reset(open(path.c_str(), O_WRONLY | O_TRUNC | O_CLOEXEC));
+    std::string line = rule + "\n";
+    if (!fd || ::write(fd.get(), line.data(), line.size()) < 0)
+      fail_errno("cgroup apply", "write " + rule + " to " + path);
+  }
+
+ private:
+  std::string dir_;
+  UniqueFd allow_, deny_;
+};
+
 class V1 : public Manager {
  public:
-  V1(std::vector<V1Dir> dirs, std::vector<std::string> created)
-      : dirs_(std::move(dirs)), created_(std::move(created)) {}
+  V1(std::vector<V1Dir> dirs, std::vector<std::string> created, bool keep_parent)
+      : dirs_(std::move(dirs)), created_(std::move(created)), keep_parent_(keep_parent) {}
 
   std::string path_for(const std::string& controller) const override {
     for (const auto& d : dirs_)
@@ -72,7 +95,13 @@ class V1 : public Manager {
       std::string d = need("devices", "device rules");
       // Start from nothing, then the rules in order (later rules win).
       write_cg(d, "devices.deny", "a");
-      for (const auto& rule : *r.devices) write_cg(d, rule.allow ? "devices.allow" : "devices.deny", dev_rule(rule));
+      DeviceRuleWriter w(d);
+      for (size_t i = 0; i < r.devices->size(); ++i) {
+        const auto& rule = (*r.devices)[i];
+        std::string line = dev_rule(rule);
+        if (i == 0 && !rule.allow && line == "a") continue;  // the same deny-all as above
+        w.write(rule.allow, line);
+      }
     }
   }
 
@@ -159,9 +188,20 @@ class V1 : public Manager {
   void make(const V1Dir& d) {
     size_t before = created_.size();
     mkdir_tracked(d.dir, created_);
+    if (created_.size() > before && created_.back() == d.dir) made_now_.push_back(d.dir);
+    bool cpuset = holds(d.key, "cpuset");
     // A new cpuset is empty and refuses tasks: inherit from the parent, top down.
-    if (holds(d.key, "cpuset"))
+    if (cpuset)
       for (size_t i = before; i < created_.size(); ++i) inherit_cpuset(created_[i]);
+    if (!keep_parent_) return;
+    // nohype's default parent stays once made, as the state root does: the
+    // next cell needs one mkdir, starts with the parent's cpus and mems
+    // (clone_children), and its delete tries no rmdir of the parent.
+    auto parent = std::find(created_.begin() + static_cast<std::ptrdiff_t>(before), created_.end(),
+                            d.dir.substr(0, d.dir.rfind('/')));
+    if (parent == created_.end()) return;
+    if (cpuset) (void)write_existing(*parent + "/cgroup.clone_children", "1");
+    created_.erase(parent);
   }
 
   // A hierarchy the container was not put in at create: make its cgroup and
@@ -212,7 +252,9 @@ class V1 : public Manager {
     bool memsw = path_exists(d + "/memory.memsw.limit_in_bytes");
     if (m.limit && m.swap && memsw) {
       // memsw must stay >= limit at every step: raise memsw first when growing.
-      int64_t cur = read_num(d, "memory.limit_in_bytes").value_or(0);
+      // A cgroup made by this command has no limit yet: no need to read it.
+      bool fresh = std::find(made_now_.begin(), made_now_.end(), d) != made_now_.end();
+      int64_t cur = fresh ? INT64_MAX : read_num(d, "memory.limit_in_bytes").value_or(0);
       if (*m.swap == -1 || *m.limit == -1 || *m.limit > cur) {
         write_cg(d, "memory.memsw.limit_in_bytes", val(*m.swap));
         write_cg(d, "memory.limit_in_bytes", val(*m.limit));
@@ -330,6 +372,8 @@ class V1 : public Manager {
 
   std::vector<V1Dir> dirs_;
   std::vector<std::string> created_;
+  bool keep_parent_ = false;
+  std::vector<std::string> made_now_;  // leaves this process made (not saved: a later command finds limits set)
 };
 
 nlohmann::json V1::stats() const {
@@ -380,8 +424,8 @@ nlohmann::json V1::stats() const {
 
 }  // namespace
 
-std::unique_ptr<Manager> make_v1(std::vector<V1Dir> dirs, std::vector<std::string> created) {
-  return std::make_unique<V1>(std::move(dirs), std::move(created));
+std::unique_ptr<Manager> make_v1(std::vector<V1Dir> dirs, std::vector<std::string> created, bool keep_parent) {
+  return std::make_unique<V1>(std::move(dirs), std::move(created), keep_parent);
 }
 
 }  // namespace nohype::cgroups

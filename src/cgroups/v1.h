@@ -16,6 +16,9 @@ struct V1Dir {
   bool joined = true;  // false: made and joined only when first needed (pause, update)
 };
 
-std::unique_ptr<Manager> make_v1(std::vector<V1Dir> dirs, std::vector<std::string> created = {});
+// `created`: directories a delete removes (a loaded state's). keep_parent:
+// the leaves' parent is nohype's shared default one, never removed.
+std::unique_ptr<Manager> make_v1(std::vector<V1Dir> dirs, std::vector<std::string> created = {},
+                                 bool keep_parent = false);
 
 }  // namespace nohype::cgroups

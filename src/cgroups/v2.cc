@@ -17,13 +17,15 @@ std::string lim(int64_t v) { return v < 0 ? "max" : std::to_string(v); }
 
 class V2 : public Manager {
  public:
-  V2(std::string mount, std::string dir, std::vector<std::string> created)
-      : mount_(std::move(mount)), dir_(std::move(dir)), created_(std::move(created)) {}
+  V2(std::string mount, std::string dir, std::vector<std::string> created, bool keep_parent)
+      : mount_(std::move(mount)), dir_(std::move(dir)), created_(std::move(created)), keep_parent_(keep_parent) {}
 
   std::string path_for(const std::string&) const override { return ""; }
 
   void create() override {
     mkdir_tracked(dir_, created_);
+    // nohype's shared default parent stays once made (see v1.cc).
+    if (keep_parent_) std::erase(created_, dir_.substr(0, dir_.rfind('/')));
     // Controllers reach a cgroup only if every ancestor delegates them.
     auto avail = split(read_cg(mount_, "cgroup.controllers").value_or(""), ' ');
     std::string enable;
@@ -161,12 +163,14 @@ class V2 : public Manager {
  private:
   std::string mount_, dir_;
   std::vector<std::string> created_;
+  bool keep_parent_ = false;
 };
 
 }  // namespace
 
-std::unique_ptr<Manager> make_v2(std::string mount, std::string dir, std::vector<std::string> created) {
-  return std::make_unique<V2>(std::move(mount), std::move(dir), std::move(created));
+std::unique_ptr<Manager> make_v2(std::string mount, std::string dir, std::vector<std::string> created,
+                                 bool keep_parent) {
+  return std::make_unique<V2>(std::move(mount), std::move(dir), std::move(created), keep_parent);
 }
 
 }  // namespace nohype::cgroups

@@ -361,12 +361,15 @@ void mounts_step(InitRun& c) {
     rootfs::mount_all(
         *c.plan.rootfs, [&c] { wait_placed(c); }, attached);
     c.idmapped.clear();
+    if (c.plan.rootfs->cgroups_last) return;  // placement overlaps pivot_root and finalize
   }
   wait_placed(c);
 }
 
 void hooks_step(InitRun& c) {
   if (c.plan.has_create_runtime_hooks) {
+    // The hooks see the container in its cgroup (and Placed comes first).
+    wait_placed(c);
     InitEnd(c.sync).send(msg::HooksRequest{});
     InitEnd(c.sync).expect<msg::HooksDone>("createRuntime hook");
   }
@@ -382,6 +385,8 @@ void pivot_step(InitRun& c) {
 void finalize_step(InitRun& c) {
   const InitPlan& plan = c.plan;
   if (plan.process.terminal) {
+    // The devices cgroup checks opens: the console is opened from inside it.
+    wait_placed(c);
     setup_console(plan.console_socket_fd, plan.process.console_size, plan.rootfs.has_value());
     close(plan.console_socket_fd);
   }
@@ -399,6 +404,11 @@ void finalize_step(InitRun& c) {
     rootfs::resolve_in_root(root.get(), plan.process.cwd, rootfs::Kind::dir, true, "cwd");
   }
   if (plan.rootfs) rootfs::finalize(*plan.rootfs);
+}
+
+void cgroups_step(InitRun& c) {
+  wait_placed(c);
+  if (c.plan.rootfs) rootfs::mount_cgroups_last(*c.plan.rootfs);
 }
 
 void process_step(InitRun& c) {
@@ -423,22 +433,19 @@ void process_step(InitRun& c) {
 }
 
 const Step<InitRun> kInitSteps[] = {
-    {"sync", sync_step},
-    {"session", session_step},
-    {"mounts", mounts_step},
-    {"hooks", hooks_step},
-    {"pivot_root", pivot_step},
-    {"finalize rootfs", finalize_step},
-    {"process setup", process_step},
+    {"sync", sync_step},       {"session", session_step},       {"mounts", mounts_step},
+    {"hooks", hooks_step},     {"pivot_root", pivot_step},      {"finalize rootfs", finalize_step},
+    {"cgroups", cgroups_step}, {"process setup", process_step},
 };
 
 }  // namespace
 
-[[noreturn]] void run_init(const InitPlan& plan, int sync) {
+[[noreturn]] void run_init(const InitPlan& plan, int sync, int64_t spawned_ns) {
   bool reported_ready = false;
   try {
+    StepTimer steps(spawned_ns);
+    if (spawned_ns) steps.done("started");
     InitRun c{plan, sync};
-    StepTimer steps;
     run_steps(kInitSteps, c, steps);
     InitEnd(sync).send(msg::Ready{static_cast<int32_t>(getpid()), steps.text()});
     reported_ready = true;

@@ -2,12 +2,16 @@
 // Every step has a name; a failure is sent to the parent as one Error message.
 #pragma once
 
+#include <cstdint>
+
 #include "launch/plan.h"
 
 namespace nohype::launch {
 
 // Runs in the cloned child. Never returns.
-[[noreturn]] void run_init(const InitPlan& plan, int sync_fd);
+// `spawned_ns`: when the parent began the clone (StepTimer::now_ns()), so
+// the init's first timing, "started", shows how long it took to run.
+[[noreturn]] void run_init(const InitPlan& plan, int sync_fd, int64_t spawned_ns = 0);
 // The two-stage path: join namespaces by path, unshare the new ones, fork the
 // real init (which calls run_init), report its pid and exit.
 [[noreturn]] void run_stage(const InitPlan& plan, int sync_fd);

@@ -166,9 +166,12 @@ ssize_t recv_with_fd(int sock, void* buf, size_t len, int* fd) {
   mh.msg_control = cbuf;
   mh.msg_controllen = sizeof cbuf;
   ssize_t n;
+  bool reset = false;
+  // A peer that exits with our messages unread makes the kernel report
+  // ECONNRESET once, before what it sent last (its Failed message): read on.
   do {
     n = recvmsg(sock, &mh, MSG_CMSG_CLOEXEC);
-  } while (n < 0 && errno == EINTR);
+  } while (n < 0 && (errno == EINTR || (errno == ECONNRESET && !std::exchange(reset, true))));
   *fd = -1;
   if (n < 0) return n;
   for (cmsghdr* c = CMSG_FIRSTHDR(&mh); c; c = CMSG_NXTHDR(&mh, c))

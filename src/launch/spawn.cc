@@ -23,6 +23,18 @@ std::string map_text(const std::vector<oci::IdMapping>& m) {
   return s;
 }
 
+// False when the init has already exited (its end is closed).
+template <class M>
+bool send_unless_gone(ParentEnd& init, M m) {
+  try {
+    init.send(std::move(m));
+    return true;
+  } catch (const Error& e) {
+    if (e.err() != EPIPE && e.err() != ECONNRESET) throw;
+    return false;
+  }
+}
+
 void kill_and_reap(pid_t pid) {
   if (pid <= 0) return;
   kill(pid, SIGKILL);
@@ -64,17 +76,20 @@ Spawned spawn(const InitPlan& plan, const SpawnHooks& hooks) {
         init.send(msg::MountFd{static_cast<int32_t>(index), std::move(fd)});
     // The init sets up its mounts while we make and join its cgroup: on two
     // cores that hides most of the cgroup work. Nothing of the user's runs
-    // before `placed`.
-    init.send(msg::Go{});
-    if (hooks.place) hooks.place(out.pid);
-    init.send(msg::Placed{});
+    // before `placed`. An init that failed meanwhile has exited: its reason
+    // waits in the socket for the loop below.
+    if (send_unless_gone(init, msg::Go{})) {
+      if (hooks.place) hooks.place(out.pid);
+      send_unless_gone(init, msg::Placed{});
+    }
     t.done("cgroup place");
   };
   try {
     if (!plan.two_stage) {
+      int64_t spawned = StepTimer::now_ns();
       out.pid = linux::clone_child(plan.clone_flags, [&]() -> int {
         parent_end.reset();
-        run_init(plan, child_end.get());
+        run_init(plan, child_end.get(), spawned);
       });
       child_end.reset();
       if (plan.new_userns) write_id_maps(out.pid, plan);

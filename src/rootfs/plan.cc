@@ -3,6 +3,7 @@
 #include <sys/mount.h>
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <cstring>
 
 #include "common/error.h"
@@ -166,6 +167,28 @@ Options parse_options(const std::vector<std::string>& opts, const std::string& w
   return o;
 }
 
+namespace {
+// Whether `a` is `b` or a path below it.
+bool at_or_below(const std::string& a, const std::string& b) {
+  return a == b || (a.size() > b.size() && a.compare(0, b.size(), b) == 0 && (b == "/" || a[b.size()] == '/'));
+}
+
+bool cgroups_can_go_last(const Plan& p, const oci::Spec& spec) {
+  // v1 without a cgroup namespace binds the host's cgroup dirs: before pivot_root.
+  if (!p.cgroupns && !p.cgroup_v1_dirs.empty()) return false;
+  if (!spec.hooks.create_container.empty()) return false;
+  auto first = std::find_if(p.mounts.begin(), p.mounts.end(), [](const MountStep& m) { return m.cgroup; });
+  if (first == p.mounts.end()) return false;
+  for (auto it = first; it != p.mounts.end(); ++it) {
+    if (!it->cgroup) return false;
+    for (const auto* list : {&p.masked, &p.readonly_paths})
+      for (const auto& path : *list)
+        if (at_or_below(path, it->dest) || at_or_below(it->dest, path)) return false;
+  }
+  return true;
+}
+}  // namespace
+
 Plan build_plan(const PlanInput& in) {
   const oci::Spec& spec = *in.spec;
   Plan p;
@@ -255,6 +278,7 @@ Plan build_plan(const PlanInput& in) {
   }
   for (const auto& m : spec.linux.masked_paths) p.masked.push_back(clean(m));
   for (const auto& r : spec.linux.readonly_paths) p.readonly_paths.push_back(clean(r));
+  p.cgroups_last = cgroups_can_go_last(p, spec);
   return p;
 }
 

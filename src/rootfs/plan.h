@@ -65,7 +65,13 @@ struct Plan {
   std::vector<std::string> readonly_paths;
   bool cgroupns = false;
   std::map<std::string, std::string> cgroup_v1_dirs;  // controller -> host dir
-  bool sysfs_fallback_bind = false;                   // user namespace without its own network namespace
+  // The cgroup mounts wait for the parent to place the init in its cgroup.
+  // When nothing after them depends on them (they end the mount list, need
+  // no host path, no read-only or masked path touches them, no
+  // createContainer hook looks), they come after pivot_root and the
+  // finalize step: the init's other work then overlaps the placement.
+  bool cgroups_last = false;
+  bool sysfs_fallback_bind = false;  // user namespace without its own network namespace
   std::vector<StaticFile> static_files;
 };
 

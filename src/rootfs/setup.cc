@@ -58,9 +58,19 @@ void mount_cgroups(const MountStep& m, int root_fd, const Plan& p) {
   // container's own cgroup (a bind of it, or a cgroupns-rooted mount).
   if (linux::sys().mount("tmpfs", fd_path(t.get()).c_str(), "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, "mode=755") != 0)
     fail_errno(kMount, "tmpfs for cgroups on " + m.dest);
+  // `t` still names the directory under the tmpfs. The tmpfs is new and
+  // ours, nothing of the container runs yet: names in it need no safe walk.
+  UniqueFd top = resolve_in_root(root_fd, m.dest, Kind::dir, false, kMount);
+  auto in_top = [&](const std::string& name) {
+    UniqueFd d(openat(top.get(), name.c_str(), O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+    if (!d) fail_errno(kMount, "open " + m.dest + "/" + name);
+    return d;
+  };
   for (const auto& [controller, host_dir] : p.cgroup_v1_dirs) {
     std::string name = controller.rfind("name=", 0) == 0 ? controller.substr(5) : controller;
-    UniqueFd d = resolve_in_root(root_fd, m.dest + "/" + name, Kind::dir, true, kMount);
+    if (mkdirat(top.get(), name.c_str(), 0755) != 0 && errno != EEXIST)
+      fail_errno(kMount, "mkdir " + m.dest + "/" + name);
+    UniqueFd d = in_top(name);
     unsigned long ro = m.flags & MS_RDONLY;
     if (p.cgroupns) {
       std::string opts = controller.rfind("name=", 0) == 0 ? "none," + controller : controller;
@@ -71,7 +81,7 @@ void mount_cgroups(const MountStep& m, int root_fd, const Plan& p) {
     }
     if (linux::sys().mount(host_dir.c_str(), fd_path(d.get()).c_str(), nullptr, MS_BIND | MS_REC, nullptr) != 0)
       fail_errno(kMount, "bind cgroup " + host_dir + " on " + m.dest + "/" + name);
-    UniqueFd bound = resolve_in_root(root_fd, m.dest + "/" + name, Kind::dir, false, kMount);
+    UniqueFd bound = in_top(name);
     if (ro && linux::sys().mount(nullptr, fd_path(bound.get()).c_str(), nullptr,
                                  MS_BIND | MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, nullptr) != 0)
       fail_errno(kMount, "make cgroup " + m.dest + "/" + name + " read-only");
@@ -83,15 +93,12 @@ void mount_cgroups(const MountStep& m, int root_fd, const Plan& p) {
     while (start <= controller.size()) {
       size_t end = controller.find(',', start);
       std::string part = controller.substr(start, end == std::string::npos ? std::string::npos : end - start);
-      UniqueFd base = resolve_in_root(root_fd, m.dest, Kind::dir, false, kMount);
-      if (symlinkat(controller.c_str(), base.get(), part.c_str()) != 0 && errno != EEXIST)
+      if (symlinkat(controller.c_str(), top.get(), part.c_str()) != 0 && errno != EEXIST)
         fail_errno(kMount, "symlink " + m.dest + "/" + part);
       if (end == std::string::npos) break;
       start = end + 1;
     }
   }
-  // Resolve again: `t` still names the directory under the tmpfs.
-  UniqueFd top = resolve_in_root(root_fd, m.dest, Kind::dir, false, kMount);
   if ((m.flags & MS_RDONLY) &&
       linux::sys().mount(nullptr, fd_path(top.get()).c_str(), nullptr,
                          MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, nullptr) != 0)
@@ -180,6 +187,12 @@ void mount_all(const Plan& p, const std::function<void()>& before_cgroups, const
   bool called = false;
   for (size_t i = 0; i < p.mounts.size(); ++i) {
     const auto& m = p.mounts[i];
+    if (m.cgroup && p.cgroups_last) {
+      // Mounted by mount_cgroups_last; its mount point must exist before
+      // finalize may make the root read-only.
+      resolve_in_root(root.get(), m.dest, Kind::dir, true, kMount);
+      continue;
+    }
     if (m.cgroup && !called && before_cgroups) {
       before_cgroups();
       called = true;
@@ -192,6 +205,14 @@ void mount_all(const Plan& p, const std::function<void()>& before_cgroups, const
     create_devices(p, root.get());
     create_dev_links(root.get(), pts);
   }
+}
+
+void mount_cgroups_last(const Plan& p, const std::string& root) {
+  if (!p.cgroups_last) return;
+  UniqueFd r(open(root.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
+  if (!r) fail_errno(kMount, "open the container root " + root);
+  for (const auto& m : p.mounts)
+    if (m.cgroup) mount_cgroups(m, r.get(), p);
 }
 
 void pivot(const Plan& p) {

@@ -1,5 +1,6 @@
 // Executing a rootfs Plan in the container's init, inside its new mount
-// namespace. Call in this order: prepare, mount_all, pivot, finalize.
+// namespace. Call in this order: prepare, mount_all, pivot, finalize,
+// mount_cgroups_last.
 #pragma once
 
 #include <functional>
@@ -14,7 +15,8 @@ namespace nohype::rootfs {
 void prepare(const Plan& p);
 // Every spec mount, symlink-safe; then devices, /dev symlinks, /dev/ptmx.
 // before_cgroups runs once, just before the first cgroup mount (the caller
-// waits there until it is in its cgroup).
+// waits there until it is in its cgroup). With p.cgroups_last, the cgroup
+// mounts are left to mount_cgroups_last (only their mount points are made).
 // `attached`: for idmapped mounts (MountStep::idmap), the detached mount the
 // parent made, by index into p.mounts; it is moved into place.
 void mount_all(const Plan& p, const std::function<void()>& before_cgroups = {},
@@ -23,5 +25,8 @@ void mount_all(const Plan& p, const std::function<void()>& before_cgroups = {},
 void pivot(const Plan& p);
 // Masked paths, read-only paths, read-only root.
 void finalize(const Plan& p);
+// With p.cgroups_last: the cgroup mounts, once the init is in its cgroup,
+// in the root at `root` ("/" after pivot). Nothing otherwise.
+void mount_cgroups_last(const Plan& p, const std::string& root = "/");
 
 }  // namespace nohype::rootfs

@@ -107,19 +107,30 @@ TEST_F(FakeTree, DiscoversHybridLayoutAndJoinsPaths) {
   EXPECT_THROW(make_manager("system.slice:nohype:c1", "c1", env), Error);
 }
 
-TEST_F(FakeTree, DefaultParentGoesWithTheLastContainer) {
+// nohype's default parent is shared infrastructure, like the state root:
+// made once, never recorded as a cell's, so no delete tries to remove it.
+TEST_F(FakeTree, DefaultParentStaysForTheNextCell) {
   file("/mountinfo", "32 30 0:28 / /cg/memory rw - cgroup cgroup rw,memory\n");
   file("/self", "");
   Env env{root + "/mountinfo", root + "/self", root};
+  mkdir_p(root + "/cg/memory", 0755, "test");  // the hierarchy's mount
   auto a = make_manager("", "a", env);
   a->create();
+  EXPECT_EQ(a->save()["created"], json::array({root + "/cg/memory/nohype/a"})) << "only the leaf is the cell's";
   auto b = make_manager("", "b", env);
   b->create();
   struct stat st;
   a->destroy();
-  EXPECT_EQ(stat((root + "/cg/memory/nohype").c_str(), &st), 0) << "b still lives in it";
   b->destroy();
-  EXPECT_NE(stat((root + "/cg/memory/nohype").c_str(), &st), 0) << "the last one out removes the parent";
+  EXPECT_NE(stat((root + "/cg/memory/nohype/a").c_str(), &st), 0);
+  EXPECT_NE(stat((root + "/cg/memory/nohype/b").c_str(), &st), 0);
+  EXPECT_EQ(stat((root + "/cg/memory/nohype").c_str(), &st), 0) << "the parent stays for the next cell";
+  // A cell made later, loaded from its state, removes only its leaf too.
+  auto c = make_manager("", "c", env);
+  c->create();
+  load_manager(c->save())->destroy();
+  EXPECT_NE(stat((root + "/cg/memory/nohype/c").c_str(), &st), 0);
+  EXPECT_EQ(stat((root + "/cg/memory/nohype").c_str(), &st), 0);
 }
 
 TEST_F(FakeTree, V1CreateApplyDestroyOnlyWhatItMade) {
@@ -140,13 +151,16 @@ TEST_F(FakeTree, V1CreateApplyDestroyOnlyWhatItMade) {
       {{"memory", {{"limit", 1000}, {"swap", 2000}}},
        {"pids", {{"limit", 7}}},
        {"devices", json::array({{{"allow", false}, {"access", "rwm"}},
-                                {{"allow", true}, {"type", "c"}, {"major", 1}, {"minor", 3}, {"access", "rw"}}})}},
+                                {{"allow", true}, {"type", "c"}, {"major", 1}, {"minor", 3}, {"access", "rw"}},
+                                {{"allow", true}, {"type", "c"}, {"major", 1}, {"minor", 5}, {"access", "r"}}})}},
       "config.json");
   m->apply(r);
   EXPECT_EQ(read("/cg/memory/pre/c1/memory.limit_in_bytes"), "1000");
   EXPECT_EQ(read("/cg/memory/pre/c1/memory.memsw.limit_in_bytes"), "2000");
   EXPECT_EQ(read("/cg/pids/pre/c1/pids.max"), "7");
-  EXPECT_EQ(read("/cg/devices/pre/c1/devices.allow"), "c 1:3 rw") << "the last write wins in a plain file";
+  // One rule per write, in order; the leading deny-all is written once.
+  EXPECT_EQ(read("/cg/devices/pre/c1/devices.allow"), "c 1:3 rw\nc 1:5 r\n");
+  EXPECT_EQ(read("/cg/devices/pre/c1/devices.deny"), "a");
   // An unset field is not written: a later update of pids only leaves memory alone.
   std::ofstream(root + "/cg/memory/pre/c1/memory.limit_in_bytes") << "untouched";
   m->apply(parse_resources({{"pids", {{"limit", -1}}}}, "update"));

@@ -147,3 +147,21 @@ TEST(Protocol, AnExitedPeerIsReportedWithTheStep) {
 }
 
 }  // namespace
+
+// An init that fails and exits before reading what the parent sent leaves
+// the parent's socket with ECONNRESET pending ahead of the init's last
+// message: the parent still gets the reason, then the end.
+TEST(Protocol, AnInitThatFailedUnreadStillSaysWhy) {
+  Pair p;
+  ParentEnd parent(p.parent.get());
+  InitEnd init(p.init.get());
+  parent.send(msg::Placed{});  // never read
+  init.send(msg::Failed{"finalize rootfs", "cwd: no such directory", ENOENT});
+  p.init.reset();
+  ToParent m = parent.recv("container init");  // throws if the reset hid the reason
+  auto* failed = std::get_if<msg::Failed>(&m);
+  ASSERT_TRUE(failed) << "got message " << m.index();
+  EXPECT_EQ(failed->step, "finalize rootfs");
+  EXPECT_EQ(failed->err, ENOENT);
+  EXPECT_THROW(parent.recv("container init"), Error) << "then the end";
+}

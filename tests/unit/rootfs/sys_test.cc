@@ -100,7 +100,7 @@ class SetupOrder : public ::testing::Test {
     for (const auto& b : bundles) EXPECT_EQ(system(("rm -rf " + b).c_str()), 0);
   }
   // A fresh bundle (mount_all makes directories and links in the rootfs).
-  Plan plan() {
+  Plan plan(bool cgroupns = false) {
     char t[] = "/tmp/nohype-sys-XXXXXX";
     EXPECT_TRUE(mkdtemp(t));
     bundles.push_back(t);
@@ -109,6 +109,7 @@ class SetupOrder : public ::testing::Test {
     in.spec = &spec;
     in.bundle = bundles.back();
     in.new_netns = true;
+    in.new_cgroupns = cgroupns;
     in.cgroup_v1_dirs = {{"memory", "/sys/fs/cgroup/memory/nohype/x"}, {"cpu,cpuacct", "/sys/fs/cgroup/cpu/nohype/x"}};
     Plan p = build_plan(in);
     // Resolve what the kernel would: a real path, as the calls record it.
@@ -220,6 +221,59 @@ TEST_F(SetupOrder, ReadonlyPathsThenMaskedPathsThenTheRoot) {
     EXPECT_THROW(finalize(p), Error) << want[n];
     EXPECT_EQ(f.calls.size(), n + 1) << "calls after the failure of " << want[n];
   }
+}
+
+// In its own cgroup namespace the cell's cgroup mounts need no host path:
+// they wait for the placement at the very end, after pivot_root and the
+// finalize step, so that the init's other work overlaps the parent's
+// placement. mount_all only makes their mount point.
+TEST_F(SetupOrder, WithACgroupNamespaceTheCgroupMountsComeLast) {
+  Plan p = plan(true);
+  ASSERT_TRUE(p.cgroups_last);
+  Recorder r;
+  UseSys use(&r);
+  bool waited = false;
+  mount_all(p, [&] { waited = true; }, {});
+  EXPECT_FALSE(waited) << "nothing in mount_all waits for the placement";
+  std::vector<std::string> want;
+  for (const auto& l : kMountAll)
+    if (l != "placed" && l.find("/sys/fs/cgroup") == std::string::npos) want.push_back(l);
+  EXPECT_EQ(r.lines(root), want);
+  struct stat st;
+  EXPECT_EQ(stat((root + "/sys/fs/cgroup").c_str(), &st), 0) << "the mount point exists before a read-only root";
+
+  r.calls.clear();
+  mount_cgroups_last(p, root);
+  EXPECT_EQ(r.lines(root),
+            (std::vector<std::string>{"mount tmpfs /sys/fs/cgroup", "mount cgroup /sys/fs/cgroup/cpu,cpuacct",
+                                      "mount cgroup /sys/fs/cgroup/memory", "mount /sys/fs/cgroup"}));
+  EXPECT_TRUE(r.calls[1].flags & MS_RDONLY) << "the config's cgroup mount is read-only";
+  EXPECT_TRUE(r.calls[3].flags & MS_REMOUNT) << "and so is the tmpfs holding the hierarchies";
+}
+
+// Whatever could depend on the cgroup mounts keeps them in the config's
+// order: a later mount, a masked or read-only path on or above them, a
+// createContainer hook (it runs before pivot_root and looks), or v1 binds
+// of the host's cgroup directories (host paths are gone after pivot_root).
+TEST_F(SetupOrder, CgroupMountsStayInOrderWhenSomethingDependsOnThem) {
+  oci::Spec base = spec;
+  auto check = [&](const std::string& what, auto change, bool cgroupns = true) {
+    spec = base;
+    change(spec);
+    EXPECT_FALSE(plan(cgroupns).cgroups_last) << what;
+  };
+  check("a mount after them", [](oci::Spec& s) {
+    s.mounts.push_back({"/sys/fs/cgroup/x", "tmpfs", "tmpfs", {}, {}, {}});
+  });
+  check("a masked path below", [](oci::Spec& s) { s.linux.masked_paths.push_back("/sys/fs/cgroup/memory"); });
+  check("a read-only path above", [](oci::Spec& s) { s.linux.readonly_paths.push_back("/sys"); });
+  check("a createContainer hook", [](oci::Spec& s) {
+    s.hooks.create_container.push_back({"/bin/true", {}, {}, false, {}});
+  });
+  check(
+      "host binds", [](oci::Spec&) {}, false);
+  spec = base;
+  EXPECT_TRUE(plan(true).cgroups_last) << "the default config in a cgroup namespace";
 }
 
 TEST_F(SetupOrder, PivotDetachesTheOldRootWithoutPropagating) {
