@@ -155,7 +155,13 @@ void send_bytes(int sock, const std::string& bytes, int fd) {
   if (n < 0) fail_errno("sync", "send a message to the other side of the sync socket");
 }
 
-// One recvmsg (EINTR retried) into `len` bytes of `buf`; *fd gets an fd
+namespace {
+// A peer that exits with our messages unread makes the kernel report
+// ECONNRESET once, before what it sent last (its Failed message): read on.
+bool retry(int err, bool& reset) { return err == EINTR || (err == ECONNRESET && !std::exchange(reset, true)); }
+}  // namespace
+
+// One recvmsg (EINTR and one ECONNRESET retried) into `len` bytes of `buf`; *fd gets an fd
 // that came with it, or -1.
 ssize_t recv_with_fd(int sock, void* buf, size_t len, int* fd) {
   iovec iov{buf, len};
@@ -167,11 +173,9 @@ ssize_t recv_with_fd(int sock, void* buf, size_t len, int* fd) {
   mh.msg_controllen = sizeof cbuf;
   ssize_t n;
   bool reset = false;
-  // A peer that exits with our messages unread makes the kernel report
-  // ECONNRESET once, before what it sent last (its Failed message): read on.
   do {
     n = recvmsg(sock, &mh, MSG_CMSG_CLOEXEC);
-  } while (n < 0 && (errno == EINTR || (errno == ECONNRESET && !std::exchange(reset, true))));
+  } while (n < 0 && retry(errno, reset));
   *fd = -1;
   if (n < 0) return n;
   for (cmsghdr* c = CMSG_FIRSTHDR(&mh); c; c = CMSG_NXTHDR(&mh, c))
@@ -180,7 +184,17 @@ ssize_t recv_with_fd(int sock, void* buf, size_t len, int* fd) {
 }
 
 std::string recv_bytes(int sock, int* fd, const std::string& step) {
-  std::string buf(kMax, '\0');
+  // The next message's size first, then a buffer of just that: a zeroed
+  // 64 KiB one would be 16 pages written after fork, each a copied page
+  // (about 15 us apiece on a shadow-paging VM).
+  ssize_t size;
+  bool reset = false;
+  do {
+    size = recv(sock, nullptr, 0, MSG_PEEK | MSG_TRUNC);
+  } while (size < 0 && retry(errno, reset));
+  if (size < 0) fail_errno(step, "receive from the other side of the sync socket");
+  if (size == 0) fail(step, "the other side exited before finishing");
+  std::string buf(static_cast<size_t>(std::min<ssize_t>(size, kMax)), '\0');
   ssize_t n = recv_with_fd(sock, buf.data(), buf.size(), fd);
   if (n < 0) fail_errno(step, "receive from the other side of the sync socket");
   if (n == 0) fail(step, "the other side exited before finishing");
