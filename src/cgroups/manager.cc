@@ -22,10 +22,10 @@ std::vector<std::string> controllers_for(const Resources& r) {
   return out;
 }
 
-std::unique_ptr<Manager> make_manager(const std::string& cgroups_path, const std::string& id, const Env& env,
+std::unique_ptr<Manager> make_manager(const std::string& cgroups_path, const std::string& name, const Env& env,
                                       const std::vector<std::string>* join) {
   bool default_path = cgroups_path.empty();
-  std::string path = default_path ? std::string("/") + kDefaultParent + "/" + id : cgroups_path;
+  std::string path = default_path ? std::string("/") + kDefaultParent + "/" + name : cgroups_path;
   if (path.find(':') != std::string::npos)
     fail("validate config", "linux.cgroupsPath \"" + path +
                                 "\": the systemd cgroup driver (slice:prefix:name) is not supported; use a path");

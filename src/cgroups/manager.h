@@ -55,13 +55,14 @@ struct Env {
 };
 
 // cgroups_path: absolute (from each hierarchy's root), relative (to our own
-// cgroup, as runc does), or empty ("/nohype/<id>"). "a:b:c" (systemd) is refused.
+// cgroup, as runc does), or empty ("/nohype/<name>": `name` is the caller's
+// unique name for the container). "a:b:c" (systemd) is refused.
 // The parent of containers without a cgroupsPath, under each hierarchy's root.
 inline constexpr const char* kDefaultParent = "nohype";
 
 // join (v1): the controllers whose hierarchies the container is put in at
 // create; the others are joined when first needed. nullptr: all of them.
-std::unique_ptr<Manager> make_manager(const std::string& cgroups_path, const std::string& id,
+std::unique_ptr<Manager> make_manager(const std::string& cgroups_path, const std::string& name,
                                       const Env& env = Env::host(), const std::vector<std::string>* join = nullptr);
 // The v1 controllers a container with these resources is put in at create:
 // the ones nohype's guarantees rest on (cpuset: the partition of cores; cpu:

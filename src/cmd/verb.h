@@ -13,7 +13,7 @@
 namespace nohype::cmd {
 
 struct Globals {
-  std::string root = "/run/nohype";
+  std::string root = runtime::kDefaultRoot;
   std::string log;
   std::string log_format = "text";
   bool debug = false;

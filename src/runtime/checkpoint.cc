@@ -440,7 +440,7 @@ void restore(const Store& store, const RestoreOptions& o) {
   cgroups::Resources resources = spec.linux.resources;
   add_default_device_rules(resources, spec);
   auto joins = cgroups::controllers_for(resources);
-  auto cg = cgroups::make_manager(spec.linux.cgroups_path, o.id, cgroups::Env::host(), &joins);
+  auto cg = cgroups::make_manager(spec.linux.cgroups_path, store.cgroup_name(o.id), cgroups::Env::host(), &joins);
   cells::Request request = cells::request_of(spec, where);
 
   Lock lock = store.create(o.id);

@@ -72,7 +72,7 @@ void parse(CreateRun& c) {
   c.resources = c.spec.linux.resources;
   add_default_device_rules(c.resources, c.spec);
   auto joins = cgroups::controllers_for(c.resources);
-  c.cg = cgroups::make_manager(c.spec.linux.cgroups_path, c.o.id, cgroups::Env::host(), &joins);
+  c.cg = cgroups::make_manager(c.spec.linux.cgroups_path, c.store.cgroup_name(c.o.id), cgroups::Env::host(), &joins);
   c.request = cells::request_of(c.spec, c.where);
   if (!c.spec.has_process && !c.use_fifo)
     fail("validate config", c.where + ": process: missing; `run` has nothing to run");

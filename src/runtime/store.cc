@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cstdio>
 
 #include "common/error.h"
 #include "common/file.h"
@@ -32,6 +33,15 @@ const char* status_name(Status s) {
 
 Store::Store(std::string root) : root_(std::move(root)) {
   while (root_.size() > 1 && root_.back() == '/') root_.pop_back();
+}
+
+std::string Store::cgroup_name(const std::string& id) const {
+  if (root_ == kDefaultRoot) return id;
+  uint64_t h = 14695981039346656037ULL;  // FNV-1a, 64 bits
+  for (unsigned char c : root_) h = (h ^ c) * 1099511628211ULL;
+  char hex[17];
+  snprintf(hex, sizeof hex, "%016llx", static_cast<unsigned long long>(h));
+  return id + "@" + std::string(hex, 12);
 }
 
 void Store::check_id(const std::string& id) {

@@ -53,6 +53,9 @@ class Lock {
   UniqueFd fd_;
 };
 
+// The state root when --root is not given.
+inline constexpr const char* kDefaultRoot = "/run/nohype";
+
 class Store {
  public:
   explicit Store(std::string root);
@@ -60,6 +63,12 @@ class Store {
   std::string dir(const std::string& id) const { return root_ + "/" + id; }
   std::string fifo(const std::string& id) const { return dir(id) + "/exec.fifo"; }
 
+  // The name of a container's cgroup under nohype's default parent when the
+  // config gives no cgroupsPath: the id under the default root, "ID@HASH"
+  // (12 hex digits of the root's FNV-1a) under any other. Ids are unique
+  // only within a root, and a cgroup shared by two roots' containers would
+  // let `delete -f X` in one kill X in the other ('@' is never in an id).
+  std::string cgroup_name(const std::string& id) const;
   // Throws if the id is malformed (runc's rule: [A-Za-z0-9_+.-], no "." or "..").
   static void check_id(const std::string& id);
   // Creates the container's directory; fails if it exists. Returns its lock.

@@ -22,10 +22,8 @@ std::string read(const std::string& path) {
   return trim_nl(s);
 }
 
-std::string cpuset_of(const std::string& id) { return read("/sys/fs/cgroup/cpuset/nohype/" + id + "/cpuset.cpus"); }
-std::string mem_limit_of(const std::string& id) {
-  return read("/sys/fs/cgroup/memory/nohype/" + id + "/memory.limit_in_bytes");
-}
+std::string cpuset_of(const std::string& id) { return read(cgroup_of(id, "cpuset") + "/cpuset.cpus"); }
+std::string mem_limit_of(const std::string& id) { return read(cgroup_of(id, "memory") + "/memory.limit_in_bytes"); }
 
 // The host's allocatable set for this test's --root: both cores of this
 // 2-core machine, or only core 1 (core 0 kept for the shared pool).
@@ -71,7 +69,7 @@ TEST(Cells, DedicatedCoreAndMemoryReservation) {
   EXPECT_EQ(cpuset_of(id), "1");
   EXPECT_EQ(mem_limit_of(id), std::to_string(256 << 20));
   // No swap: memory+swap is capped at the same reservation.
-  EXPECT_EQ(read("/sys/fs/cgroup/memory/nohype/" + id + "/memory.memsw.limit_in_bytes"), std::to_string(256 << 20));
+  EXPECT_EQ(read(cgroup_of(id, "memory") + "/memory.memsw.limit_in_bytes"), std::to_string(256 << 20));
   json st = state(nh, id);
   EXPECT_EQ(st["cell"]["cores"], "1");
   EXPECT_EQ(st["cell"]["memory"], 256 << 20);
@@ -313,7 +311,8 @@ TEST(Cells, KillEndsAForkBomb) {
   ask(b, "", "128M");
   std::string id = nh.unique_id("bomb");
   ASSERT_EQ(nh({"run", "-d", "--bundle", b.dir(), id}).code, 0);
-  std::string procs = "/sys/fs/cgroup/pids/nohype/" + id + "/pids.current";
+  std::string pids = cgroup_of(id, "pids");
+  std::string procs = pids + "/pids.current";
   for (int i = 0; i < 300 && std::stoi("0" + read(procs)) < 100; ++i) usleep(10000);
   EXPECT_GE(std::stoi("0" + read(procs)), 100) << "the bomb did not fork";
 
@@ -321,7 +320,7 @@ TEST(Cells, KillEndsAForkBomb) {
   EXPECT_EQ(r.code, 0) << r.err;
   // Killed tasks leave cgroup.procs at exit (pids.current still counts the
   // zombies until their new parent reaps them).
-  EXPECT_EQ(read("/sys/fs/cgroup/pids/nohype/" + id + "/cgroup.procs"), "") << "processes survived kill";
+  EXPECT_EQ(read(pids + "/cgroup.procs"), "") << "processes survived kill";
   EXPECT_EQ(state(nh, id)["status"], "stopped");
   EXPECT_EQ(nh({"delete", id}).code, 0);
 }

@@ -53,10 +53,11 @@ TEST(Disengage, NothingOfTheRuntimeRemainsAfterStart) {
   ASSERT_EQ(nh({"create", "--bundle", b.dir(), id}).code, 0);
   ASSERT_EQ(nh({"start", id}).code, 0);
   std::vector<int> cell;
+  std::string pids = cgroup_of(id, "pids");
   for (int i = 0; i < 200 && cell.size() < 2; ++i) {
     usleep(10000);
     cell.clear();
-    std::istringstream procs(slurp("/sys/fs/cgroup/pids/nohype/" + id + "/cgroup.procs"));
+    std::istringstream procs(slurp(pids + "/cgroup.procs"));
     for (int p; procs >> p;) cell.push_back(p);
   }
   ASSERT_EQ(cell.size(), 2u) << "expected the init and its child in the cell";

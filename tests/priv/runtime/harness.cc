@@ -193,13 +193,22 @@ std::vector<std::string> mounts_under(const std::string& prefix) {
 }
 
 std::vector<std::string> cgroups_named(const std::string& name) {
-  Result r = run({"/usr/bin/find", "/sys/fs/cgroup", "-maxdepth", "4", "-type", "d", "-name", name});
+  // A cell's cgroup is ID under the default root, ID@HASH under another.
+  Result r = run({"/usr/bin/find", "/sys/fs/cgroup", "-maxdepth", "4", "-type", "d", "(", "-name", name, "-o", "-name",
+                  name + "@*", ")"});
   std::vector<std::string> out;
   std::istringstream s(r.out);
   std::string line;
   while (std::getline(s, line))
     if (!line.empty()) out.push_back(line);
   return out;
+}
+
+std::string cgroup_of(const std::string& id, const std::string& controller) {
+  std::string top = "/sys/fs/cgroup/" + controller + "/";
+  for (const auto& d : cgroups_named(id))
+    if (d.rfind(top, 0) == 0) return d;
+  return top + "nohype/" + id + "@missing";  // reads of it fail visibly
 }
 
 }  // namespace nohype::test

@@ -74,7 +74,10 @@ std::string write_manifest(const Bundle& b, const std::string& text);
 std::string nohype_bin();
 // Paths of host mounts whose mount point starts with prefix.
 std::vector<std::string> mounts_under(const std::string& prefix);
-// Cgroup directories named `name` anywhere under /sys/fs/cgroup (depth-limited).
+// Cgroup directories of the cell `name` anywhere under /sys/fs/cgroup
+// (depth-limited): named `name`, or `name@HASH` (a --root of its own).
 std::vector<std::string> cgroups_named(const std::string& name);
+// The cell's cgroup directory in `controller`'s hierarchy.
+std::string cgroup_of(const std::string& id, const std::string& controller);
 
 }  // namespace nohype::test

@@ -244,3 +244,27 @@ TEST(Lifecycle, ConcurrentCreatesOfDifferentAndSameIds) {
 }
 
 }  // namespace
+
+// Ids are unique within a --root only: the same id under two roots is two
+// containers with two cgroups, and `delete -f` in one root leaves the
+// other's running (they once shared /nohype/ID, so it killed both).
+TEST(Lifecycle, SameIdUnderTwoRootsStaysApart) {
+  Nohype one, two;
+  Bundle b({"sleep", "1000"});
+  std::string id = one.unique_id("tworoots");
+  ASSERT_EQ(one({"run", "-d", "--bundle", b.dir(), id}).code, 0);
+  Result r = two({"run", "-d", "--bundle", b.dir(), id});
+  ASSERT_EQ(r.code, 0) << r.err;
+  std::vector<std::string> pids;
+  for (const auto& d : cgroups_named(id))
+    if (d.rfind("/sys/fs/cgroup/pids/", 0) == 0) pids.push_back(d);
+  ASSERT_EQ(pids.size(), 2u) << "one cgroup per root";
+  EXPECT_NE(pids[0], pids[1]);
+
+  EXPECT_EQ(one({"delete", "-f", id}).code, 0);
+  EXPECT_EQ(state(two, id)["status"], "running") << "delete in one root reached the other";
+  int pid = state(two, id)["pid"];
+  EXPECT_EQ(kill(pid, 0), 0) << "the other root's container was killed";
+  EXPECT_EQ(two({"delete", "-f", id}).code, 0);
+  EXPECT_TRUE(cgroups_named(id).empty());
+}
