@@ -77,7 +77,7 @@ Verb verb_update() {
               where = f == "-" ? "stdin" : f;
               try {
                 r = nlohmann::json::parse(text);
-              } catch (const nlohmann::json::parse_error& e) {
+              } catch (const nlohmann::json::exception& e) {  // parse_error, or a number too large
                 fail("update", where + ": invalid JSON: " + e.what());
               }
             } else {

@@ -301,6 +301,9 @@ Spec parse_spec(const std::string& text, const std::string& where) {
     j = json::parse(text);
   } catch (const json::parse_error& e) {
     fail(kStep, where + ": invalid JSON at byte " + std::to_string(e.byte) + ": " + e.what());
+  } catch (const json::exception& e) {
+    // A number too large for a double (found by fuzz/spec_fuzz.cc).
+    fail(kStep, where + ": invalid JSON: " + e.what());
   }
   try {
     return parse_spec_json(j, where);

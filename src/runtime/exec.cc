@@ -36,7 +36,7 @@ oci::Process process_for(const ExecOptions& o, const oci::Spec& spec) {
     std::string text = read_file(o.process_file, "exec");
     try {
       p = oci::parse_process(nlohmann::json::parse(text), o.process_file);
-    } catch (const nlohmann::json::parse_error& e) {
+    } catch (const nlohmann::json::exception& e) {  // parse_error, or a number too large
       fail("exec", o.process_file + ": invalid JSON: " + e.what());
     }
   } else {

@@ -56,6 +56,18 @@ TEST(OciParse, InvalidJsonNamesByte) {
   }
 }
 
+// Found by fuzz/spec_fuzz.cc: a number beyond a double's range was a
+// library exception that named no file.
+TEST(OciParse, HugeNumberIsAnErrorNamingTheFile) {
+  try {
+    parse_spec("{\"ociVersion\": 111E111111111111111}", "b/config.json");
+    FAIL();
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("b/config.json: invalid JSON"), std::string::npos) << e.what();
+    EXPECT_EQ(e.step(), "parse config");
+  }
+}
+
 TEST(OciParse, WrongTypeNamesPath) {
   json j = base();
   j["process"]["args"] = "sh";

@@ -1,0 +1,46 @@
+// libFuzzer target: the files behind admission, the partition table
+// (DIR/.partition.json) and the host's reservation (DIR/host.json), read as
+// Partition::update and load_host_config read them, then used: a table
+// that loads must admit, pool and reclaim without crashing.
+#include <cstddef>
+#include <cstdint>
+#include <string>
+
+#include "cells/host.h"
+#include "cells/request.h"
+#include "cells/table.h"
+#include "common/error.h"
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  std::string text(reinterpret_cast<const char*>(data), size);
+  nlohmann::json j;
+  try {
+    j = nlohmann::json::parse(text);
+  } catch (const nlohmann::json::exception&) {
+    return 0;  // both readers refuse what is not JSON
+  }
+  nohype::cells::HostFacts facts{{0, 1, 2, 3}, uint64_t{8} << 30};
+  nohype::cells::HostConfig host;
+  try {
+    host = nohype::cells::host_config(j, facts, "host.json");
+  } catch (const nohype::Error&) {
+    host = nohype::cells::host_config(nlohmann::json::object(), facts, "host.json");
+  }
+  nohype::cells::Table t;
+  try {
+    t = nohype::cells::table_from_json(j);
+  } catch (const std::exception&) {
+    return 0;  // Partition::update: "corrupt (...); remove it to rebuild"
+  }
+  (void)nohype::cells::to_json(t).dump();
+  (void)nohype::cells::shared_pool(t, host);
+  try {
+    nohype::cells::Request r;
+    r.cores = 1;
+    r.memory = 64 << 20;
+    (void)nohype::cells::admit(t, host, "fuzz", r, "/run/fuzz");
+  } catch (const nohype::Error&) {
+  }
+  (void)nohype::cells::reclaim(t, [](const nohype::cells::Holder& h) { return h.pid % 2 == 0; });
+  return 0;
+}
