@@ -244,6 +244,17 @@ TEST(CellsTable, JsonRoundTripAndReclaim) {
   EXPECT_EQ(table_from_json(j).find("o", "")->cores, Cores({2}));
   EXPECT_TRUE(table_from_json(nullptr).cells.empty());
   EXPECT_THROW(table_from_json(nlohmann::json::parse(R"({"cells": [{"id": "x"}]})")), nlohmann::json::exception);
+  // Found by fuzz/cells_fuzz.cc: a float, a negative or an oversized number
+  // was converted (undefined behaviour); now the table is refused as corrupt.
+  for (const char* bad : {"1.5e42", "-1", "2.5", "\"7\""}) {
+    std::string text =
+        std::string(R"({"cells":[{"id":"o","cores":"2","memory":)") + bad + R"(,"pid":1,"pidStart":2}]})";
+    EXPECT_THROW(table_from_json(nlohmann::json::parse(text)), std::exception) << bad;
+  }
+  EXPECT_THROW(table_from_json(nlohmann::json::parse(
+                   R"({"cells":[{"id":"o","cores":"2","memory":0,"pid":4294967296,"pidStart":2}]})")),
+               std::invalid_argument)
+      << "a pid beyond pid_t";
 
   auto gone = reclaim(back, [](const Holder& h) { return h.pid == 43; });
   EXPECT_EQ(gone, (std::vector<std::string>{"a", "s"}));
