@@ -4,7 +4,10 @@
 # its seed corpus in fuzz/corpus/ (copied: the repo's seeds stay as they
 # are). A crash, a leak, a sanitizer report or an exception other than
 # nohype's own error fails the run; the input that did it is kept under
-# build-fuzz/findings/ and named in the output. The long run in README:
+# build-fuzz/findings/ and named in the output. FUZZ_RUNS=N runs N inputs
+# per target instead of SECONDS; FUZZ_SEED=S fixes the mutations (with
+# FUZZ_RUNS the run is the same every time: what the test lane does). The
+# long run in README:
 #   FUZZ_RUNS=10000000 scripts/fuzz.sh
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -19,6 +22,7 @@ for t in spec kmsg cells; do
   cp fuzz/corpus/$t/* "$work/"
   dict=(); [ -f fuzz/$t.dict ] && dict=(-dict=fuzz/$t.dict)
   limit=(-max_total_time="$secs"); [ -n "${FUZZ_RUNS:-}" ] && limit=(-runs="$FUZZ_RUNS")
+  [ -n "${FUZZ_SEED:-}" ] && limit+=(-seed="$FUZZ_SEED")
   log="$build/findings/$t.log"
   "$build/${t}_fuzz" "${limit[@]}" "${dict[@]}" -rss_limit_mb=2048 -timeout=10 -print_final_stats=1 \
     -artifact_prefix="$build/findings/$t-" "$work" > "$log" 2>&1
