@@ -7,6 +7,7 @@
 
 #include "cells/cpulist.h"
 #include "common/error.h"
+#include "common/json.h"
 
 namespace nohype::cells {
 
@@ -29,21 +30,6 @@ nlohmann::json to_json(const Table& t) {
   return {{"cells", cells}, {"pool", format_cpu_list(t.pool)}};
 }
 
-namespace {
-// A whole number from the table, checked first: converting a float or a
-// number out of the type's range is undefined behaviour (found by
-// fuzz/cells_fuzz.cc); the caller reports the table as corrupt.
-uint64_t whole(const nlohmann::json& c, const char* key, uint64_t max) {
-  const auto& v = c.at(key);
-  // Parsed text holds non-negative integers as unsigned, a table built in
-  // memory as signed.
-  if (v.is_number_unsigned() && v.get<uint64_t>() <= max) return v.get<uint64_t>();
-  if (v.is_number_integer() && v.get<int64_t>() >= 0 && static_cast<uint64_t>(v.get<int64_t>()) <= max)
-    return static_cast<uint64_t>(v.get<int64_t>());
-  throw std::invalid_argument(std::string(key) + ": not a whole number up to " + std::to_string(max));
-}
-}  // namespace
-
 Table table_from_json(const nlohmann::json& j) {
   Table t;
   if (!j.is_object() || !j.contains("cells")) return t;
@@ -54,9 +40,10 @@ Table table_from_json(const nlohmann::json& j) {
     h.root = c.value("root", "");
     h.cores = parse_cpu_list(c.at("cores").get<std::string>()).value_or(std::vector<int>{});
     h.pinned = parse_cpu_list(c.value("pinned", "")).value_or(std::vector<int>{});
-    h.memory = whole(c, "memory", UINT64_MAX);
-    h.pid = static_cast<pid_t>(whole(c, "pid", INT32_MAX));
-    h.pid_start = whole(c, "pidStart", UINT64_MAX);
+    // Checked: a float or an out-of-range number makes the table corrupt.
+    h.memory = json_whole(c.at("memory"), "memory");
+    h.pid = static_cast<pid_t>(json_whole(c.at("pid"), "pid", INT32_MAX));
+    h.pid_start = json_whole(c.at("pidStart"), "pidStart");
     t.cells.push_back(std::move(h));
   }
   return t;

@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <cstdio>
+#include <stdexcept>
 
 #include "common/error.h"
 #include "common/fd.h"
@@ -19,6 +20,20 @@ nlohmann::json parse_json(const std::string& text, std::string_view step, const 
   } catch (const nlohmann::json::exception& e) {
     fail(step, where + ": not valid JSON: " + e.what());
   }
+}
+
+uint64_t json_whole(const nlohmann::json& v, const std::string& key, uint64_t max) {
+  // Parsed text holds non-negative integers as unsigned, JSON built in
+  // memory as signed.
+  if (v.is_number_unsigned() && v.get<uint64_t>() <= max) return v.get<uint64_t>();
+  if (v.is_number_integer() && v.get<int64_t>() >= 0 && static_cast<uint64_t>(v.get<int64_t>()) <= max)
+    return static_cast<uint64_t>(v.get<int64_t>());
+  throw std::invalid_argument(key + ": not a whole number up to " + std::to_string(max));
+}
+
+uint64_t json_whole(const nlohmann::json& obj, const std::string& key, uint64_t max, uint64_t fallback) {
+  auto it = obj.find(key);
+  return it == obj.end() ? fallback : json_whole(*it, key, max);
 }
 
 void append_json_line(const std::string& path, const nlohmann::json& j, std::string_view step) {

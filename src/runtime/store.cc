@@ -12,6 +12,7 @@
 
 #include "common/error.h"
 #include "common/file.h"
+#include "common/json.h"
 
 namespace nohype::runtime {
 
@@ -92,7 +93,7 @@ std::optional<State> Store::load(const std::string& id) const {
   if (!text) return std::nullopt;
   try {
     return state_from_json(nlohmann::json::parse(*text));
-  } catch (const nlohmann::json::exception& e) {
+  } catch (const std::exception& e) {  // a JSON error, or a number json_whole refused
     fail("state", dir(id) + "/state.json is corrupt: " + e.what());
   }
 }
@@ -165,24 +166,28 @@ nlohmann::json to_json(const State& s) {
 State state_from_json(const nlohmann::json& j) {
   State s;
   s.id = j.at("id").get<std::string>();
-  s.pid = j.at("pid").get<pid_t>();
-  s.pid_start = j.at("pid_start").get<uint64_t>();
+  // Numbers checked before conversion (common/json.h): a corrupt state is
+  // an error, not undefined behaviour.
+  s.pid = static_cast<pid_t>(json_whole(j.at("pid"), "pid", INT32_MAX));
+  s.pid_start = json_whole(j.at("pid_start"), "pid_start");
   s.bundle = j.value("bundle", "");
   s.rootfs = j.value("rootfs", "");
   s.created = j.value("created", "");
-  s.owner = j.value("owner", 0u);
+  s.owner = static_cast<uid_t>(json_whole(j, "owner", UINT32_MAX, 0));
   if (j.contains("annotations")) s.annotations = j.at("annotations").get<std::map<std::string, std::string>>();
   s.cgroup = j.value("cgroup", nlohmann::json());
   s.use_fifo = j.value("use_fifo", true);
   s.started = j.value("started", false);
   s.poststop_hooks = j.value("poststop_hooks", true);
   s.cores = j.value("cores", "");
-  s.memory = j.value("memory", uint64_t{0});
-  s.oom_kills = j.value("oom_kills", uint64_t{0});
-  s.pids_refused = j.value("pids_refused", uint64_t{0});
-  if (j.contains("sessions")) s.sessions = j["sessions"].get<std::vector<uint32_t>>();
-  s.kmsg_seq = j.value("kmsg_seq", uint64_t{0});
-  s.security_events = j.value("security_events", uint64_t{0});
+  s.memory = json_whole(j, "memory", UINT64_MAX, 0);
+  s.oom_kills = json_whole(j, "oom_kills", UINT64_MAX, 0);
+  s.pids_refused = json_whole(j, "pids_refused", UINT64_MAX, 0);
+  if (j.contains("sessions"))
+    for (const auto& e : j.at("sessions"))
+      s.sessions.push_back(static_cast<uint32_t>(json_whole(e, "sessions", UINT32_MAX)));
+  s.kmsg_seq = json_whole(j, "kmsg_seq", UINT64_MAX, 0);
+  s.security_events = json_whole(j, "security_events", UINT64_MAX, 0);
   s.landlock = j.value("landlock", nlohmann::json());
   return s;
 }

@@ -268,3 +268,24 @@ TEST(Lifecycle, SameIdUnderTwoRootsStaysApart) {
   EXPECT_EQ(two({"delete", "-f", id}).code, 0);
   EXPECT_TRUE(cgroups_named(id).empty());
 }
+
+// A state.json whose numbers are not whole numbers in range (a float where
+// the pid goes) is corrupt: one line naming the file and the field, never a
+// conversion with undefined behaviour.
+TEST(Lifecycle, CorruptStateNumbersAreAnError) {
+  Nohype nh;
+  Bundle b({"sleep", "1000"});
+  std::string id = nh.unique_id("corrupt");
+  ASSERT_EQ(nh({"create", "--bundle", b.dir(), id}).code, 0);
+  std::string path = nh.root() + "/" + id + "/state.json";
+  std::string good = sh("cat " + path);
+  json bad = json::parse(good);
+  bad["pid"] = 1e300;
+  ASSERT_EQ(system(("printf '%s' '" + bad.dump() + "' > " + path).c_str()), 0);
+  Result r = nh({"state", id});
+  EXPECT_NE(r.code, 0);
+  EXPECT_NE(r.err.find(path + " is corrupt: pid: not a whole number"), std::string::npos) << r.err;
+  EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
+  ASSERT_EQ(system(("printf '%s' '" + good + "' > " + path).c_str()), 0);
+  EXPECT_EQ(nh({"delete", "-f", id}).code, 0);
+}

@@ -3,6 +3,7 @@
 
 #include "common/error.h"
 #include "common/file.h"
+#include "common/json.h"
 #include "common/steps.h"
 #include "common/strings.h"
 
@@ -113,6 +114,29 @@ TEST(Steps, ErrorsCarryTheStepNameAndLaterStepsDoNotRun) {
   } catch (...) {
     EXPECT_STREQ(Error::in_step(std::current_exception(), "parse").what(), "parse: bad");
   }
+}
+
+// nlohmann converts a float or an out-of-range number to an integer with
+// undefined behaviour: numbers from nohype's own files are checked first
+// (a corrupt partition table was found by fuzz/cells_fuzz.cc).
+TEST(Json, WholeNumbersAreChecked) {
+  auto parse = [](const char* t) { return nlohmann::json::parse(t); };
+  EXPECT_EQ(json_whole(parse("42"), "n"), 42u);
+  EXPECT_EQ(json_whole(nlohmann::json(int64_t{7}), "n"), 7u) << "built in memory: a signed integer";
+  EXPECT_EQ(json_whole(parse("18446744073709551615"), "n"), UINT64_MAX);
+  EXPECT_EQ(json_whole(parse("2147483647"), "pid", INT32_MAX), 2147483647u);
+  for (const char* bad : {"1.07e42", "2.5", "-1", "\"7\"", "null", "true", "[1]"})
+    EXPECT_THROW(json_whole(parse(bad), "n"), std::invalid_argument) << bad;
+  EXPECT_THROW(json_whole(parse("2147483648"), "pid", INT32_MAX), std::invalid_argument);
+  try {
+    json_whole(parse("1e300"), "pid_start");
+    FAIL();
+  } catch (const std::invalid_argument& e) {
+    EXPECT_NE(std::string(e.what()).find("pid_start"), std::string::npos) << "names the field: " << e.what();
+  }
+  EXPECT_EQ(json_whole(parse(R"({"a": 3})"), "b", UINT64_MAX, 9), 9u) << "absent: the fallback";
+  EXPECT_EQ(json_whole(parse(R"({"a": 3})"), "a", UINT64_MAX, 9), 3u);
+  EXPECT_THROW(json_whole(parse(R"({"a": 3.5})"), "a", UINT64_MAX, 9), std::invalid_argument);
 }
 
 TEST(File, AtomicWriteAndMkdir) {
