@@ -3,7 +3,6 @@
 #include <algorithm>
 #include <cstdint>
 #include <map>
-#include <stdexcept>
 
 #include "cells/cpulist.h"
 #include "common/error.h"

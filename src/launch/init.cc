@@ -432,11 +432,19 @@ void process_step(InitRun& c) {
   cloexec_from(3 + plan.preserve_fds);
 }
 
+// One step per line, in order.
+// clang-format off
 const Step<InitRun> kInitSteps[] = {
-    {"sync", sync_step},       {"session", session_step},       {"mounts", mounts_step},
-    {"hooks", hooks_step},     {"pivot_root", pivot_step},      {"finalize rootfs", finalize_step},
-    {"cgroups", cgroups_step}, {"process setup", process_step},
+    {"sync", sync_step},
+    {"session", session_step},
+    {"mounts", mounts_step},
+    {"hooks", hooks_step},
+    {"pivot_root", pivot_step},
+    {"finalize rootfs", finalize_step},
+    {"cgroups", cgroups_step},
+    {"process setup", process_step},
 };
+// clang-format on
 
 }  // namespace
 
