@@ -19,6 +19,8 @@
 #include "common/fd.h"
 #include "common/file.h"
 #include "common/json.h"
+#include "common/log.h"
+#include "common/timing.h"
 #include "image/mount.h"
 #include "image/store.h"
 #include "net/firewall.h"
@@ -151,8 +153,10 @@ std::vector<std::string> teardown(const nlohmann::json& rec, int grace_ms,
   };
   runtime::Store store(rec["root"].get<std::string>());
   std::vector<std::string> ids;
+  // "creating": a create that failed after it saved the container, or was
+  // killed halfway (up checked that no container had the id before).
   for (const auto& c : rec["cells"])
-    if (c["created"].get<bool>() && store.exists(c["id"])) ids.push_back(c["id"]);
+    if ((c["created"].get<bool>() || c.value("creating", false)) && store.exists(c["id"])) ids.push_back(c["id"]);
   // All cells get SIGTERM at once and share one grace period; the
   // forced delete then ends whatever is left, fork bombs included.
   if (grace_ms > 0) {
@@ -163,7 +167,16 @@ std::vector<std::string> teardown(const nlohmann::json& rec, int grace_ms,
     }
     wait_stopped(store, ids, grace_ms);
   }
+  StepTimer t;
+  t.done("stop");
   for (const auto& id : ids) attempt([&] { runtime::remove(store, id, true); });
+  // A cell that could not be deleted keeps the app's record (and network),
+  // so that the next `down` tries again rather than finding no app.
+  if (!errors.empty()) {
+    errors.back() += " (the app stays up: run down again)";
+    return errors;
+  }
+  t.done("cells");
   attempt([&] {
     if (cells_gone) cells_gone();
   });
@@ -171,7 +184,9 @@ std::vector<std::string> teardown(const nlohmann::json& rec, int grace_ms,
   attempt([&] { runtime::stop_learner(learner_of(rec), false); });
   for (const auto& c : rec["cells"]) attempt([&] { net::delete_link(c["veth"]); });
   attempt([&] { net::delete_link(rec["bridge"]); });
+  t.done("links");
   attempt([&] { net::remove_tables(rec["table"]); });
+  t.done("firewall");
   std::error_code ec;
   std::string roots = rec["dir"].get<std::string>() + "/roots";
   if (std::filesystem::is_directory(roots, ec))
@@ -180,6 +195,8 @@ std::vector<std::string> teardown(const nlohmann::json& rec, int grace_ms,
   std::filesystem::remove_all(rec["dir"].get<std::string>(), ec);
   if (ec) errors.push_back("remove " + rec["dir"].get<std::string>() + ": " + ec.message());
   attempt([&] { image::release_unused(); });  // the app's images, if no other cell runs them
+  t.done("app dir");
+  log::debug("teardown steps (us): " + t.text());
   return errors;
 }
 
@@ -223,6 +240,7 @@ Manifest with_images(Manifest m, std::map<std::string, std::vector<std::string>>
 }  // namespace
 
 nlohmann::json up(const runtime::Store& store, const Manifest& manifest, bool learn) {
+  StepTimer t(process_start_ns());
   Manifest m = manifest;
   std::map<std::string, std::vector<std::string>> image_roots;
   try {
@@ -231,6 +249,7 @@ nlohmann::json up(const runtime::Store& store, const Manifest& manifest, bool le
     image::release_unused();  // an image mounted for an earlier service
     throw;
   }
+  t.done("images");
   AppPlan a = plan_app(m, apps_dir());
   if (load_record(m.name)) fail(kStep, "app \"" + m.name + "\" is already up (nohype down " + m.file + ")");
   if (net::link_exists(a.bridge.name))
@@ -242,6 +261,14 @@ nlohmann::json up(const runtime::Store& store, const Manifest& manifest, bool le
     if (s.seccomp == kUnconfined)
       fprintf(stderr, "nohype: warning: %s:%d: service \"%s\" runs with no seccomp filter (seccomp = \"unconfined\")\n",
               m.file.c_str(), s.line, s.name.c_str());
+  // A directory without a record is an up killed before it wrote one: it
+  // holds nothing else yet (the record comes first), so it goes.
+  std::error_code gone;
+  std::filesystem::remove_all(a.dir, gone);
+  // A cell's id that is taken is someone else's container: rolling back must not delete it.
+  for (const auto& c : a.cells)
+    if (store.exists(c.id))
+      fail(kStep, "a container \"" + c.id + "\" exists already, not of this app: delete it first");
   if (mkdir(a.dir.c_str(), 0700) != 0) fail_errno(kStep, "mkdir " + a.dir);
   nlohmann::json rec = {{"name", m.name},
                         {"manifest", m.file},
@@ -255,33 +282,43 @@ nlohmann::json up(const runtime::Store& store, const Manifest& manifest, bool le
   for (size_t i = 0; i < a.cells.size(); ++i) rec["cells"].push_back(cell_record(a.cells[i], m.services[i]));
   try {
     save_record(a.dir, rec);
+    t.done("record");
     for (const auto& [svc, root] : image_roots) image::mount_cell_root(root, a.dir + "/roots/" + svc);
+    t.done("roots");
     std::string learn_socket;
     if (learn) {
       learn_socket = a.dir + "/learn.sock";
       auto l = runtime::start_learner(learn_socket, a.dir + "/learned", a.dir + "/learner.log");
       rec["learner"] = {{"pid", l.pid}, {"start", l.start}};
       save_record(a.dir, rec);
+      t.done("learner");
     }
     net::create_bridge(a.bridge);
+    t.done("bridge");
     for (size_t i = 0; i < a.cells.size(); ++i) {
       const CellPlan& c = a.cells[i];
+      rec["cells"][i]["creating"] = true;
+      save_record(a.dir, rec);
       create_cell(store, c, a.dir, learn_socket);
       rec["cells"][i]["created"] = true;
       save_record(a.dir, rec);
       runtime::State st = store.must_load(c.id);
       net::attach_cell({a.bridge.name, c.veth, st.pid, c.addr, a.bridge.prefix, a.bridge.gateway, c.mac});
+      t.done("attach");
     }
     // Before any cell runs: no packet passes before the rules exist.
     net::apply_ruleset(net::ruleset(a.firewall));
+    t.done("firewall");
     for (const auto& c : a.cells) runtime::start(store, c.id);
     warn_if_no_forwarding(a.firewall);
+    t.done("start");
   } catch (...) {  // whatever was thrown, nothing of the app stays
     auto errors = teardown(rec, 0);
     std::string more;
     for (const auto& x : errors) more += "; rollback: " + x;
     throw Error::wrap(std::current_exception(), kStep, more);
   }
+  log::debug("up steps (us): " + t.text());
   return rec;
 }
 

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstdint>
 #include <map>
+#include <stdexcept>
 
 #include "cells/cpulist.h"
 #include "common/error.h"
@@ -31,7 +32,9 @@ nlohmann::json to_json(const Table& t) {
 
 Table table_from_json(const nlohmann::json& j) {
   Table t;
-  if (!j.is_object() || !j.contains("cells")) return t;
+  // Taken as empty, a table of the wrong shape would hand out cores that are held.
+  if (!j.is_object() || !j.contains("cells") || !j["cells"].is_array())
+    throw std::invalid_argument("not an object with a \"cells\" list");
   t.pool = parse_cpu_list(j.value("pool", "")).value_or(std::vector<int>{});
   for (const auto& c : j["cells"]) {
     Holder h;

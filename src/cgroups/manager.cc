@@ -6,6 +6,7 @@
 #include "cgroups/v1.h"
 #include "cgroups/v2.h"
 #include "common/error.h"
+#include "common/file.h"
 
 namespace nohype::cgroups {
 
@@ -62,6 +63,27 @@ std::unique_ptr<Manager> load_manager(const nlohmann::json& saved) {
     return make_v1(std::move(dirs), std::move(created));
   }
   return make_v2(saved.at("mount"), saved.at("dir"), std::move(created));
+}
+
+nlohmann::json saved_before_create(const Manager& m) {
+  nlohmann::json saved = m.save();
+  std::vector<std::string> leaves;
+  if (saved["kind"] == "v1") {
+    // The lazy ones too: pause or update may make them later.
+    for (const auto& d : saved["dirs"]) leaves.push_back(d["dir"]);
+  } else {
+    leaves.push_back(saved["dir"]);
+  }
+  std::vector<std::string> made;
+  for (const auto& leaf : leaves) {
+    // Top down, as mkdir_tracked records them.
+    std::vector<std::string> missing;
+    for (std::string d = leaf; !d.empty() && !path_exists(d); d = d.substr(0, d.rfind('/')))
+      if (d.substr(d.rfind('/') + 1) != kDefaultParent) missing.insert(missing.begin(), d);
+    made.insert(made.end(), missing.begin(), missing.end());
+  }
+  saved["created"] = made;
+  return saved;
 }
 
 }  // namespace nohype::cgroups

@@ -74,5 +74,10 @@ std::unique_ptr<Manager> make_manager(const std::string& cgroups_path, const std
 // start; pause, update and checkpoint join theirs when they first need them.
 std::vector<std::string> controllers_for(const Resources& r);
 std::unique_ptr<Manager> load_manager(const nlohmann::json& saved);
+// Before create(): `m` saved as if create() had made every directory that
+// does not exist yet (nohype's default parent aside, which stays). A create
+// cut short (its process killed) is undone from this by load_manager and
+// destroy(), which then remove nothing that existed before.
+nlohmann::json saved_before_create(const Manager& m);
 
 }  // namespace nohype::cgroups

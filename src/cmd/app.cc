@@ -48,28 +48,31 @@ Verb verb_up() {
 }
 
 Verb verb_down() {
-  return {"down",
-          "[command options] <manifest.toml>",
-          "stop and remove an app's cells, network and firewall",
-          {{{"timeout", "t"}, true, "grace after SIGTERM before the cells are killed (default 3s)", "DURATION"},
-           {{"learn"}, false, "write each service's learned profile next to the manifest (after up --learn)"}},
-          [](const Parsed& p, const Globals&) {
-            auto m = app::load_manifest(p.args[0]);
-            int grace = p.has("timeout") ? static_cast<int>(duration_ms(p.get("timeout"), "down --timeout")) : 3000;
-            auto learned = app::down(m.name, grace, p.on("learn"));
-            std::printf("app %s is down\n", m.name.c_str());
-            if (!learned.empty()) {
-              int def = cells::syscall_surface_default();
-              for (const auto& l : learned)
-                std::printf("%s: %d syscalls allowed (nohype's default profile allows %d): %s\n", l.service.c_str(),
-                            l.allowed, def, l.path.c_str());
-              std::printf("to use them: seccomp = \"profiles/SERVICE.json\" in each service of %s\n",
-                          p.args[0].c_str());
-            }
-            return 0;
-          },
-          1,
-          1};
+  return {
+      "down",
+      "[command options] <manifest.toml>",
+      "stop and remove an app's cells, network and firewall",
+      {{{"timeout", "t"},
+        true,
+        "grace after SIGTERM before the cells are killed (default 3s; 0s kills at once)",
+        "DURATION"},
+       {{"learn"}, false, "write each service's learned profile next to the manifest (after up --learn)"}},
+      [](const Parsed& p, const Globals&) {
+        auto m = app::load_manifest(p.args[0]);
+        int grace = p.has("timeout") ? static_cast<int>(duration_ms(p.get("timeout"), "down --timeout", true)) : 3000;
+        auto learned = app::down(m.name, grace, p.on("learn"));
+        std::printf("app %s is down\n", m.name.c_str());
+        if (!learned.empty()) {
+          int def = cells::syscall_surface_default();
+          for (const auto& l : learned)
+            std::printf("%s: %d syscalls allowed (nohype's default profile allows %d): %s\n", l.service.c_str(),
+                        l.allowed, def, l.path.c_str());
+          std::printf("to use them: seccomp = \"profiles/SERVICE.json\" in each service of %s\n", p.args[0].c_str());
+        }
+        return 0;
+      },
+      1,
+      1};
 }
 
 Verb verb_status() {

@@ -4,18 +4,39 @@
 #include "common/error.h"
 #include "common/file.h"
 #include "common/json.h"
+#include "oci/spec.h"
 #include "runtime/learn.h"
 #include "seccomp/docker.h"
 
 namespace nohype::cmd {
 
 namespace {
-nlohmann::json load_profile(const std::string& path) {
+// A seccomp profile file as JSON; one line naming the file for anything
+// that is not a profile (a library's type error included).
+nlohmann::json read_profile(const std::string& path) {
   nlohmann::json j = parse_json(read_file(path, "profile"), "profile", path);
-  // A whole config.json: its linux.seccomp.
-  if (j.contains("linux") && j["linux"].contains("seccomp")) j = j["linux"]["seccomp"];
-  if (seccomp::is_docker_format(j)) j = seccomp::import_docker(j, seccomp::host_context(), path);
+  if (!j.is_object()) fail("profile", path + ": not a seccomp profile or config.json (a JSON object)");
   return j;
+}
+
+template <class F>
+auto naming(const std::string& path, F f) {
+  try {
+    return f();
+  } catch (const nlohmann::json::exception& e) {
+    fail("profile", path + ": " + e.what());
+  }
+}
+
+nlohmann::json load_profile(const std::string& path) {
+  nlohmann::json j = read_profile(path);
+  return naming(path, [&] {
+    // A whole config.json: its linux.seccomp.
+    if (j.contains("linux") && j["linux"].is_object() && j["linux"].contains("seccomp")) j = j["linux"]["seccomp"];
+    if (seccomp::is_docker_format(j)) j = seccomp::import_docker(j, seccomp::host_context(), path);
+    (void)oci::parse_seccomp(j, path);  // every field checked, named by file and field
+    return j;
+  });
 }
 
 int show(const Parsed& p) {
@@ -79,10 +100,10 @@ Verb verb_profile_import() {
           {{{"cap"}, true, "a capability the container keeps (repeatable), e.g. CAP_SYS_ADMIN", "CAP"}},
           [](const Parsed& p, const Globals&) {
             std::string path = p.args[0];
-            nlohmann::json j = parse_json(read_file(path, "profile"), "profile", path);
+            nlohmann::json j = read_profile(path);
             auto ctx = seccomp::host_context();
             for (const auto& c : p.all("cap")) ctx.caps.insert(c);
-            std::printf("%s\n", seccomp::import_docker(j, ctx, path).dump(2).c_str());
+            std::printf("%s\n", naming(path, [&] { return seccomp::import_docker(j, ctx, path); }).dump(2).c_str());
             return 0;
           },
           1,

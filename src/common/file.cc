@@ -10,8 +10,20 @@
 namespace nohype {
 
 std::optional<std::string> try_read_file(const std::string& path) {
-  UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  // O_NONBLOCK: a fifo put where a file was expected must not hang us.
+  UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK));
   if (!fd) return std::nullopt;
+  struct stat st;
+  if (fstat(fd.get(), &st) != 0) return std::nullopt;
+  if (S_ISDIR(st.st_mode)) {
+    errno = EISDIR;  // as read() would say
+    return std::nullopt;
+  }
+  if (!S_ISREG(st.st_mode)) fail("read", path + ": not a regular file");
+  // proc and sys files say 0; anything else this big is not nohype's input.
+  if (st.st_size > kMaxFileSize)
+    fail("read", path + ": " + std::to_string(st.st_size) + " bytes, more than the " +
+                     std::to_string(kMaxFileSize >> 20) + " MiB nohype reads");
   std::string out;
   char buf[8192];
   for (;;) {
@@ -27,9 +39,14 @@ std::optional<std::string> try_read_file(const std::string& path) {
 }
 
 std::string read_file(const std::string& path, std::string_view step) {
-  auto s = try_read_file(path);
-  if (!s) fail_errno(step, "read " + path);
-  return *s;
+  try {
+    auto s = try_read_file(path);
+    if (!s) fail_errno(step, "read " + path);
+    return *s;
+  } catch (const Error& e) {
+    if (e.step() == step) throw;
+    fail(step, e.detail());
+  }
 }
 
 static void write_all(int fd, std::string_view data, const std::string& path, std::string_view step) {

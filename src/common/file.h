@@ -9,9 +9,14 @@
 
 namespace nohype {
 
+// The largest file nohype reads whole (configs, state, manifests, keys).
+inline constexpr long kMaxFileSize = 64L << 20;
 // Reads a whole file; throws Error(step) on failure.
 std::string read_file(const std::string& path, std::string_view step);
-// Reads a whole file; nullopt if it cannot be opened.
+// Reads a whole file; nullopt (errno set) if it cannot be opened or is a
+// directory. Throws Error("read") for what is not a regular file (a fifo, a
+// device) or is larger than kMaxFileSize: those are never inputs, and a
+// fifo or /dev/zero would block the read or never end it.
 std::optional<std::string> try_read_file(const std::string& path);
 // Writes (truncating) a file; throws Error(step) on failure.
 void write_file(const std::string& path, std::string_view data, std::string_view step, int mode = 0644);

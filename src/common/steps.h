@@ -17,27 +17,18 @@ struct Step {
   void (*run)(Ctx&);
 };
 
-// Tests of the undo (tests/priv/runtime/undo_test.cc): called with each
-// step's name once it completed; what it throws is a failure of that step.
-// Unset (and never set) in nohype itself.
-inline void (*&after_step())(const char*) {
-  static void (*hook)(const char*) = nullptr;
-  return hook;
-}
-
-// Runs `steps` in order, timing each into `t`; whatever a step throws comes
-// out as Error::in_step(name). Ctx::timings, if a step sets it, is appended
-// after the step's own figure (the parts it timed itself), then cleared.
+// Runs `steps` in order, timing each into `t`; whatever a step throws (or
+// the fault hook after it, common/timing.h) comes out as Error::in_step(name). Ctx::timings, if a step sets it, is
+// appended after the step's own figure (the parts it timed itself), then cleared.
 template <class Ctx, size_t N>
 void run_steps(const Step<Ctx> (&steps)[N], Ctx& c, StepTimer& t) {
   for (const auto& s : steps) {
     try {
       s.run(c);
-      if (auto hook = after_step()) hook(s.name);
+      t.done(s.name);
     } catch (...) {
       throw Error::in_step(std::current_exception(), s.name);
     }
-    t.done(s.name);
     if (!c.timings.empty()) t.append("[" + c.timings + "]");
     c.timings.clear();
   }

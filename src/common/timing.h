@@ -16,12 +16,24 @@ inline int64_t& process_start_ns() {
   return t;
 }
 
+// Fault points: every named step is one. A test build sets this hook to
+// fail (throw) or die (SIGKILL) once a chosen step completed, and then
+// checks that nothing is left (tests/priv/runtime/undo_test.cc in process,
+// fault_test.cc through the nohype-faults binary, tests/faults_main.cc).
+// nohype itself never sets it.
+inline void (*&step_hook())(const char*) {
+  static void (*hook)(const char*) = nullptr;
+  return hook;
+}
+
 class StepTimer {
  public:
   StepTimer() : last_(now_ns()) {}
   // Timing from `origin_ns` (a now_ns() value) instead of from now; 0: now.
   explicit StepTimer(int64_t origin_ns) : last_(origin_ns ? origin_ns : now_ns()) {}
+  // `step` completed; a fault point (step_hook) before it is recorded.
   void done(const char* step) {
+    if (auto hook = step_hook()) hook(step);
     int64_t t = now_ns();
     if (!text_.empty()) text_ += ' ';
     text_ += step;

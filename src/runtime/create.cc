@@ -165,11 +165,13 @@ int run(const Store& store, const CreateOptions& o) {
 }
 
 void start(const Store& store, const std::string& id) {
+  StepTimer t(process_start_ns());
   Lock l = store.lock(id);
   State st = store.must_load(id);
   Status s = status_of(st);
   if (s != Status::created) fail("start", "container \"" + id + "\" is " + status_name(s) + ", not created");
   oci::Spec spec = load_saved_spec(store, id);
+  t.done("load");
   if (!spec.has_process) {
     // Nothing to run: end the waiting init so the container is stopped.
     ::kill(st.pid, SIGKILL);
@@ -190,10 +192,14 @@ void start(const Store& store, const std::string& id) {
     if ((pidfd && (p[1].revents & POLLIN)) || !linux::alive(st.pid, st.pid_start))
       fail("start", "container \"" + id + "\" init exited before start");
   }
+  t.done("release");
   unlink(f.c_str());
   st.started = true;
   store.save(st);
+  t.done("state write");
   run_poststart(st, spec);
+  t.done("poststart");
+  log::debug("start steps (us): " + t.text());
 }
 
 }  // namespace nohype::runtime

@@ -113,6 +113,7 @@ void state_dir(CreateRun& c) {
     c.console = launch::connect_console_socket(c.o.console_socket);
   }
   c.rb->cg = c.cg.get();
+  write_file(c.store.pending_cgroup(c.o.id), cgroups::saved_before_create(*c.cg).dump(), "state write", 0600);
 }
 
 // After the directory exists (the id is ours), before anything costly; the

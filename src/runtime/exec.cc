@@ -12,7 +12,9 @@
 #include "cgroups/manager.h"
 #include "common/error.h"
 #include "common/file.h"
+#include "common/log.h"
 #include "common/strings.h"
+#include "common/timing.h"
 #include "launch/build.h"
 #include "launch/console.h"
 #include "launch/join.h"
@@ -79,12 +81,14 @@ oci::Process process_for(const ExecOptions& o, const oci::Spec& spec) {
 }  // namespace
 
 int exec(const Store& store, const ExecOptions& o) {
+  StepTimer t(process_start_ns());
   State st = store.must_load(o.id);
   Status s = status_of(st);
   if (s == Status::stopped || s == Status::paused)
     fail("exec", "container \"" + o.id + "\" is " + status_name(s) + "; cannot exec in it");
   oci::Spec spec = load_saved_spec(store, o.id);
   oci::Process proc = process_for(o, spec);
+  t.done("load");
 
   launch::JoinRequest req;
   req.target = st.pid;
@@ -118,7 +122,10 @@ int exec(const Store& store, const ExecOptions& o) {
         add_session(store, o.id, p);
       },
       listener);
+  t.done("join");
   if (!o.pid_file.empty()) write_file_atomic(o.pid_file, std::to_string(pid), "pid file", 0644);
+  t.done("pid file");
+  log::debug("exec steps (us): " + t.text());
   if (o.detach) return 0;
 
   struct sigaction sa {};

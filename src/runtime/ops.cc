@@ -4,10 +4,13 @@
 #include <unistd.h>
 
 #include <cstring>
+#include <optional>
 #include <set>
 
 #include "cgroups/manager.h"
 #include "common/error.h"
+#include "common/file.h"
+#include "common/json.h"
 #include "common/log.h"
 #include "launch/hooks.h"
 #include "linux/proc.h"
@@ -193,6 +196,29 @@ void remove(const Store& store, const std::string& id, bool force) {
   log::debug("delete steps (us): " + t.text());
 }
 
+namespace {
+// Whatever still runs in the cgroup, until it is empty (half a second at most).
+void kill_left(const cgroups::Manager& cg) {
+  for (int i = 0; i < 50; ++i) {
+    auto left = cg.pids();
+    if (left.empty()) break;
+    for (pid_t p : left) ::kill(p, SIGKILL);
+    sleep_ms(10);
+  }
+}
+
+// Create saves the cgroup it is about to make before it makes anything
+// (Store::pending_cgroup); without that file nothing of it was made.
+void end_unfinished(const Store& store, const std::string& id) {
+  std::string file = store.pending_cgroup(id);
+  auto text = try_read_file(file);
+  if (!text) return;
+  auto cg = cgroups::load_manager(parse_json(*text, "delete", file));
+  kill_left(*cg);
+  cg->destroy();
+}
+}  // namespace
+
 void remove(const Store& store, const std::string& id, bool force, StepTimer& t) {
   Store::check_id(id);
   if (!store.exists(id)) {
@@ -200,9 +226,20 @@ void remove(const Store& store, const std::string& id, bool force, StepTimer& t)
     fail("delete", "container \"" + id + "\" does not exist");
   }
   Lock l = store.lock(id);
-  auto maybe = store.load(id);
+  std::optional<State> maybe;
+  try {
+    maybe = store.load(id);
+  } catch (const Error& e) {
+    // A corrupt state cannot say what runs; create's own record of the
+    // cgroup can, and --force means the user wants it gone.
+    if (!force) throw;
+    log::warn(std::string(e.what()) + "; deleting the container from its create record");
+  }
   if (!maybe) {
-    // Never finished creating (its creator died): only the directory is left.
+    // Never finished creating: its creator died (a kill -9) before writing
+    // the state. What it made may be left: an init waiting in the cgroup
+    // its config names, the cgroup, a share of the partition table.
+    end_unfinished(store, id);
     store.remove(id);
     release_cell(store, id);
     return;
@@ -219,12 +256,7 @@ void remove(const Store& store, const std::string& id, bool force, StepTimer& t)
     if (!wait_gone(st, 5000)) fail("delete", "container \"" + id + "\" init did not die after SIGKILL");
   }
   // Without a pid namespace the init's children outlive it: end them too.
-  for (int i = 0; i < 50; ++i) {
-    auto left = cg->pids();
-    if (left.empty()) break;
-    for (pid_t p : left) ::kill(p, SIGKILL);
-    sleep_ms(10);
-  }
+  kill_left(*cg);
   if (st.poststop_hooks) {
     try {
       oci::Spec spec = load_saved_spec(store, id);

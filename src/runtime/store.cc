@@ -102,7 +102,8 @@ State Store::must_load(const std::string& id) const {
   check_id(id);
   auto s = load(id);
   if (!s) {
-    if (exists(id)) fail("state", "container \"" + id + "\" is still being created");
+    if (exists(id))
+      fail("state", "container \"" + id + "\" is still being created (no " + dir(id) + "/state.json yet)");
     fail("state", "container \"" + id + "\" does not exist");
   }
   return *s;

@@ -62,6 +62,9 @@ class Store {
   const std::string& root() const { return root_; }
   std::string dir(const std::string& id) const { return root_ + "/" + id; }
   std::string fifo(const std::string& id) const { return dir(id) + "/exec.fifo"; }
+  // The cgroup as create will make it, saved before it does: what delete
+  // undoes for a create that was killed before it saved the state.
+  std::string pending_cgroup(const std::string& id) const { return dir(id) + "/cgroup.json"; }
 
   // The name of a container's cgroup under nohype's default parent when the
   // config gives no cgroupsPath: the id under the default root, "ID@HASH"

@@ -74,15 +74,6 @@ std::string httpd(const std::string& name, int port) {
 }
 
 // Nothing of the app is left: cells, devices, firewall, app directory.
-// The host end of a cell's veth: "nhv" and the FNV-1a hash of "app/service"
-// (app/plan.cc), so another app's (the demo's) are not mistaken for ours.
-std::string veth_of(const std::string& app, const std::string& service) {
-  uint32_t h = 2166136261u;
-  for (char c : app + "/" + service) h = (h ^ static_cast<uint8_t>(c)) * 16777619u;
-  char buf[16];
-  snprintf(buf, sizeof buf, "nhv%08x", h);
-  return buf;
-}
 
 void expect_gone(const Nohype& nh, const std::string& app, const std::vector<std::string>& ids) {
   EXPECT_EQ(if_nametoindex(("nh-" + app).c_str()), 0u) << "bridge left";

@@ -5,6 +5,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <fstream>
 #include <set>
 #include <thread>
@@ -220,49 +221,63 @@ TEST(Cells, ReclaimedWhenTheCreatorCrashed) {
 // 20 creates at once competing for 2 cores and 1 GiB: every admitted cell
 // has its own cores, reservations never pass the host's memory, every
 // refusal is a clean admission error.
-TEST(Cells, TwentyConcurrentCreatesNeverShareACoreOrOvercommit) {
+// Fifty creates at once, half of them under a second --root that shares the
+// host's partition table (as two runtimes' roots on one host do): never a
+// core given twice, never more memory than the host has, and every refusal
+// clean (one admission line, no state left in either root).
+TEST(Cells, FiftyConcurrentCreatesAcrossTwoRootsNeverShareACoreOrOvercommit) {
   Nohype nh;
   host_json(nh, "0-1", "1G");
-  std::vector<std::unique_ptr<Bundle>> bundles;
-  for (int i = 0; i < 20; ++i) {
-    bundles.push_back(std::make_unique<Bundle>(std::vector<std::string>{"sleep", "1000"}));
-    // Half ask for a core and 200M, half for 300M in the shared pool.
-    if (i % 2 == 0)
-      ask(*bundles.back(), "1", "200M");
-    else
-      ask(*bundles.back(), "", "300M");
-  }
-  std::vector<Result> results(20);
-  std::vector<std::string> ids(20);
+  std::string other = nh.root() + "/other-root";
+  auto in = [&](int i, std::vector<std::string> args) {
+    args.insert(args.begin(),
+                {"/usr/bin/env", "NOHYPE_CELLS_DIR=" + nh.root(), nohype_bin(), "--root", i % 2 ? other : nh.root()});
+    return run(args);
+  };
+  // Half ask for a core and 200M, half for 300M in the shared pool.
+  Bundle core({"sleep", "1000"}), shared({"sleep", "1000"});
+  ask(core, "1", "200M");
+  ask(shared, "", "300M");
+  const int n = 50;
+  std::vector<Result> results(n);
+  std::vector<std::string> ids(n);
   std::vector<std::thread> threads;
-  for (int i = 0; i < 20; ++i) {
+  for (int i = 0; i < n; ++i) {
     ids[i] = nh.unique_id("race");
-    threads.emplace_back([&, i] { results[i] = nh({"create", "--bundle", bundles[i]->dir(), ids[i]}); });
+    bool wants_core = i % 4 < 2;
+    threads.emplace_back([&, i, wants_core] {
+      results[i] = in(i, {"create", "--bundle", (wants_core ? core : shared).dir(), ids[i]});
+    });
   }
   for (auto& t : threads) t.join();
 
   std::set<std::string> cores_seen;
   uint64_t memory = 0;
   int admitted = 0, dedicated = 0;
-  for (int i = 0; i < 20; ++i) {
+  for (int i = 0; i < n; ++i) {
+    std::string root = i % 2 ? other : nh.root();
     if (results[i].code != 0) {
       EXPECT_NE(results[i].err.find("admission"), std::string::npos) << results[i].err;
-      EXPECT_NE(access((nh.root() + "/" + ids[i]).c_str(), F_OK), 0) << ids[i] << " left its state behind";
+      EXPECT_EQ(std::count(results[i].err.begin(), results[i].err.end(), '\n'), 1) << results[i].err;
+      EXPECT_NE(access((root + "/" + ids[i]).c_str(), F_OK), 0) << ids[i] << " left its state behind";
+      EXPECT_TRUE(cgroups_named(ids[i]).empty()) << ids[i] << " left a cgroup";
       continue;
     }
     ++admitted;
-    json st = state(nh, ids[i]);
+    Result r = in(i, {"state", ids[i]});
+    ASSERT_EQ(r.code, 0) << r.err;
+    json st = json::parse(r.out);
     memory += st["cell"]["memory"].get<uint64_t>();
     std::string cpus = cpuset_of(ids[i]);
-    if (i % 2 == 0) {
+    if (i % 4 < 2) {
       ++dedicated;
       EXPECT_TRUE(cores_seen.insert(cpus).second) << "core " << cpus << " given twice";
       EXPECT_EQ(st["cell"]["cores"], cpus);
     }
   }
   // Shared containers never sit on a dedicated core (checked after all ran).
-  for (int i = 1; i < 20; i += 2) {
-    if (results[i].code != 0) continue;
+  for (int i = 0; i < n; ++i) {
+    if (i % 4 < 2 || results[i].code != 0) continue;
     for (const auto& c : cores_seen) EXPECT_EQ(cpuset_of(ids[i]).find(c), std::string::npos);
   }
   EXPECT_LE(memory, 1ULL << 30);
@@ -271,8 +286,8 @@ TEST(Cells, TwentyConcurrentCreatesNeverShareACoreOrOvercommit) {
   json h = host(nh);
   EXPECT_EQ(static_cast<int>(h["cells"].size()), admitted);
   EXPECT_LE(h["memoryReserved"].get<uint64_t>(), 1ULL << 30);
-  for (int i = 0; i < 20; ++i)
-    if (results[i].code == 0) nh({"delete", "--force", ids[i]});
+  for (int i = 0; i < n; ++i)
+    if (results[i].code == 0) EXPECT_EQ(in(i, {"delete", "--force", ids[i]}).code, 0);
   EXPECT_TRUE(host(nh)["cells"].empty());
 }
 

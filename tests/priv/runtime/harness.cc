@@ -153,18 +153,35 @@ Nohype::~Nohype() {
   run({"/bin/rm", "-rf", root_});
 }
 
-Result Nohype::operator()(const std::vector<std::string>& args, const std::string& input) const {
-  // Each test gets its own partition table (and host.json) in its root, so
-  // tests never compete with cells running on the host.
-  std::vector<std::string> a = {"/usr/bin/env",
-                                "NOHYPE_CELLS_DIR=" + root_,
-                                "NOHYPE_APPS_DIR=" + root_ + "/apps",
-                                "NOHYPE_IMAGES_DIR=" + root_ + "/images",
-                                nohype_bin(),
-                                "--root",
-                                root_};
+namespace {
+// Each test gets its own partition table (and host.json) in its root, so
+// tests never compete with cells running on the host.
+std::vector<std::string> command(const std::string& root, const std::string& bin, const std::vector<std::string>& env,
+                                 const std::vector<std::string>& args) {
+  std::vector<std::string> a = {"/usr/bin/env", "NOHYPE_CELLS_DIR=" + root, "NOHYPE_APPS_DIR=" + root + "/apps",
+                                "NOHYPE_IMAGES_DIR=" + root + "/images"};
+  a.insert(a.end(), env.begin(), env.end());
+  a.insert(a.end(), {bin, "--root", root});
   a.insert(a.end(), args.begin(), args.end());
-  return run(a, input);
+  return a;
+}
+}  // namespace
+
+Result Nohype::operator()(const std::vector<std::string>& args, const std::string& input) const {
+  return run(command(root_, nohype_bin(), {}, args), input);
+}
+
+Result Nohype::with(const std::string& bin, const std::vector<std::string>& env,
+                    const std::vector<std::string>& args) const {
+  return run(command(root_, bin, env, args));
+}
+
+std::string veth_of(const std::string& app, const std::string& service) {
+  uint32_t h = 2166136261u;
+  for (char c : app + "/" + service) h = (h ^ static_cast<uint8_t>(c)) * 16777619u;
+  char buf[16];
+  snprintf(buf, sizeof buf, "nhv%08x", h);
+  return buf;
 }
 
 std::string Nohype::unique_id(const std::string& prefix) const {
@@ -177,6 +194,20 @@ Result Nohype::run_bundle(const Bundle& b, const std::vector<std::string>& extra
   a.insert(a.end(), extra.begin(), extra.end());
   a.push_back(unique_id("run"));
   return (*this)(a);
+}
+
+std::vector<pid_t> processes_running(const std::vector<std::string>& argv) {
+  std::string want;
+  for (const auto& a : argv) want += a + '\0';
+  std::vector<pid_t> out;
+  for (const auto& e : std::filesystem::directory_iterator("/proc")) {
+    std::string name = e.path().filename();
+    if (name.find_first_not_of("0123456789") != std::string::npos) continue;
+    std::ifstream f(e.path() / "cmdline");
+    std::string cmd((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
+    if (cmd == want) out.push_back(std::stoi(name));
+  }
+  return out;
 }
 
 std::vector<std::string> mounts_under(const std::string& prefix) {

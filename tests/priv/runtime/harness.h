@@ -49,6 +49,8 @@ class Nohype {
   const std::string& root() const { return root_; }
   // NOHYPE_CELLS_DIR=ROOT nohype --root ROOT args...
   Result operator()(const std::vector<std::string>& args, const std::string& input = "") const;
+  // The same, as another build of nohype (`bin`) with more environment (`env`: "NAME=VALUE").
+  Result with(const std::string& bin, const std::vector<std::string>& env, const std::vector<std::string>& args) const;
   // `run` the bundle and return its result (container id is unique per call).
   Result run_bundle(const Bundle& b, const std::vector<std::string>& extra = {}) const;
   std::string unique_id(const std::string& prefix = "t") const;
@@ -57,10 +59,10 @@ class Nohype {
   std::string root_;
 };
 
-// A test's own app name (<= 12 chars), subnet (10.213.N+k.0/24; k: 0, 1, 4, 5, 6, 7
-// app tests, 2 Landlock, 3 real apps, 8 migration's other host) and host ports (k: 0 and 3 app tests, 1-2
-// real apps), so parallel runs and leftovers
-// from other tests never collide.
+// A test's own app name (<= 12 chars), subnet (10.213.N+k.0/24; k: 0, 1, 4,
+// 5, 6, 7 app tests, 2 Landlock, 3 real apps, 8 migration's other host, 9 the
+// fault sweep) and host ports (k: 0 and 3 app tests, 1-2 real apps), so
+// parallel runs and leftovers from other tests never collide.
 struct Names {
   int n = getpid() % 200;
   std::string app(const std::string& tag) const { return tag + std::to_string(getpid() % 100000); }
@@ -72,6 +74,11 @@ struct Names {
 std::string write_manifest(const Bundle& b, const std::string& text);
 
 std::string nohype_bin();
+// The host end of an app cell's veth: "nhv" and the FNV-1a hash of
+// "app/service" (app/plan.cc), so another app's (the demo's) are not mistaken for ours.
+std::string veth_of(const std::string& app, const std::string& service);
+// Processes on the host whose command line is exactly `argv`.
+std::vector<pid_t> processes_running(const std::vector<std::string>& argv);
 // Paths of host mounts whose mount point starts with prefix.
 std::vector<std::string> mounts_under(const std::string& prefix);
 // Cgroup directories of the cell `name` anywhere under /sys/fs/cgroup

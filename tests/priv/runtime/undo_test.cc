@@ -61,7 +61,7 @@ TEST(Undo, AFailureAfterAnyCreateStepLeavesNothing) {
   // The partition table of this test's root, as the harness gives the binary.
   setenv("NOHYPE_CELLS_DIR", nh.root().c_str(), 1);
   runtime::Store store(nh.root());
-  after_step() = inject;
+  step_hook() = inject;
   for (const char* step : {"parse", "state dir", "admission", "plan", "spawn"}) {
     std::string id = nh.unique_id("undo");
     runtime::CreateOptions o;
@@ -92,7 +92,7 @@ TEST(Undo, AFailureAfterAnyCreateStepLeavesNothing) {
   g_fail_after = "state write";
   EXPECT_THROW(runtime::create(store, o), Error);
   g_fail_after = nullptr;
-  after_step() = nullptr;
+  step_hook() = nullptr;
   EXPECT_TRUE(store.exists(id)) << "a failure after the last step undid a created container";
   runtime::remove(store, id, true);
   EXPECT_TRUE(cgroups_named(id).empty());

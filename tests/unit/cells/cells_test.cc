@@ -242,7 +242,9 @@ TEST(CellsTable, JsonRoundTripAndReclaim) {
   // A table written before roots existed: "root" and "pinned" default to empty.
   j = nlohmann::json::parse(R"({"pool":"0","cells":[{"id":"o","cores":"2","memory":0,"pid":1,"pidStart":2}]})");
   EXPECT_EQ(table_from_json(j).find("o", "")->cores, Cores({2}));
-  EXPECT_TRUE(table_from_json(nullptr).cells.empty());
+  // The wrong shape is corrupt, never an empty table (that would hand out held cores).
+  for (const char* wrong : {"null", "[]", "{}", R"({"cells": 5})"})
+    EXPECT_THROW(table_from_json(nlohmann::json::parse(wrong)), std::invalid_argument) << wrong;
   EXPECT_THROW(table_from_json(nlohmann::json::parse(R"({"cells": [{"id": "x"}]})")), nlohmann::json::exception);
   // Found by fuzz/cells_fuzz.cc: a float, a negative or an oversized number
   // was converted (undefined behaviour); now the table is refused as corrupt.

@@ -185,6 +185,30 @@ TEST_F(FakeTree, V1CreateApplyDestroyOnlyWhatItMade) {
   EXPECT_NE(stat((root + "/cg/pids/pre").c_str(), &st), 0) << "a parent we made is removed when empty";
 }
 
+// A create killed halfway is undone from what was saved before it began:
+// every directory it would make, and nothing that was there before.
+TEST_F(FakeTree, SavedBeforeCreateUndoesAHalfCreate) {
+  file("/mountinfo",
+       "32 30 0:28 / /cg/memory rw - cgroup cgroup rw,memory\n"
+       "36 30 0:32 / /cg/pids rw - cgroup cgroup rw,pids\n");
+  file("/self", "");
+  mkdir_p(root + "/cg/memory/pre/c1", 0755, "test");  // someone else's, joined
+  mkdir_p(root + "/cg/pids", 0755, "test");
+  Env env{root + "/mountinfo", root + "/self", root};
+  auto m = make_manager("/pre/c1", "c1", env);
+  json before = saved_before_create(*m);
+  EXPECT_EQ(before["created"], json::array({root + "/cg/pids/pre", root + "/cg/pids/pre/c1"}));
+  m->create();  // ... and the creator dies here, its state never saved
+  load_manager(before)->destroy();
+  struct stat st;
+  EXPECT_NE(stat((root + "/cg/pids/pre").c_str(), &st), 0) << "what the create made goes";
+  EXPECT_EQ(stat((root + "/cg/memory/pre/c1").c_str(), &st), 0) << "what was there before stays";
+  // The default parent stays, as after any cell.
+  auto d = make_manager("", "c2", env);
+  json dflt = saved_before_create(*d);
+  EXPECT_EQ(dflt["created"], json::array({root + "/cg/memory/nohype/c2", root + "/cg/pids/nohype/c2"}));
+}
+
 TEST_F(FakeTree, V2UnifiedApply) {
   file("/mountinfo", "30 25 0:26 / /sys/fs/cgroup rw - cgroup2 cgroup2 rw\n");
   file("/self", "0::/user.slice\n");

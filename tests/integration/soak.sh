@@ -1,0 +1,147 @@
+#!/bin/bash
+# Soak: many full lifecycles (create, start, exec, kill, delete) over a mix of
+# configs, and many up/down cycles of a three-service app, while another
+# cell is queried, exec'd into, paused and resumed all along. Afterwards
+# everything nohype can leave must be as before: mounts, cgroups, network
+# devices, nft tables, nohype processes and their fds, files under the state
+# directories; and the host's used memory must not have grown.
+# CI runs SOAK_LIFECYCLES=200 SOAK_APPS=20 (the defaults); README gives the
+# full run (1000 and 200) and its last result.
+set -u
+. "$(dirname "$0")/../lib/tap.sh"
+LIFECYCLES=${SOAK_LIFECYCLES:-200}
+APPS=${SOAK_APPS:-20}
+W=$(mktemp -d /tmp/nohype-soak.XXXXXX)
+chmod 755 "$W"
+ROOT=$W/root
+export NOHYPE_CELLS_DIR=$W/cells NOHYPE_APPS_DIR=$W/apps NOHYPE_IMAGES_DIR=$W/images
+NH="$NOHYPE --root $ROOT"
+TAG=sk$$
+APP=sk$(($$ % 100000))
+PY=/usr/bin/python3
+cleanup() {
+  touch "$W/stop"
+  wait 2>/dev/null
+  $NH down --timeout 0s "$W/app.toml" >/dev/null 2>&1
+  for id in $($NH list -q 2>/dev/null); do $NH delete -f "$id" >/dev/null 2>&1; done
+  rm -rf --one-file-system "$W"
+}
+trap cleanup EXIT
+
+# What nohype can leave behind, as one line per kind; the neighbour's own
+# (its cgroups, its state) are left out, and it is quiet while this runs.
+snapshot() {
+  echo "mounts $(grep -c " $W" /proc/self/mountinfo)"
+  echo "cgroups $(find /sys/fs/cgroup -mindepth 2 -maxdepth 4 -type d -path '*/nohype/*' -name "$TAG*" ! -name "$TAG-bg*" 2>/dev/null | wc -l)"
+  echo "devices $(ip -o link | grep -c "nh-$APP\|nhv")"
+  echo "nft tables $(nft list tables 2>/dev/null | grep -c "nohype_$APP")"
+  local procs fds=0
+  procs=$(pgrep -x nohype | tr '\n' ' ')
+  for p in $procs; do fds=$((fds + $(ls /proc/$p/fd 2>/dev/null | wc -l))); done
+  echo "nohype processes $(echo $procs | wc -w) with $fds fds"
+  state_files > "$W/files.$1"
+  echo "state files $(wc -l < "$W/files.$1")"
+}
+state_files() { find "$ROOT" "$W/cells" "$W/apps" 2>/dev/null | grep -v "/$TAG-bg" | sort; }
+used_kib() { awk '/^MemTotal/{t=$2} /^MemAvailable/{a=$2} END{print t-a}' /proc/meminfo; }
+
+# Configs: the default; read-only root and no pid namespace (the init's
+# children outlive it); a cell with a dedicated core and 64M; no seccomp.
+sh "$SRC/tests/lib/make-rootfs.sh" "$W/rootfs" >/dev/null
+# The apps directory, like the state root, stays once made.
+mkdir -p "$W/apps" "$W/cells" && echo '{"cores": "0-1", "memory": "2G"}' > "$W/cells/host.json"
+for c in plain ro cell open; do
+  mkdir -p "$W/$c" && ln -s ../rootfs "$W/$c/rootfs"
+  (cd "$W/$c" && $NOHYPE spec)
+  $PY - "$W/$c/config.json" "$c" <<'EOF'
+import json, sys
+path, kind = sys.argv[1], sys.argv[2]
+c = json.load(open(path))
+c["process"]["terminal"] = False
+c["process"]["args"] = ["sleep", "600"]
+c["root"]["readonly"] = kind == "ro"
+if kind == "ro":
+    c["linux"]["namespaces"] = [n for n in c["linux"]["namespaces"] if n["type"] != "pid"]
+if kind == "cell":
+    c["annotations"] = {"org.nohype.cores": "1", "org.nohype.memory": "64M"}
+if kind == "open":
+    c["linux"].pop("seccomp", None)
+json.dump(c, open(path, "w"))
+EOF
+done
+
+# The neighbour: queried and disturbed for as long as the soak runs.
+$NH run -d --bundle "$W/plain" "$TAG-bg" >/dev/null 2>&1 || nok "the neighbour cell runs"
+before=$(snapshot before)
+mem_before=$(used_kib)
+(
+  while [ ! -e "$W/stop" ]; do
+    $NH state "$TAG-bg" >/dev/null 2>&1
+    $NH exec "$TAG-bg" true >/dev/null 2>&1
+    $NH pause "$TAG-bg" >/dev/null 2>&1
+    $NH ps "$TAG-bg" >/dev/null 2>&1
+    $NH resume "$TAG-bg" >/dev/null 2>&1
+    $NH list >/dev/null 2>&1
+  done
+) &
+
+failures=0
+first_failure=""
+note() { failures=$((failures + 1)); [ -z "$first_failure" ] && first_failure="$1"; }
+kinds=(plain ro cell open)
+for i in $(seq 1 "$LIFECYCLES"); do
+  kind=${kinds[$((i % 4))]}
+  id=$TAG-$i
+  # The container's process inherits create's stdio: a file, not a pipe
+  # that $(...) would wait on for as long as the container runs.
+  $NH create --bundle "$W/$kind" "$id" > "$W/create.out" 2>&1 || { note "create $id ($kind): $(cat "$W/create.out")"; continue; }
+  $NH start "$id" >/dev/null 2>&1 || note "start $id ($kind)"
+  out=$($NH exec "$id" sh -c 'echo in-$0' "$i" 2>&1)
+  [ "$out" = "in-$i" ] || note "exec $id ($kind): $out"
+  $NH kill "$id" KILL >/dev/null 2>&1 || note "kill $id ($kind)"
+  for _ in $(seq 1 200); do
+    $NH state "$id" 2>/dev/null | grep -q '"status": *"stopped"' && break
+    sleep 0.01
+  done
+  out=$($NH delete "$id" 2>&1) || note "delete $id ($kind): $out"
+done
+check "$LIFECYCLES lifecycles over four configs beside a busy neighbour" "0" "$failures${first_failure:+ (first: $first_failure)}"
+
+cat > "$W/app.toml" <<EOF
+name = "$APP"
+[network]
+subnet = "10.212.$(($$ % 200)).0/24"
+[services.a]
+image = "$W/rootfs"
+memory = "16M"
+command = ["sleep", "600"]
+ports = [80]
+[services.b]
+image = "$W/rootfs"
+memory = "16M"
+command = ["sleep", "600"]
+calls = ["a:80"]
+[services.c]
+image = "$W/rootfs"
+memory = "16M"
+command = ["sleep", "600"]
+EOF
+failures=0
+first_failure=""
+for i in $(seq 1 "$APPS"); do
+  out=$($NH up "$W/app.toml" 2>&1) || { note "up #$i: $out"; continue; }
+  out=$($NH down --timeout 0s "$W/app.toml" 2>&1) || note "down #$i: $out"
+done
+check "$APPS up/down cycles of a three-service app" "0" "$failures${first_failure:+ (first: $first_failure)}"
+
+touch "$W/stop"
+wait
+after=$(snapshot after)
+check "nothing left: mounts, cgroups, devices, nft tables, nohype processes and fds, state files" "$before" "$after"
+diff "$W/files.before" "$W/files.after" | sed 's/^/# /' 
+mem_after=$(used_kib)
+grown=$(((mem_after - mem_before) / 1024))
+if [ "$grown" -lt 64 ]; then ok "host memory in use grew by less than 64 MiB ($grown MiB)"; else nok "host memory in use did not grow" "grew by $grown MiB"; fi
+$NH delete -f "$TAG-bg" >/dev/null 2>&1
+out=$(find /sys/fs/cgroup -mindepth 2 -maxdepth 4 -type d -path '*/nohype/*' -name "$TAG*" 2>/dev/null)
+check "the neighbour's delete leaves no cgroup" "" "$out"
