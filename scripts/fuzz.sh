@@ -17,7 +17,7 @@ cmake -S fuzz -B "$build" -G Ninja -DCMAKE_CXX_COMPILER=clang++ >/dev/null || ex
 ninja -C "$build" >/dev/null || { ninja -C "$build" | tail -20; exit 1; }
 mkdir -p "$build/findings"
 rc=0
-for t in spec kmsg cells; do
+for t in spec kmsg cells state manifest profile; do
   work=$(mktemp -d /tmp/nohype-fuzz-$t.XXXXXX)
   cp fuzz/corpus/$t/* "$work/"
   dict=(); [ -f fuzz/$t.dict ] && dict=(-dict=fuzz/$t.dict)

@@ -1,5 +1,7 @@
 #include "app/manifest.h"
 
+#include "app/toml_guard.h"
+
 // Debian builds toml++ as a shared library; nohype is a static binary, so
 // it compiles the header-only form here, in this one translation unit.
 #define TOML_HEADER_ONLY 1
@@ -8,7 +10,9 @@
 
 #include <algorithm>
 #include <set>
+#include <stdexcept>
 
+#include "app/toml_guard.h"
 #include "common/error.h"
 #include "common/file.h"
 #include "common/strings.h"
@@ -307,9 +311,16 @@ Manifest parse_manifest(const std::string& text, const std::string& file) {
   m.file = file;
   m.dir = file.substr(0, file.rfind('/') == std::string::npos ? 0 : file.rfind('/'));
   if (m.dir.empty()) m.dir = file[0] == '/' ? "/" : ".";
+  if (auto at = invalid_utf8_at(text)) fail(kStep, file + ": not valid UTF-8 at byte " + std::to_string(*at));
+  std::string ascii;
+  try {
+    ascii = ascii_for_tomlpp(text);
+  } catch (const std::invalid_argument& e) {
+    fail(kStep, file + ": " + e.what());
+  }
   toml::table t;
   try {
-    t = toml::parse(text, file);
+    t = toml::parse(ascii, file);
   } catch (const toml::parse_error& e) {
     fail(kStep, file + ":" + std::to_string(e.source().begin.line) + ":" + std::to_string(e.source().begin.column) +
                     ": not valid TOML: " + std::string(e.description()));

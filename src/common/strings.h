@@ -21,5 +21,9 @@ std::optional<int64_t> parse_i64(std::string_view s);
 std::string clean_path(std::string_view p);
 // Parses sizes like "512M", "1G", "4096", "64k" (binary units).
 std::optional<uint64_t> parse_size(std::string_view s);
+// The offset of the first byte that is not well-formed UTF-8 (overlong
+// forms, surrogates and code points past U+10FFFF included); nullopt if
+// all of `s` is. For parsers that must only ever see UTF-8.
+std::optional<size_t> invalid_utf8_at(std::string_view s);
 
 }  // namespace nohype

@@ -61,7 +61,8 @@ bool is_docker_format(const nlohmann::json& j) {
   return false;
 }
 
-nlohmann::json import_docker(const nlohmann::json& j, const ImportContext& ctx, const std::string& where) {
+namespace {
+nlohmann::json import_checked(const nlohmann::json& j, const ImportContext& ctx, const std::string& where) {
   if (!j.is_object() || !j.contains("defaultAction"))
     fail("profile", where + ": no defaultAction: not a seccomp profile");
   nlohmann::json out = {{"defaultAction", j["defaultAction"]}, {"syscalls", nlohmann::json::array()}};
@@ -80,6 +81,8 @@ nlohmann::json import_docker(const nlohmann::json& j, const ImportContext& ctx, 
   size_t i = 0;
   for (const auto& r : j.value("syscalls", nlohmann::json::array())) {
     std::string field = where + ": syscalls[" + std::to_string(i++) + "]";
+    if (!r.is_object()) fail("profile", field + ": not an object");
+    if (!r.contains("action")) fail("profile", field + ": no action");
     if (!r.contains("names") && r.contains("name")) {
       nlohmann::json copy = r;
       copy["names"] = nlohmann::json::array({r["name"]});
@@ -95,6 +98,17 @@ nlohmann::json import_docker(const nlohmann::json& j, const ImportContext& ctx, 
     out["syscalls"].push_back(rule);
   }
   return out;
+}
+}  // namespace
+
+nlohmann::json import_docker(const nlohmann::json& j, const ImportContext& ctx, const std::string& where) {
+  try {
+    return import_checked(j, ctx, where);
+  } catch (const nlohmann::json::exception& e) {
+    // A field of the wrong type deep in the profile (found by profile_fuzz):
+    // still one line that names the file.
+    fail("profile", where + ": " + e.what());
+  }
 }
 
 ImportContext host_context() {

@@ -153,3 +153,16 @@ TEST(File, AtomicWriteAndMkdir) {
   EXPECT_THROW(read_file(d + "/nope", "test"), Error);
   EXPECT_EQ(system(("rm -rf " + d).c_str()), 0);
 }
+
+namespace {
+TEST(Utf8, WellFormedOnly) {
+  using nohype::invalid_utf8_at;
+  EXPECT_FALSE(invalid_utf8_at("name = \"caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80\""));
+  EXPECT_EQ(invalid_utf8_at("\xef\xbb"), 0u);          // a BOM cut short
+  EXPECT_EQ(invalid_utf8_at("ab\xc0\xaf"), 2u);        // overlong "/"
+  EXPECT_EQ(invalid_utf8_at("a\xed\xa0\x80"), 1u);     // a surrogate
+  EXPECT_EQ(invalid_utf8_at("\xf4\x90\x80\x80"), 0u);  // past U+10FFFF
+  EXPECT_EQ(invalid_utf8_at("ok\xe2\x82"), 2u);        // cut short
+  EXPECT_EQ(invalid_utf8_at("\x80"), 0u);              // a lone continuation byte
+}
+}  // namespace
