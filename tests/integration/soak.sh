@@ -43,7 +43,17 @@ snapshot() {
   echo "state files $(wc -l < "$W/files.$1")"
 }
 state_files() { find "$ROOT" "$W/cells" "$W/apps" 2>/dev/null | grep -v "/$TAG-bg" | sort; }
-used_kib() { awk '/^MemTotal/{t=$2} /^MemAvailable/{a=$2} END{print t-a}' /proc/meminfo; }
+# Memory: the page cache and reclaimable slab come and go with whatever the
+# host reads, and a removed memory cgroup lingers ("dying") until the cache
+# it was charged for is reclaimed. So both snapshots drop the caches first
+# (harmless to other work: it only has to read again), then count what no
+# reclaim frees: memory in use, and live plus dying memory cgroups.
+memory_snapshot() {
+  sync; echo 3 > /proc/sys/vm/drop_caches; sleep 2
+  awk '/^MemTotal/{t=$2} /^MemAvailable/{a=$2} /^Shmem:/{sh=$2} /^SUnreclaim/{su=$2} /^Percpu/{pc=$2}
+       END{printf "%d %d %d %d", (t-a)/1024, sh/1024, su/1024, pc/1024}' /proc/meminfo
+  awk '$1 == "memory" {printf " %d\n", $3}' /proc/cgroups
+}
 
 # Configs: the default; read-only root and no pid namespace (the init's
 # children outlive it); a cell with a dedicated core and 64M; no seccomp.
@@ -73,7 +83,7 @@ done
 # The neighbour: queried and disturbed for as long as the soak runs.
 $NH run -d --bundle "$W/plain" "$TAG-bg" >/dev/null 2>&1 || nok "the neighbour cell runs"
 before=$(snapshot before)
-mem_before=$(used_kib)
+read -r used_before shmem_before slab_before percpu_before memcgs_before < <(memory_snapshot)
 (
   while [ ! -e "$W/stop" ]; do
     $NH state "$TAG-bg" >/dev/null 2>&1
@@ -139,8 +149,10 @@ wait
 after=$(snapshot after)
 check "nothing left: mounts, cgroups, devices, nft tables, nohype processes and fds, state files" "$before" "$after"
 diff "$W/files.before" "$W/files.after" | sed 's/^/# /' 
-mem_after=$(used_kib)
-grown=$(((mem_after - mem_before) / 1024))
+read -r used_after shmem_after slab_after percpu_after memcgs_after < <(memory_snapshot)
+echo "# memory in use $used_before -> $used_after MiB (shmem $shmem_before -> $shmem_after, unreclaimable slab" \
+  "$slab_before -> $slab_after, percpu $percpu_before -> $percpu_after); memory cgroups $memcgs_before -> $memcgs_after"
+grown=$((used_after - used_before))
 if [ "$grown" -lt 64 ]; then ok "host memory in use grew by less than 64 MiB ($grown MiB)"; else nok "host memory in use did not grow" "grew by $grown MiB"; fi
 $NH delete -f "$TAG-bg" >/dev/null 2>&1
 out=$(find /sys/fs/cgroup -mindepth 2 -maxdepth 4 -type d -path '*/nohype/*' -name "$TAG*" 2>/dev/null)
