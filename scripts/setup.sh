@@ -6,10 +6,10 @@ cd "$(dirname "$0")/.."
 if [ "$(id -u)" != 0 ]; then echo "setup.sh: run as root (nohype creates namespaces and cgroups)" >&2; exit 1; fi
 
 # Build: compiler, CMake+Ninja, GoogleTest; libraries nohype links (see README "Dependencies");
-# clang and its runtime for the libFuzzer targets in fuzz/.
+# clang and its runtime for the libFuzzer targets in fuzz/; clang-tidy for the lint lane.
 build_pkgs="g++ cmake ninja-build pkg-config libgtest-dev nlohmann-json3-dev libseccomp-dev libnl-route-3-dev
   libtomlplusplus-dev libarchive-dev libzstd-dev zlib1g-dev libsodium-dev libgpgme-dev libssl-dev
-  clang libclang-rt-14-dev"
+  clang libclang-rt-14-dev clang-tidy"
 # Run and test: busybox-static for test rootfs, procps for `ps`, iproute2/nftables for cell networking,
 # the peers we compare with and drive (runc, crun, bwrap, podman, containerd); bench/ times with its own interleave.py;
 # python3 and a JDK: the discovery tests check that they size themselves to a cell; mmdebstrap builds

@@ -18,7 +18,7 @@ std::string format(const std::string& step, const std::string& what, int err) {
 Error::Error(std::string step, std::string what, int err)
     : std::runtime_error(format(step, what, err)), step_(std::move(step)), detail_(std::move(what)), err_(err) {}
 
-Error Error::wrap(std::exception_ptr e, std::string_view step, const std::string& more) {
+Error Error::wrap(const std::exception_ptr& e, std::string_view step, const std::string& more) {
   try {
     std::rethrow_exception(e);
   } catch (const Error& x) {
@@ -30,8 +30,8 @@ Error Error::wrap(std::exception_ptr e, std::string_view step, const std::string
   }
 }
 
-Error Error::in_step(std::exception_ptr e, std::string_view name) {
-  Error x = wrap(std::move(e), name);
+Error Error::in_step(const std::exception_ptr& e, std::string_view name) {
+  Error x = wrap(e, name);
   if (x.step() == name) return x;
   return Error(std::string(name), x.step().empty() ? x.detail() : x.step() + ": " + x.detail(), x.err());
 }

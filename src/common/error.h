@@ -22,10 +22,10 @@ class Error : public std::runtime_error {
   // step and errno; anything else becomes an Error of `step` saying what it
   // was. For a caller that adds what its cleanup found, or that must answer
   // with an Error whatever was thrown.
-  static Error wrap(std::exception_ptr e, std::string_view step, const std::string& more = "");
+  static Error wrap(const std::exception_ptr& e, std::string_view step, const std::string& more = "");
   // Any exception as an Error of the step table's step `name` (common/steps.h):
   // "name: <its own step>: what"; an Error already of that step is kept.
-  static Error in_step(std::exception_ptr e, std::string_view name);
+  static Error in_step(const std::exception_ptr& e, std::string_view name);
 
  private:
   std::string step_;

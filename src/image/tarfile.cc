@@ -24,8 +24,20 @@ TarReader::TarReader(const std::string& path, const std::string& what) : what_(w
   archive_read_support_filter_gzip(a_);
   archive_read_support_filter_zstd(a_);
   archive_read_support_filter_none(a_);
-  if (archive_read_open(a_, this, nullptr, &TarReader::on_read, nullptr) != ARCHIVE_OK)
-    fail(kStep, what + ": not a tar archive (" + archive_error_string(a_) + ")");
+  if (archive_read_open(a_, this, nullptr, &TarReader::on_read, nullptr) != ARCHIVE_OK) {
+    // No destructor runs for a constructor that throws (LeakSanitizer found
+    // the archive left behind by each damaged blob).
+    std::string why = error_text();
+    archive_read_free(a_);
+    a_ = nullptr;
+    fail(kStep, what + ": not a tar archive (" + why + ")");
+  }
+}
+
+// libarchive may have no message to give (nullptr).
+std::string TarReader::error_text() const {
+  const char* e = archive_error_string(a_);
+  return e ? e : "unknown error";
 }
 
 TarReader::~TarReader() {
@@ -51,13 +63,13 @@ archive_entry* TarReader::next() {
   archive_entry* e = nullptr;
   int r = archive_read_next_header(a_, &e);
   if (r == ARCHIVE_EOF) return nullptr;
-  if (r < ARCHIVE_WARN) fail(kStep, what_ + ": " + archive_error_string(a_));
+  if (r < ARCHIVE_WARN) fail(kStep, what_ + ": " + error_text());
   return e;
 }
 
 ssize_t TarReader::read(void* buf, size_t n) {
   ssize_t r = archive_read_data(a_, buf, n);
-  if (r < 0) fail(kStep, what_ + ": " + archive_error_string(a_));
+  if (r < 0) fail(kStep, what_ + ": " + error_text());
   return r;
 }
 

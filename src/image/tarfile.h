@@ -33,6 +33,7 @@ class TarReader {
 
  private:
   static ssize_t on_read(archive*, void* self, const void** buf);
+  std::string error_text() const;
   archive* a_ = nullptr;
   UniqueFd fd_;
   std::string what_;
