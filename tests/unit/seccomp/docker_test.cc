@@ -1,10 +1,11 @@
 // Docker's and podman's seccomp.json imported: a broken profile is one
 // Error naming the file and the rule, never a library exception (found by
 // profile_fuzz: a rule without "action" escaped as json out_of_range).
+#include "seccomp/docker.h"
+
 #include <gtest/gtest.h>
 
 #include "common/error.h"
-#include "seccomp/docker.h"
 
 using namespace nohype;
 using nlohmann::json;
