@@ -63,7 +63,9 @@ archive_entry* TarReader::next() {
   archive_entry* e = nullptr;
   int r = archive_read_next_header(a_, &e);
   if (r == ARCHIVE_EOF) return nullptr;
-  if (r < ARCHIVE_WARN) fail(kStep, what_ + ": " + error_text());
+  // ARCHIVE_RETRY (a damaged header, above ARCHIVE_WARN in libarchive's
+  // order) hands back an empty entry: no name, no type (found by tar_fuzz).
+  if (r != ARCHIVE_OK && r != ARCHIVE_WARN) fail(kStep, what_ + ": " + error_text());
   return e;
 }
 
@@ -92,7 +94,10 @@ void extract_archive(const std::string& path, const std::string& dest, int64_t m
   if (!root) fail_errno(kStep, "open " + dest);
   std::vector<std::pair<std::string, std::string>> links;  // name -> the file it stands for
   while (archive_entry* e = t.next()) {
-    std::string name = clean_path(std::string("/") + archive_entry_pathname(e)).substr(1);
+    // libarchive may give no name (nullptr) for a header it could not read.
+    const char* raw = archive_entry_pathname(e);
+    if (!raw) fail(kStep, path + ": an entry without a name");
+    std::string name = clean_path(std::string("/") + raw).substr(1);
     if (name.empty()) continue;
     mode_t type = archive_entry_filetype(e);
     // podman's docker-archive names shared layers by symlink ("ID/layer.tar"
@@ -104,8 +109,7 @@ void extract_archive(const std::string& path, const std::string& dest, int64_t m
       name = dir;
       if (name.empty()) continue;
     } else if (type != AE_IFREG && type != AE_IFDIR) {
-      fail(kStep,
-           path + ": " + archive_entry_pathname(e) + ": an image archive holds only files, directories and links");
+      fail(kStep, path + ": " + raw + ": an image archive holds only files, directories and links");
     }
     // Parents first (archives need not list them), each under `dest`.
     std::string so_far;

@@ -41,6 +41,7 @@ std::vector<std::string> lines_of(const std::string& text) {
 
 // Empty on bad base64.
 std::vector<unsigned char> unbase64(const std::string& s) {
+  if (s.empty()) return {};  // libsodium must not get an empty vector's null data() (trust_fuzz)
   std::vector<unsigned char> out(s.size());
   size_t n = 0;
   if (sodium_base642bin(out.data(), out.size(), s.data(), s.size(), nullptr, &n, nullptr,

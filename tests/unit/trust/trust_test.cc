@@ -94,6 +94,11 @@ TEST(Policy, KeyDataIsBase64) {
       << "exactReference needs a tag or digest";
 }
 
+// An empty key line reached libsodium with a null pointer (trust_fuzz, UBSan).
+TEST(Minisign, AnEmptyKeyIsAnError) {
+  EXPECT_THROW(parse_minisign_public_key("untrusted comment: minisign public key\n\n", "k.pub"), nohype::Error);
+}
+
 TEST(Claim, OnlyTheExactShape) {
   Claim c;
   std::string why;
