@@ -20,13 +20,17 @@
 namespace fs = std::filesystem;
 
 namespace {
+// A plain array: it outlives the atexit handler that removes the directory.
+char dir_name[] = "/tmp/nohype-tar-fuzz.XXXXXX";
+
 std::string base() {
-  static std::string b = [] {
-    char t[] = "/tmp/nohype-tar-fuzz.XXXXXX";
-    if (!mkdtemp(t)) abort();
-    return std::string(t);
+  static bool made = [] {
+    if (!mkdtemp(dir_name)) abort();
+    atexit([] { fs::remove_all(dir_name); });  // the fuzz lane leaves nothing in /tmp
+    return true;
   }();
-  return b;
+  (void)made;
+  return dir_name;
 }
 }  // namespace
 
