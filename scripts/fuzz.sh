@@ -17,12 +17,13 @@ cmake -S fuzz -B "$build" -G Ninja -DCMAKE_CXX_COMPILER=clang++ >/dev/null || ex
 ninja -C "$build" >/dev/null || { ninja -C "$build" | tail -20; exit 1; }
 mkdir -p "$build/findings"
 rc=0
-for t in spec kmsg cells state manifest profile trust tar; do
+for t in spec kmsg cells state manifest profile trust tar layout; do
   work=$(mktemp -d /tmp/nohype-fuzz-$t.XXXXXX)
   cp fuzz/corpus/$t/* "$work/"
   dict=(); [ -f fuzz/$t.dict ] && dict=(-dict=fuzz/$t.dict)
-  # tar_fuzz writes and removes files for every input: a twentieth of the runs
-  runs=${FUZZ_RUNS:-}; [ -n "$runs" ] && [ "$t" = tar ] && runs=$((runs / 20))
+  # tar_fuzz and layout_fuzz write and remove files for every input: a
+  # twentieth of the runs
+  runs=${FUZZ_RUNS:-}; [ -n "$runs" ] && { [ "$t" = tar ] || [ "$t" = layout ]; } && runs=$((runs / 20))
   limit=(-max_total_time="$secs"); [ -n "$runs" ] && limit=(-runs="$runs")
   [ -n "${FUZZ_SEED:-}" ] && limit+=(-seed="$FUZZ_SEED")
   log="$build/findings/$t.log"

@@ -44,9 +44,58 @@ std::string blob_path(const std::string& layout, const std::string& digest, bool
   return layout + (flat ? "/" : "/blobs/sha256/") + *hex;
 }
 
+// Fields of documents from outside, read with the type the format gives
+// them: a field of another type is the image's error, named, not the JSON
+// library's exception (found by fuzz/layout_fuzz.cc). An absent or null
+// field reads as empty.
+using Json = nlohmann::json;
+
+const Json& object_in(const Json& doc, const std::string& what, const std::string& source) {
+  if (!doc.is_object()) fail(kStep, source + ": " + what + " is not a JSON object");
+  return doc;
+}
+
+std::string text_at(const Json& obj, const char* key, const std::string& what, const std::string& source) {
+  auto it = object_in(obj, what, source).find(key);
+  if (it == obj.end() || it->is_null()) return "";
+  if (!it->is_string()) fail(kStep, source + ": " + what + ": \"" + key + "\" is not a string");
+  return it->get<std::string>();
+}
+
+Json list_at(const Json& obj, const char* key, const std::string& what, const std::string& source) {
+  auto it = object_in(obj, what, source).find(key);
+  if (it == obj.end() || it->is_null()) return Json::array();
+  if (!it->is_array()) fail(kStep, source + ": " + what + ": \"" + key + "\" is not a list");
+  return *it;
+}
+
+Json object_at(const Json& obj, const char* key, const std::string& what, const std::string& source) {
+  auto it = object_in(obj, what, source).find(key);
+  if (it == obj.end() || it->is_null()) return Json::object();
+  return object_in(*it, what + " \"" + key + "\"", source);
+}
+
+std::vector<std::string> texts_at(const Json& obj, const char* key, const std::string& what,
+                                  const std::string& source) {
+  std::vector<std::string> out;
+  for (const auto& v : list_at(obj, key, what, source)) {
+    if (!v.is_string()) fail(kStep, source + ": " + what + ": \"" + key + "\" holds something other than strings");
+    out.push_back(v.get<std::string>());
+  }
+  return out;
+}
+
+// The run settings nohype reads from a config (up, image inspect), with
+// their types checked once here so that no reader has to.
+void check_config(const Json& config, const std::string& source) {
+  Json run = object_at(config, "config", "config", source);
+  for (const char* k : {"Entrypoint", "Cmd", "Env"}) texts_at(run, k, "config \"config\"", source);
+  for (const char* k : {"User", "WorkingDir"}) text_at(run, k, "config \"config\"", source);
+}
+
 // A blob's bytes, checked against its digest: JSON documents are small.
-nlohmann::json verified_json(const std::string& layout, const std::string& digest, const std::string& what,
-                             const std::string& source, std::string* bytes = nullptr, bool flat = false) {
+Json verified_json(const std::string& layout, const std::string& digest, const std::string& what,
+                   const std::string& source, std::string* bytes = nullptr, bool flat = false) {
   std::string path = blob_path(layout, digest, flat, what, source);
   std::string text = read_file(path, kStep);
   std::string got = trust::bytes_digest(text);
@@ -57,48 +106,53 @@ nlohmann::json verified_json(const std::string& layout, const std::string& diges
 }
 
 // config and layers of an image manifest, blobs in `layout`.
-void read_manifest(Image& img, const nlohmann::json& manifest, const std::string& layout, bool flat,
-                   const std::string& source) {
-  if (!manifest.contains("config") || !manifest.contains("layers") || !manifest["layers"].is_array())
-    fail(kStep, source + ": manifest " + img.id + " is not an image manifest");
-  img.config = verified_json(layout, manifest["config"].value("digest", ""), "config", source, nullptr, flat);
-  size_t n = manifest["layers"].size();
+void read_manifest(Image& img, const Json& manifest, const std::string& layout, bool flat, const std::string& source) {
+  const std::string what = "manifest " + img.id;
+  if (!manifest.is_object() || !manifest.contains("config") || !manifest.contains("layers"))
+    fail(kStep, source + ": " + what + " is not an image manifest");
+  std::string config = text_at(object_at(manifest, "config", what, source), "digest", what + " config", source);
+  img.config = verified_json(layout, config, "config", source, nullptr, flat);
+  check_config(img.config, source);
+  Json layers = list_at(manifest, "layers", what, source);
+  size_t n = layers.size();
   for (size_t i = 0; i < n; ++i) {
-    std::string d = manifest["layers"][i].value("digest", "");
-    std::string label = "layer " + std::to_string(i + 1) + " of " + std::to_string(n) + " (" + d + ")";
+    std::string at = "layer " + std::to_string(i + 1) + " of " + std::to_string(n);
+    std::string d = text_at(layers[i], "digest", what + " " + at, source);
+    std::string label = at + " (" + d + ")";
     img.layers.push_back({blob_path(layout, d, flat, label, source), d, label});
   }
 }
 
 // The manifest for `tag` in an index (nested indexes: the linux/amd64 entry).
-nlohmann::json pick(const nlohmann::json& index, const std::string& tag, const std::string& source) {
-  if (!index.contains("manifests") || !index["manifests"].is_array() || index["manifests"].empty())
-    fail(kStep, source + ": index.json lists no manifest");
-  const auto& ms = index["manifests"];
+Json pick(const Json& index, const std::string& tag, const std::string& source) {
+  Json ms = list_at(index, "manifests", "index.json", source);
+  if (ms.empty()) fail(kStep, source + ": index.json lists no manifest");
   if (tag.empty()) {
     if (ms.size() == 1) return ms[0];
     fail(kStep, source + ": the layout holds " + std::to_string(ms.size()) + " images: name one (SOURCE:TAG)");
   }
   for (const auto& m : ms)
-    if (m.value("annotations", nlohmann::json::object()).value(kRefName, "") == tag) return m;
+    if (text_at(object_at(m, "annotations", "index.json manifest", source), kRefName, "index.json annotations",
+                source) == tag)
+      return m;
   fail(kStep, source + ": no image tagged \"" + tag + "\" in index.json");
 }
 
 Image from_layout(const std::string& layout, const std::string& tag, const std::string& source) {
   auto index = parse_json(read_file(layout + "/index.json", kStep), kStep, layout + "/index.json");
-  nlohmann::json desc = pick(index, tag, source);
+  std::string digest = text_at(pick(index, tag, source), "digest", "index.json manifest", source);
   Image img;
   img.source = source;
-  nlohmann::json manifest = verified_json(layout, desc.value("digest", ""), "manifest", source, &img.manifest);
-  std::string digest = desc.value("digest", "");
-  if (manifest.contains("manifests")) {  // an index: this platform's manifest
-    nlohmann::json found;
-    for (const auto& m : manifest["manifests"]) {
-      auto p = m.value("platform", nlohmann::json::object());
-      if (p.value("os", "") == "linux" && p.value("architecture", "") == "amd64") found = m;
+  Json manifest = verified_json(layout, digest, "manifest", source, &img.manifest);
+  if (manifest.is_object() && manifest.contains("manifests")) {  // an index: this platform's manifest
+    std::string found;
+    for (const auto& m : list_at(manifest, "manifests", "image index " + digest, source)) {
+      Json p = object_at(m, "platform", "image index " + digest + " entry", source);
+      if (text_at(p, "os", "platform", source) == "linux" && text_at(p, "architecture", "platform", source) == "amd64")
+        found = text_at(m, "digest", "image index " + digest + " entry", source);
     }
-    if (found.is_null()) fail(kStep, source + ": the image index has no linux/amd64 manifest");
-    digest = found.value("digest", "");
+    if (found.empty()) fail(kStep, source + ": the image index has no linux/amd64 manifest");
+    digest = found;
     manifest = verified_json(layout, digest, "manifest", source, &img.manifest);
   }
   img.id = digest;
@@ -127,40 +181,40 @@ Image from_dir(const std::string& dir, const std::string& source) {
 Image from_docker(const std::string& dir, const std::string& ref, const std::string& source) {
   auto list = parse_json(read_file(dir + "/manifest.json", kStep), kStep, dir + "/manifest.json");
   if (!list.is_array() || list.empty()) fail(kStep, source + ": manifest.json lists no image");
-  nlohmann::json entry;
+  Json entry;
   if (ref.empty()) {
     if (list.size() != 1)
       fail(kStep, source + ": the archive holds " + std::to_string(list.size()) + " images: name one");
     entry = list[0];
   } else {
     for (const auto& e : list)
-      for (const auto& t : e.value("RepoTags", nlohmann::json::array()))
-        if (t == ref || t.get<std::string>().rfind(ref + ":", 0) == 0) entry = e;
+      for (const auto& t : texts_at(e, "RepoTags", "manifest.json entry", source))
+        if (t == ref || t.rfind(ref + ":", 0) == 0) entry = e;
     if (entry.is_null()) fail(kStep, source + ": no image \"" + ref + "\" in manifest.json");
   }
-  std::string cfg = clean_name(entry.value("Config", ""), source);
+  std::string cfg = clean_name(text_at(entry, "Config", "manifest.json entry", source), source);
   std::string cfg_digest = trust::file_digest(dir + "/" + cfg, kStep);
+  // The config's name is its digest: HEX.json (docker) or blobs/sha256/HEX (podman 4).
   std::string base = cfg.substr(cfg.rfind('/') + 1);
-  if (base.rfind(".json") == base.size() - 5) base.resize(base.size() - 5);
-  if ("sha256:" + base != cfg_digest && cfg.rfind("blobs/sha256/", 0) != 0)
-    fail(kStep, source + ": config " + cfg + ": content does not match its name (got " + cfg_digest + ")");
-  if (cfg.rfind("blobs/sha256/", 0) == 0 && "sha256:" + base != cfg_digest)
-    fail(kStep, source + ": config " + cfg + ": content does not match its digest (got " + cfg_digest + ")");
+  if (base.size() > 5 && base.compare(base.size() - 5, 5, ".json") == 0) base.resize(base.size() - 5);
+  if ("sha256:" + base != cfg_digest)
+    fail(kStep, source + ": config " + cfg + ": content does not match its " +
+                    (cfg.rfind("blobs/sha256/", 0) == 0 ? "digest" : "name") + " (got " + cfg_digest + ")");
   Image img;
   img.source = source;
   img.id = cfg_digest;
   img.manifest = read_file(dir + "/" + cfg, kStep);
   img.config = parse_json(img.manifest, kStep, cfg);
-  auto diff_ids = img.config.value("rootfs", nlohmann::json::object()).value("diff_ids", nlohmann::json::array());
-  auto layers = entry.value("Layers", nlohmann::json::array());
+  check_config(img.config, source);
+  auto diff_ids = texts_at(object_at(img.config, "rootfs", "config", source), "diff_ids", "config \"rootfs\"", source);
+  auto layers = texts_at(entry, "Layers", "manifest.json entry", source);
   if (layers.size() != diff_ids.size())
     fail(kStep, source + ": manifest.json lists " + std::to_string(layers.size()) + " layers, the config " +
                     std::to_string(diff_ids.size()));
-  for (size_t i = 0; i < layers.size(); ++i) {
-    std::string d = diff_ids[i].get<std::string>();
-    img.layers.push_back({dir + "/" + clean_name(layers[i].get<std::string>(), source), d,
-                          "layer " + std::to_string(i + 1) + " of " + std::to_string(layers.size()) + " (" + d + ")"});
-  }
+  for (size_t i = 0; i < layers.size(); ++i)
+    img.layers.push_back(
+        {dir + "/" + clean_name(layers[i], source), diff_ids[i],
+         "layer " + std::to_string(i + 1) + " of " + std::to_string(layers.size()) + " (" + diff_ids[i] + ")"});
   return img;
 }
 
