@@ -3,6 +3,8 @@
 #include <cstdio>
 #include <stdexcept>
 
+#include "common/strings.h"
+
 namespace nohype::app {
 
 namespace {
@@ -61,18 +63,13 @@ class Scan {
     throw std::invalid_argument("line " + std::to_string(line_) + ", column " + std::to_string(col_) + ": " + what);
   }
 
-  // Consumes the UTF-8 sequence at i_ (valid: the caller checked) and
-  // returns its code point.
+  // Consumes the UTF-8 character at i_ (well-formed: the caller checked)
+  // and returns its code point.
   uint32_t code_point() {
-    auto c = static_cast<unsigned char>(s_[i_]);
-    size_t n = (c >> 5) == 0x6 ? 2 : (c >> 4) == 0xe ? 3 : 4;
-    uint32_t cp = n == 2 ? (c & 0x1f) : n == 3 ? (c & 0x0f) : (c & 0x07);
-    step();
-    for (size_t k = 1; k < n && i_ < s_.size(); ++k) {
-      cp = (cp << 6) | (static_cast<unsigned char>(s_[i_]) & 0x3f);
-      step();
-    }
-    return cp;
+    auto u = decode_utf8(s_, i_);
+    if (!u) fail("a byte that is not UTF-8");  // unreachable after the check, but never read past it
+    for (size_t k = 0; k < u->length; ++k) step();
+    return u->code_point;
   }
   void escape(uint32_t cp) {
     char buf[16];

@@ -25,5 +25,12 @@ std::optional<uint64_t> parse_size(std::string_view s);
 // forms, surrogates and code points past U+10FFFF included); nullopt if
 // all of `s` is. For parsers that must only ever see UTF-8.
 std::optional<size_t> invalid_utf8_at(std::string_view s);
+// The well-formed UTF-8 character at `i` in `s`: its code point and its
+// length in bytes; nullopt if the bytes there are not one.
+struct Utf8Char {
+  uint32_t code_point;
+  size_t length;
+};
+std::optional<Utf8Char> decode_utf8(std::string_view s, size_t i);
 
 }  // namespace nohype
