@@ -41,7 +41,7 @@ char dir_name[] = "/dev/shm/nohype-layout-fuzz.XXXXXX";  // tmpfs: four times th
 std::string base() {
   static bool made = [] {
     if (!mkdtemp(dir_name)) abort();
-    atexit([] { fs::remove_all(dir_name); });  // the fuzz lane leaves nothing in /tmp
+    atexit([] { fs::remove_all(dir_name); });  // the fuzz lane leaves nothing behind
     return true;
   }();
   (void)made;

@@ -21,12 +21,12 @@ namespace fs = std::filesystem;
 
 namespace {
 // A plain array: it outlives the atexit handler that removes the directory.
-char dir_name[] = "/tmp/nohype-tar-fuzz.XXXXXX";
+char dir_name[] = "/dev/shm/nohype-tar-fuzz.XXXXXX";  // tmpfs: several times the inputs per second of ext4
 
 std::string base() {
   static bool made = [] {
     if (!mkdtemp(dir_name)) abort();
-    atexit([] { fs::remove_all(dir_name); });  // the fuzz lane leaves nothing in /tmp
+    atexit([] { fs::remove_all(dir_name); });  // the fuzz lane leaves nothing behind
     return true;
   }();
   (void)made;
