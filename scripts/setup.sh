@@ -15,9 +15,11 @@ build_pkgs="g++ cmake ninja-build pkg-config libgtest-dev nlohmann-json3-dev lib
 # python3 and a JDK: the discovery tests check that they size themselves to a cell; mmdebstrap builds
 # a Debian rootfs with redis and nginx for the learned-profile tests (tests/lib/make-apps-rootfs.sh);
 # zstd compresses a layer of the test image (tests/lib/make-test-image.py); gnupg is what gpgme
-# runs to check GPG signatures; erofs-utils makes the shared read-only image roots; skopeo and minisign are the oracles the signature tests compare with.
+# runs to check GPG signatures; erofs-utils makes the shared read-only image roots; skopeo and minisign are the oracles the signature tests compare with;
+# python3-grpcio and protobuf-compiler make tests/cri/cri.py, the CRI client that stands in for a kubelet.
 run_pkgs="busybox-static procps iproute2 nftables file runc crun bubblewrap podman containerd criu mmdebstrap
-  python3 openjdk-17-jdk-headless zstd gnupg skopeo minisign erofs-utils"
+  python3 openjdk-17-jdk-headless zstd gnupg skopeo minisign erofs-utils python3-grpcio python3-protobuf
+  protobuf-compiler"
 missing=""
 for p in $build_pkgs $run_pkgs; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"

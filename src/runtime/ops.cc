@@ -34,6 +34,11 @@ void save_cgroup(const Store& store, State& st, const cgroups::Manager& cg) {
 
 namespace {
 
+// runc's words: containerd's shim reads "container not running" in a failed
+// kill as "the process already finished" (checkKillError) and goes on to
+// delete; any other text stops a pod's StopPodSandbox until it times out.
+std::string not_running(const std::string& id) { return "container \"" + id + "\": container not running"; }
+
 void sleep_ms(int ms) {
   timespec ts{ms / 1000, (ms % 1000) * 1000000L};
   nanosleep(&ts, nullptr);
@@ -43,7 +48,7 @@ void sleep_ms(int ms) {
 // we started (its start time), so a recycled pid is never signalled.
 void signal_init(const State& st, int sig) {
   UniqueFd pidfd(linux::pidfd_open(st.pid));
-  if (!pidfd || !linux::alive(st.pid, st.pid_start)) fail("kill", "container \"" + st.id + "\" is not running");
+  if (!pidfd || !linux::alive(st.pid, st.pid_start)) fail("kill", not_running(st.id));
   if (linux::pidfd_send_signal(pidfd.get(), sig) != 0)
     fail_errno("kill", "send signal " + std::to_string(sig) + " to " + std::to_string(st.pid));
 }
@@ -168,7 +173,7 @@ void kill(const Store& store, const std::string& id, int sig, bool all, int grac
   Status s = status_of(st);
   auto cg = manager_of(st);
   if (s == Status::stopped && (cgroup_empty(*cg) || (grace_ms < 0 && sig != SIGKILL)))
-    fail("kill", "container \"" + id + "\" is not running");
+    fail("kill", not_running(id));
   if (sig == SIGKILL) {
     end_everything(st);
     return;

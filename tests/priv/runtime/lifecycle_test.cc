@@ -73,6 +73,11 @@ TEST(Lifecycle, CreateStartStateKillDelete) {
   r = nh({"kill", id, "KILL"});
   ASSERT_EQ(r.code, 0) << r.err;
   wait_status(nh, id, "stopped");
+  // containerd's shim matches runc's words to tell "already finished" from a
+  // failure: with other words, a pod's StopPodSandbox hung for two minutes.
+  r = nh({"kill", id, "TERM"});
+  EXPECT_NE(r.code, 0);
+  EXPECT_NE(r.err.find("container not running"), std::string::npos) << r.err;
   r = nh({"delete", id});
   EXPECT_EQ(r.code, 0) << r.err;
   r = nh({"state", id});
