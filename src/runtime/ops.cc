@@ -172,8 +172,7 @@ void kill(const Store& store, const std::string& id, int sig, bool all, int grac
   State st = store.must_load(id);
   Status s = status_of(st);
   auto cg = manager_of(st);
-  if (s == Status::stopped && (cgroup_empty(*cg) || (grace_ms < 0 && sig != SIGKILL)))
-    fail("kill", not_running(id));
+  if (s == Status::stopped && (cgroup_empty(*cg) || (grace_ms < 0 && sig != SIGKILL))) fail("kill", not_running(id));
   if (sig == SIGKILL) {
     end_everything(st);
     return;
