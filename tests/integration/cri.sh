@@ -92,8 +92,12 @@ state = "$W/state"
     runtime_type = "io.containerd.runc.v2"
 EOT
 cat "$W/handler.toml" >> "$W/config.toml"
-mkdir -p "$W/cni" "$W/logs"
-containerd --config "$W/config.toml" > "$W/containerd.log" 2>&1 &
+# A partition table of its own (the shim passes containerd's environment on
+# to nohype), with one core to hand out: the lane runs beside the demo's
+# cells and makes pods compete for that core.
+mkdir -p "$W/cni" "$W/logs" "$W/cells"
+echo '{"cores": "1", "memory": "1G"}' > "$W/cells/host.json"
+NOHYPE_CELLS_DIR=$W/cells containerd --config "$W/config.toml" > "$W/containerd.log" 2>&1 &
 CPID=$!
 for i in $(seq 100); do [ -S "$SOCK" ] && $CRI version >/dev/null 2>&1 && break; sleep 0.2; done
 out=$($CRI version 2>&1)
@@ -153,7 +157,22 @@ case "$out" in
   *) nok "a handler that is not configured is refused" "$out" ;;
 esac
 
-# 3. Stop and remove: nothing left of the pod.
+# 3. A pod asking for a dedicated core holds it; a second one is refused with
+# nohype's admission line.
+pod c1 '{"org.nohype.cores": "1", "org.nohype.memory": "64M"}'
+PC1=$($CRI runp "$W/c1.json" nohype 2>&1)
+check "a pod's cell holds the core it asked for" '"cores": "1"' \
+  "$(NOHYPE_CELLS_DIR=$W/cells $NHR inspect --format json "$PC1" 2>&1 | grep -o '"cores": "[0-9-]*"' | head -1)"
+pod c2 '{"org.nohype.cores": "1"}'
+out=$($CRI runp "$W/c2.json" nohype 2>&1)
+case "$out" in
+  *"admission: "*"$PC1"*) ok "a second pod needing the same core is refused, naming the holder"; echo "# ${out##*OCI runtime create failed: }" ;;
+  *) nok "a second pod needing the same core is refused, naming the holder" "$out" ;;
+esac
+$CRI stopp "$PC1" >/dev/null && $CRI rmp "$PC1" >/dev/null
+check "the refused pod left no state" "" "$($NHR list -q 2>&1 | grep -v -e "$P1" -e "$C1")"
+
+# 4. Stop and remove: nothing left of the pod.
 t0=$(date +%s)
 $CRI stopp "$P1" && $CRI rmp "$P1"
 check "StopPodSandbox and RemovePodSandbox succeed" "0" "$?"
