@@ -4,6 +4,8 @@
 #include <sys/file.h>
 #include <unistd.h>
 
+#include <algorithm>
+
 #include "common/error.h"
 #include "common/fd.h"
 #include "common/file.h"
@@ -58,6 +60,17 @@ Table Partition::update(const std::function<bool(Table&, const HostConfig&)>& fn
 
 void Partition::release(const std::string& id, const std::string& root) const {
   update([&](Table& t, const HostConfig&) {
+    // A pod's sandbox deleted before its members keeps holding the pod's
+    // cores for them, with no process of its own: the reclaim drops it once
+    // the last member is gone.
+    for (auto& c : t.cells)
+      if (c.id == id && c.root == root &&
+          std::any_of(t.cells.begin(), t.cells.end(), [&](const Holder& m) { return m.pod == id && m.root == root; })) {
+        bool changed = c.pid != 0;
+        c.pid = 0;
+        c.pid_start = 0;
+        return changed;
+      }
     return std::erase_if(t.cells, [&](const Holder& c) { return c.id == id && c.root == root; }) > 0;
   });
 }

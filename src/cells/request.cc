@@ -35,6 +35,9 @@ Request request_of(const oci::Spec& spec, const std::string& where) {
     r.memory = static_cast<uint64_t>(*res.memory.limit);
     r.memory_from = "linux.resources.memory.limit";
   }
+  auto type = spec.annotations.find(kCriTypeAnnotation), sandbox = spec.annotations.find(kCriSandboxAnnotation);
+  if (type != spec.annotations.end() && type->second == "container" && sandbox != spec.annotations.end())
+    r.pod = sandbox->second;
   return r;
 }
 

@@ -12,11 +12,15 @@ namespace nohype::cells {
 
 inline constexpr const char* kCoresAnnotation = "org.nohype.cores";
 inline constexpr const char* kMemoryAnnotation = "org.nohype.memory";
+// What containerd's CRI plugin writes into every container of a pod.
+inline constexpr const char* kCriTypeAnnotation = "io.kubernetes.cri.container-type";
+inline constexpr const char* kCriSandboxAnnotation = "io.kubernetes.cri.sandbox-id";
 
 struct Request {
   unsigned cores = 0;      // how many dedicated cores; 0: the shared pool
   std::vector<int> exact;  // specific cores (linux.resources.cpu.cpus); empty: any
   uint64_t memory = 0;     // reservation in bytes; 0: none
+  std::string pod;         // a CRI app container's sandbox: joins its cell (table.h)
   std::string cores_from;  // where the request came from, for messages
   std::string memory_from;
   bool dedicated() const { return cores > 0; }
@@ -25,7 +29,10 @@ struct Request {
 // org.nohype.cores=N wins over linux.resources.cpu.cpus (exact cores: dedicated
 // when the host allocates them all, else a pinned shared container). A CFS
 // quota is a time share, not cores: it asks for none. org.nohype.memory wins
-// over memory.limit. Throws Error("validate config", "<where>: annotations...").
+// over memory.limit. An app container of a CRI pod (container-type
+// "container") names its sandbox in `pod`: one cell per pod, whose
+// annotations containerd copies into every container of the pod. Throws
+// Error("validate config", "<where>: annotations...").
 Request request_of(const oci::Spec& spec, const std::string& where);
 
 }  // namespace nohype::cells

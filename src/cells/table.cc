@@ -19,7 +19,7 @@ const Holder* Table::find(const std::string& id, const std::string& root) const 
 
 nlohmann::json to_json(const Table& t) {
   nlohmann::json cells = nlohmann::json::array();
-  for (const auto& c : t.cells)
+  for (const auto& c : t.cells) {
     cells.push_back({{"id", c.id},
                      {"root", c.root},
                      {"cores", format_cpu_list(c.cores)},
@@ -27,6 +27,8 @@ nlohmann::json to_json(const Table& t) {
                      {"memory", c.memory},
                      {"pid", c.pid},
                      {"pidStart", c.pid_start}});
+    if (!c.pod.empty()) cells.back()["pod"] = c.pod;
+  }
   return {{"cells", cells}, {"pool", format_cpu_list(t.pool)}};
 }
 
@@ -46,6 +48,7 @@ Table table_from_json(const nlohmann::json& j) {
     h.memory = json_whole(c.at("memory"), "memory");
     h.pid = static_cast<pid_t>(json_whole(c.at("pid"), "pid", INT32_MAX));
     h.pid_start = json_whole(c.at("pidStart"), "pidStart");
+    h.pod = c.value("pod", "");
     t.cells.push_back(std::move(h));
   }
   return t;
@@ -57,6 +60,7 @@ namespace {
 std::map<int, std::string> core_owners(const Table& t, const HostConfig& h) {
   std::map<int, std::string> owner;
   for (const auto& c : t.cells) {
+    if (!c.pod.empty()) continue;  // a member runs on its pod's cores: the pod holds them
     for (int core : c.cores) owner[core] = c.id;
     for (int core : c.pinned)
       if (std::binary_search(h.cores.begin(), h.cores.end(), core)) owner.emplace(core, c.id);
@@ -86,6 +90,13 @@ Holder admit(const Table& t, const HostConfig& h, const std::string& id, const R
   Holder out;
   out.id = id;
   out.root = root;
+  if (const Holder* pod = r.pod.empty() ? nullptr : t.find(r.pod, root);
+      pod && pod->pod.empty() && (!pod->cores.empty() || !pod->pinned.empty() || pod->memory)) {
+    out.cores = pod->cores;
+    out.pinned = pod->pinned;
+    out.pod = pod->id;
+    return out;
+  }
   auto owner = core_owners(t, h);
   if (r.dedicated()) {
     bool all_allocatable = std::all_of(r.exact.begin(), r.exact.end(),
@@ -153,13 +164,24 @@ std::vector<int> shared_pool(const Table& t, const HostConfig& h) {
   return pool;
 }
 
+const Holder* owner_of(const Table& t, const Holder& h) { return h.pod.empty() ? &h : t.find(h.pod, h.root); }
+
 std::vector<std::string> reclaim(Table& t, const std::function<bool(const Holder&)>& alive) {
+  std::vector<bool> live;
+  for (const auto& c : t.cells) live.push_back(alive(c));
+  for (size_t i = 0; i < t.cells.size(); ++i)
+    if (live[i] && !t.cells[i].pod.empty())
+      for (size_t j = 0; j < t.cells.size(); ++j)
+        if (t.cells[j].id == t.cells[i].pod && t.cells[j].root == t.cells[i].root) live[j] = true;
   std::vector<std::string> gone;
-  std::erase_if(t.cells, [&](const Holder& c) {
-    if (alive(c)) return false;
-    gone.push_back(c.id);
-    return true;
-  });
+  std::vector<Holder> kept;
+  for (size_t i = 0; i < t.cells.size(); ++i) {
+    if (live[i])
+      kept.push_back(std::move(t.cells[i]));
+    else
+      gone.push_back(t.cells[i].id);
+  }
+  t.cells = std::move(kept);
   return gone;
 }
 

@@ -24,6 +24,11 @@ struct Holder {
   uint64_t memory = 0;
   pid_t pid = 0;  // the cell's init, or its creator until the init exists
   uint64_t pid_start = 0;
+  // A pod member (a CRI app container): the id of the cell, its pod's
+  // sandbox, whose cores it runs on and whose memory reservation covers it.
+  // It holds nothing of its own; the sandbox's holder stays while any member
+  // lives, so the pod's cores are never handed out under a running member.
+  std::string pod;
 };
 
 struct Table {
@@ -36,14 +41,19 @@ nlohmann::json to_json(const Table& t);
 Table table_from_json(const nlohmann::json& j);
 
 // Cores and memory for `id`, or Error("admission", ...) naming what is
-// missing and who holds it. Lowest free cores first. Exact cores that are not
+// missing and who holds it. A request with `pod` set joins that cell when it
+// holds dedicated cores or memory (a member: `pod` set, nothing of its own);
+// otherwise it is admitted as asked. Lowest free cores first. Exact cores that are not
 // all allocatable give a shared container pinned to them (`pinned`), which
 // may not touch a dedicated core.
 Holder admit(const Table& t, const HostConfig& h, const std::string& id, const Request& r,
              const std::string& root = "");
 // Every online core no cell holds: where shared-pool containers run.
 std::vector<int> shared_pool(const Table& t, const HostConfig& h);
-// Drops holders for which alive() is false; returns their ids.
+// The cell `id` of `root` holds resources for: itself, or its pod's.
+const Holder* owner_of(const Table& t, const Holder& h);
+// Drops holders for which alive() is false, but keeps a pod's sandbox while
+// any of its members is alive; returns the ids dropped.
 std::vector<std::string> reclaim(Table& t, const std::function<bool(const Holder&)>& alive);
 
 }  // namespace nohype::cells

@@ -63,11 +63,14 @@ Grant admit_cell(const Store& store, const std::string& id, const cells::Request
                  const cgroups::Manager& cg) {
   auto self = linux::start_time(getpid());
   cells::Holder h;
+  uint64_t memory = 0;  // the reservation that covers it: its own, or its pod's
   std::vector<int> pool;
   partition_of().update([&](cells::Table& t, const cells::HostConfig& host) {
     h = cells::admit(t, host, id, req, store.root());
     h.pid = getpid();
     h.pid_start = self.value_or(0);
+    const cells::Holder* owner = cells::owner_of(t, h);
+    memory = owner ? owner->memory : h.memory;
     t.cells.push_back(h);
     pool = cells::shared_pool(t, host);
     return true;
@@ -78,9 +81,16 @@ Grant admit_cell(const Store& store, const std::string& id, const cells::Request
     res.memory.limit = static_cast<int64_t>(h.memory);
     if (can_limit_swap(cg)) res.memory.swap = static_cast<int64_t>(h.memory);
     if (!cg.path_for("memory").empty()) res.memory.swappiness = 0;
+  } else if (memory) {
+    // A pod member: no container of the pod may grow past the pod's
+    // reservation (the pod's own cgroup, kubelet's, bounds their sum).
+    auto pod = static_cast<int64_t>(memory);
+    if (!res.memory.limit || *res.memory.limit <= 0 || *res.memory.limit > pod) res.memory.limit = pod;
+    if (can_limit_swap(cg)) res.memory.swap = *res.memory.limit;
+    if (!cg.path_for("memory").empty()) res.memory.swappiness = 0;
   }
   Grant g{h, {}};
-  for (auto& f : cells::build_view(h.cores, h.memory)) g.view.push_back({f.path, std::move(f.content)});
+  for (auto& f : cells::build_view(h.cores, memory)) g.view.push_back({f.path, std::move(f.content)});
   return g;
 }
 

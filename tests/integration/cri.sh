@@ -157,20 +157,29 @@ case "$out" in
   *) nok "a handler that is not configured is refused" "$out" ;;
 esac
 
-# 3. A pod asking for a dedicated core holds it; a second one is refused with
-# nohype's admission line.
-pod c1 '{"org.nohype.cores": "1", "org.nohype.memory": "64M"}'
+# 3. One cell per pod: a pod asking for a dedicated core and memory holds
+# them, its app container runs in that cell (containerd copies the pod's
+# annotations into every container: the app joins, it does not ask again),
+# and a second pod is refused with nohype's admission line.
+pod c1 '{"org.nohype.cores": "1", "org.nohype.memory": "64M"}'; app c1a
 PC1=$($CRI runp "$W/c1.json" nohype 2>&1)
 check "a pod's cell holds the core it asked for" '"cores": "1"' \
   "$(NOHYPE_CELLS_DIR=$W/cells $NHR inspect --format json "$PC1" 2>&1 | grep -o '"cores": "[0-9-]*"' | head -1)"
+CC1=$($CRI create "$PC1" "$W/c1a.ctr.json" "$W/c1.json" 2>&1) && $CRI start "$CC1" 2>&1
+out=$($CRI exec "$CC1" sh -c 'nproc; grep Cpus_allowed_list /proc/self/status; grep MemTotal /proc/meminfo' 2>&1)
+check "the app container runs in the pod's cell (nproc, cores, /proc/meminfo)" \
+  "1 Cpus_allowed_list: 1 MemTotal: 65536 kB" "$(echo $out)"
+check "the app container's memory limit is the pod's reservation" 67108864 \
+  "$(cat "/sys/fs/cgroup/memory/$CG/$CC1/memory.limit_in_bytes" 2>&1)"
 pod c2 '{"org.nohype.cores": "1"}'
 out=$($CRI runp "$W/c2.json" nohype 2>&1)
 case "$out" in
   *"admission: "*"$PC1"*) ok "a second pod needing the same core is refused, naming the holder"; echo "# ${out##*OCI runtime create failed: }" ;;
   *) nok "a second pod needing the same core is refused, naming the holder" "$out" ;;
 esac
+check "the refused pod left no state" "" "$($NHR list -q 2>&1 | grep -v -e "$P1" -e "$C1" -e "$PC1" -e "$CC1")"
 $CRI stopp "$PC1" >/dev/null && $CRI rmp "$PC1" >/dev/null
-check "the refused pod left no state" "" "$($NHR list -q 2>&1 | grep -v -e "$P1" -e "$C1")"
+check "the pod's cell is released" "" "$(grep -so -e "$PC1" -e "$CC1" "$W/cells/.partition.json")"
 
 # 4. Stop and remove: nothing left of the pod.
 t0=$(date +%s)
@@ -179,5 +188,6 @@ check "StopPodSandbox and RemovePodSandbox succeed" "0" "$?"
 check "stopping the pod took less than 30 s (no shim timeout)" 1 "$(( $(date +%s) - t0 < 30 ))"
 check "no pod is listed" "{}" "$($CRI pods | tr -d ' \n')"
 check "no nohype state is left" "" "$($NHR list -q 2>&1)"
+check "the partition table is empty (no file)" "host.json" "$(ls -A "$W/cells")"
 check "no cgroup is left under /$CG" "" "$(find /sys/fs/cgroup/*/"$CG" -mindepth 1 -type d 2>/dev/null)"
 check "no mount is left under the pod's rootfs" "" "$(grep -F "/k8s.io/$P1" /proc/self/mountinfo; grep -F "/k8s.io/$C1" /proc/self/mountinfo)"

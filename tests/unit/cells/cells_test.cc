@@ -441,6 +441,26 @@ TEST_F(CellsPartition, ReclaimsDeadAndReusedPids) {
   EXPECT_EQ(reserve(p, "next", want(1, 56 * MiB)).cores, Cores({cores_[0]}));
 }
 
+// containerd may delete a pod's sandbox before its app containers (or the
+// pause process may die): the pod's cores stay held until the last member
+// goes, then nothing is left.
+TEST_F(CellsPartition, ASandboxDeletedBeforeItsMembersKeepsThePodsCores) {
+  Partition p(root_);
+  Holder sandbox = reserve(p, "sandbox", want(1, 16 * MiB));
+  Request app = want(1, 16 * MiB);
+  app.pod = "sandbox";
+  EXPECT_EQ(reserve(p, "app", app).cores, sandbox.cores);
+  p.release("sandbox", "/r");
+  Table t = p.snapshot();
+  ASSERT_NE(t.find("sandbox", "/r"), nullptr) << "the member still runs on the pod's core";
+  EXPECT_EQ(t.find("sandbox", "/r")->pid, 0);
+  if (cores_.size() > 1) EXPECT_NE(reserve(p, "next", want(1, 0)).cores, sandbox.cores);
+  p.release("next", "/r");
+  p.release("app", "/r");
+  EXPECT_TRUE(p.snapshot().cells.empty());
+  EXPECT_FALSE(has_table());
+}
+
 TEST_F(CellsPartition, CorruptTableAndBadHostFile) {
   std::ofstream(root_ + "/.partition.json") << "{\"cells\": [";
   Error e = thrown([&] { Partition(root_).snapshot(); });

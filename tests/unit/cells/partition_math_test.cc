@@ -74,6 +74,14 @@ TEST(Request, FromAnnotationsThenOciResources) {
   EXPECT_EQ(r.memory, 0u);
 }
 
+TEST(Request, ACriAppContainerNamesItsPod) {
+  oci::Spec s;
+  s.annotations = {{kCriTypeAnnotation, "container"}, {kCriSandboxAnnotation, "abc"}};
+  EXPECT_EQ(request_of(s, "config.json").pod, "abc");
+  s.annotations[kCriTypeAnnotation] = "sandbox";  // the sandbox is the pod's cell itself
+  EXPECT_EQ(request_of(s, "config.json").pod, "");
+}
+
 TEST(Request, BadAnnotationsNameTheKey) {
   oci::Spec s;
   for (const char* bad : {"0", "two", "-1", ""}) {
@@ -183,6 +191,58 @@ TEST(Admission, SharedPoolKeepsACoreWhileItHasMembers) {
   Table u;
   u.cells.push_back(admit(u, h, "a", want(2, 0)));
   EXPECT_NE(error_of([&] { admit(u, h, "s", want(0, 0)); }).find("shared pool is empty"), std::string::npos);
+}
+
+// One cell per pod: containerd copies the pod's annotations into every
+// container of it, so an app container asks for the same cores again; it
+// joins its sandbox's cell instead, holding nothing of its own.
+TEST(Admission, PodMembersJoinTheirSandboxsCell) {
+  HostConfig h = host("1-2", "1G");
+  Table t;
+  t.cells.push_back(admit(t, h, "sandbox", want(1, 256ULL << 20), "/k8s"));
+  Request app = want(1, 256ULL << 20);  // the pod's annotations, copied
+  app.pod = "sandbox";
+  Holder m = admit(t, h, "app", app, "/k8s");
+  EXPECT_EQ(m.cores, (std::vector<int>{1}));
+  EXPECT_EQ(m.memory, 0u) << "the pod's reservation covers it";
+  EXPECT_EQ(m.pod, "sandbox");
+  t.cells.push_back(m);
+  EXPECT_EQ(owner_of(t, m)->id, "sandbox");
+  EXPECT_EQ(shared_pool(t, h), (std::vector<int>{0, 2, 3}));
+  // Cores and memory are counted once: the rest of the host is still there,
+  // and refusals name the pod, not its member.
+  EXPECT_EQ(admit(t, h, "other", want(1, 768ULL << 20)).cores, (std::vector<int>{2}));
+  std::string e = error_of([&] { admit(t, h, "third", want(2, 0)); });
+  EXPECT_NE(e.find("core 1 held by sandbox"), std::string::npos) << e;
+  EXPECT_EQ(e.find("held by app"), std::string::npos) << e;
+  // The sandbox of another root, or a sandbox that holds nothing (a shared
+  // pod), is no cell to join: the container is admitted as it asks.
+  EXPECT_TRUE(admit(t, h, "app2", app, "/elsewhere").pod.empty());
+  Table u;
+  u.cells.push_back(admit(u, h, "plain", want(0, 0), "/k8s"));
+  app.pod = "plain";
+  Holder own = admit(u, h, "app3", app, "/k8s");
+  EXPECT_TRUE(own.pod.empty());
+  EXPECT_EQ(own.cores, (std::vector<int>{1}));
+  EXPECT_EQ(own.memory, 256ULL << 20);
+}
+
+TEST(Table, APodsSandboxStaysWhileAMemberLives) {
+  Table t;
+  t.cells = {{"sandbox", "/k8s", {1}, {}, 64 << 20, 10, 100},
+             {"app", "/k8s", {1}, {}, 0, 11, 101, "sandbox"},
+             {"alone", "/k8s", {2}, {}, 0, 12, 102}};
+  Table back = table_from_json(to_json(t));
+  EXPECT_EQ(to_json(back)["cells"][1]["pod"], "sandbox");
+  EXPECT_FALSE(to_json(back)["cells"][0].contains("pod"));
+  EXPECT_EQ(back.cells[1].pod, "sandbox");
+  // The pause container died (or was deleted first): its holder stays for the
+  // running app, or a new cell could be given the core the app runs on.
+  EXPECT_EQ(reclaim(back, [](const Holder& h) { return h.id == "app"; }), (std::vector<std::string>{"alone"}));
+  ASSERT_TRUE(back.find("sandbox", "/k8s"));
+  // Once the member is gone too, both go.
+  EXPECT_EQ(reclaim(back, [](const Holder&) { return false; }), (std::vector<std::string>{"sandbox", "app"}));
+  EXPECT_TRUE(back.cells.empty());
 }
 
 TEST(Table, ReclaimAndJsonRoundTrip) {
