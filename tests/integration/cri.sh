@@ -108,6 +108,7 @@ esac
 out=$(ctr -a "$SOCK" -n k8s.io images import "$W/image.tar" 2>&1) || { nok "import the image" "$out"; exit 0; }
 check "the image is listed through the CRI" 1 "$($CRI images | grep -c '"localhost/nohype-busybox:1"')"
 
+netns_before=$(ls /run/netns 2>/dev/null | sort)
 pod() { # pod NAME [ANNOTATIONS_JSON]: a host-network PodSandboxConfig in $W/NAME.json
   cat > "$W/$1.json" <<EOT
 {"metadata": {"name": "$1", "uid": "uid-$1-$$", "namespace": "nohype-cri-test"},
@@ -166,9 +167,12 @@ PC1=$($CRI runp "$W/c1.json" nohype 2>&1)
 check "a pod's cell holds the core it asked for" '"cores": "1"' \
   "$(NOHYPE_CELLS_DIR=$W/cells $NHR inspect --format json "$PC1" 2>&1 | grep -o '"cores": "[0-9-]*"' | head -1)"
 CC1=$($CRI create "$PC1" "$W/c1a.ctr.json" "$W/c1.json" 2>&1) && $CRI start "$CC1" 2>&1
-out=$($CRI exec "$CC1" sh -c 'nproc; grep Cpus_allowed_list /proc/self/status; grep MemTotal /proc/meminfo' 2>&1)
-check "the app container runs in the pod's cell (nproc, cores, /proc/meminfo)" \
-  "1 Cpus_allowed_list: 1 MemTotal: 65536 kB" "$(echo $out)"
+out=$($CRI exec "$CC1" sh -c 'nproc; grep -E "Cpus_allowed_list|^Seccomp:" /proc/self/status; grep MemTotal /proc/meminfo' 2>&1)
+check "the app container runs in the pod's cell (nproc, cores, seccomp, /proc/meminfo)" \
+  "1 Seccomp: 2 Cpus_allowed_list: 1 MemTotal: 65536 kB" "$(echo $out)"
+attached=""
+for p in /proc/[0-9]*; do [ "$(readlink "$p/exe" 2>/dev/null)" = "$NOHYPE" ] && attached+=" ${p#/proc/}"; done
+check "no nohype process stays attached to the pod's cell" "" "$attached"
 check "the app container's memory limit is the pod's reservation" 67108864 \
   "$(cat "/sys/fs/cgroup/memory/$CG/$CC1/memory.limit_in_bytes" 2>&1)"
 pod c2 '{"org.nohype.cores": "1"}'
@@ -190,4 +194,5 @@ check "no pod is listed" "{}" "$($CRI pods | tr -d ' \n')"
 check "no nohype state is left" "" "$($NHR list -q 2>&1)"
 check "the partition table is empty (no file)" "host.json" "$(ls -A "$W/cells")"
 check "no cgroup is left under /$CG" "" "$(find /sys/fs/cgroup/*/"$CG" -mindepth 1 -type d 2>/dev/null)"
+check "no network namespace is left" "$netns_before" "$(ls /run/netns 2>/dev/null | sort)"
 check "no mount is left under the pod's rootfs" "" "$(grep -F "/k8s.io/$P1" /proc/self/mountinfo; grep -F "/k8s.io/$C1" /proc/self/mountinfo)"
