@@ -155,6 +155,37 @@ Holder admit(const Table& t, const HostConfig& h, const std::string& id, const R
   return out;
 }
 
+Holder check_update(const Table& t, const HostConfig& h, const Holder& c, const std::optional<std::vector<int>>& cpus,
+                    std::optional<int64_t> memory_limit) {
+  Holder out = c;
+  const Holder* owner = owner_of(t, c);
+  std::string whose = c.pod.empty() ? "its cell" : "its pod's cell " + c.pod;
+  if (cpus) {
+    if (!c.cores.empty()) {
+      if (*cpus != c.cores)
+        fail("update", "\"" + c.id + "\" runs on " + whose + "'s dedicated cores " + format_cpu_list(c.cores) +
+                           ": a cell keeps its cores (asked for " + format_cpu_list(*cpus) + ")");
+    } else {
+      for (int core : *cpus) {
+        if (!std::binary_search(h.online.begin(), h.online.end(), core))
+          fail("update", "\"" + c.id + "\": core " + std::to_string(core) + " is not online");
+        for (const auto& o : t.cells)
+          if (o.pod.empty() && std::find(o.cores.begin(), o.cores.end(), core) != o.cores.end())
+            fail("update", "\"" + c.id + "\" asks for core " + std::to_string(core) + " but it is held by " + o.id);
+      }
+      out.pinned = *cpus;
+    }
+  }
+  if (memory_limit && owner && owner->memory) {
+    if (*memory_limit < 0 || static_cast<uint64_t>(*memory_limit) > owner->memory)
+      fail("update", "\"" + c.id + "\": a memory limit of " +
+                         (*memory_limit < 0 ? std::string("none") : human_bytes(static_cast<uint64_t>(*memory_limit))) +
+                         " is above the " + human_bytes(owner->memory) + " reserved for " + whose +
+                         ": a cell never uses memory it has not reserved");
+  }
+  return out;
+}
+
 std::vector<int> shared_pool(const Table& t, const HostConfig& h) {
   std::vector<int> dedicated;
   for (const auto& c : t.cells) dedicated.insert(dedicated.end(), c.cores.begin(), c.cores.end());

@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <functional>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -48,6 +49,14 @@ Table table_from_json(const nlohmann::json& j);
 // may not touch a dedicated core.
 Holder admit(const Table& t, const HostConfig& h, const std::string& id, const Request& r,
              const std::string& root = "");
+// What `update` may change of a running container without breaking the
+// table's promises: a cell's (or pod member's) cores are fixed; a shared
+// container may be pinned to online cores no cell holds (the result's
+// `pinned`, which dedication then avoids); no memory limit may pass the
+// reservation that covers the container (its own or its pod's). Throws
+// Error("update", ...) naming the core's holder or the reservation.
+Holder check_update(const Table& t, const HostConfig& h, const Holder& c, const std::optional<std::vector<int>>& cpus,
+                    std::optional<int64_t> memory_limit);
 // Every online core no cell holds: where shared-pool containers run.
 std::vector<int> shared_pool(const Table& t, const HostConfig& h);
 // The cell `id` of `root` holds resources for: itself, or its pod's.

@@ -110,6 +110,25 @@ void bind_cell(const Store& store, const State& st) {
 
 void release_cell(const Store& store, const std::string& id) { partition_of().release(id, store.root()); }
 
+void check_cell_update(const Store& store, const std::string& id, const cgroups::Resources& r) {
+  if (!r.cpu.cpus && !r.memory.limit) return;
+  std::optional<std::vector<int>> cpus;
+  if (r.cpu.cpus && !r.cpu.cpus->empty()) {
+    cpus = cells::parse_cpu_list(*r.cpu.cpus);
+    if (!cpus || cpus->empty()) fail("update", "cpus: \"" + *r.cpu.cpus + "\" is not a cpu list");
+  }
+  partition_of().update([&](cells::Table& t, const cells::HostConfig& host) {
+    for (auto& c : t.cells)
+      if (c.id == id && c.root == store.root()) {
+        cells::Holder n = cells::check_update(t, host, c, cpus, r.memory.limit);
+        bool changed = n.pinned != c.pinned;
+        c = n;
+        return changed;
+      }
+    return false;  // not in the table (it stopped meanwhile): nothing to keep
+  });
+}
+
 namespace {
 // A time in the kernel log's clock that no record of a cell started at
 // `start_ticks` (boot time, clock ticks) can be older than. The log's clock

@@ -35,6 +35,10 @@ Grant admit_cell(const Store& store, const std::string& id, const cells::Request
 // container whose pool changed since admission.
 void bind_cell(const Store& store, const State& st);
 void release_cell(const Store& store, const std::string& id);
+// Before `update` applies `r` to `id`'s cgroup: refuses (Error "update") a
+// cpuset or memory limit that would break the partition table's promises
+// (cells::check_update), and records a shared container's new pinning.
+void check_cell_update(const Store& store, const std::string& id, const cgroups::Resources& r);
 
 // Appends to the cell's event log what happened since the last look: OOM
 // kills and forks refused by the pids limit (from its cgroup), and seccomp violations (from the kernel log, by

@@ -308,6 +308,7 @@ void update(const Store& store, const std::string& id, const nlohmann::json& res
   State st = store.must_load(id);
   if (status_of(st) == Status::stopped) fail("update", "container \"" + id + "\" is stopped");
   cgroups::Resources r = cgroups::parse_resources(resources, where);
+  check_cell_update(store, id, r);
   auto cg = manager_of(st);
   cg->apply(r);
   save_cgroup(store, st, *cg);

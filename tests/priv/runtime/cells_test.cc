@@ -175,6 +175,41 @@ TEST(Cells, SharedPoolNeverRunsOnADedicatedCore) {
   nh({"delete", "--force", s});
 }
 
+// `update` (what the kubelet's UpdateContainerResources becomes) may not move
+// a container onto another cell's core, move a cell off its own, or lift a
+// memory limit past the reservation; a refused update changes nothing.
+TEST(Cells, UpdateKeepsThePartitionsPromises) {
+  Nohype nh;
+  host_json(nh, "1", "1G");
+  Bundle cell({"sleep", "1000"}), shared({"sleep", "1000"});
+  ask(cell, "1", "64M");
+  std::string c = nh.unique_id("cell"), s = nh.unique_id("shared");
+  ASSERT_EQ(nh({"create", "--bundle", cell.dir(), c}).code, 0);
+  ASSERT_EQ(nh({"create", "--bundle", shared.dir(), s}).code, 0);
+  ASSERT_EQ(cpuset_of(s), "0");
+
+  Result r = nh({"update", "--cpuset-cpus", "0-1", s});
+  EXPECT_NE(r.code, 0);
+  EXPECT_NE(r.err.find("asks for core 1 but it is held by " + c), std::string::npos) << r.err;
+  EXPECT_EQ(cpuset_of(s), "0");
+  r = nh({"update", "--cpuset-cpus", "0", c});
+  EXPECT_NE(r.code, 0);
+  EXPECT_NE(r.err.find("a cell keeps its cores"), std::string::npos) << r.err;
+  EXPECT_EQ(cpuset_of(c), "1");
+  r = nh({"update", "--memory", "128M", c});
+  EXPECT_NE(r.code, 0);
+  EXPECT_NE(r.err.find("is above the 64 MiB reserved"), std::string::npos) << r.err;
+  EXPECT_EQ(mem_limit_of(c), std::to_string(64 << 20));
+  // Within the promises, update works as before.
+  r = nh({"update", "--memory", "32M", c});
+  EXPECT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(mem_limit_of(c), std::to_string(32 << 20));
+  r = nh({"update", "--cpuset-cpus", "0", s});
+  EXPECT_EQ(r.code, 0) << r.err;
+  nh({"delete", "--force", c});
+  nh({"delete", "--force", s});
+}
+
 TEST(Cells, ReclaimedWhenTheCellDiesWithoutDelete) {
   Nohype nh;
   host_json(nh, "1", "1G");

@@ -3,6 +3,8 @@
 // shared pool, reclaim, and the view files' contents.
 #include <gtest/gtest.h>
 
+#include <optional>
+
 #include "cells/cpulist.h"
 #include "cells/host.h"
 #include "cells/request.h"
@@ -225,6 +227,43 @@ TEST(Admission, PodMembersJoinTheirSandboxsCell) {
   EXPECT_TRUE(own.pod.empty());
   EXPECT_EQ(own.cores, (std::vector<int>{1}));
   EXPECT_EQ(own.memory, 256ULL << 20);
+}
+
+// `update` (the kubelet's UpdateContainerResources, or by hand) must not
+// undo what admission promised.
+TEST(Admission, UpdateKeepsCoresExclusiveAndLimitsWithinTheReservation) {
+  HostConfig h = host("1-2", "1G");
+  Table t;
+  t.cells.push_back(admit(t, h, "cell", want(1, 256ULL << 20)));
+  t.cells.push_back(admit(t, h, "shared", want(0, 0)));
+  Request app = want(1, 0);
+  app.pod = "cell";
+  t.cells.push_back(admit(t, h, "member", app));
+  const Holder &cell = t.cells[0], &shared = t.cells[1], &member = t.cells[2];
+  auto cpus = [](std::vector<int> v) { return std::optional<std::vector<int>>(std::move(v)); };
+  EXPECT_EQ(check_update(t, h, cell, cpus({1}), 128LL << 20).cores, (std::vector<int>{1}));  // unchanged, lower
+  EXPECT_EQ(error_of([&] {
+              check_update(t, h, cell, cpus({0, 1}), {});
+            }),
+            "update: \"cell\" runs on its cell's dedicated cores 1: a cell keeps its cores (asked for 0-1)");
+  EXPECT_EQ(error_of([&] { check_update(t, h, member, cpus({2}), {}); }),
+            "update: \"member\" runs on its pod's cell cell's dedicated cores 1: a cell keeps its cores (asked for 2)");
+  EXPECT_EQ(error_of([&] { check_update(t, h, cell, {}, 512LL << 20); }),
+            "update: \"cell\": a memory limit of 512 MiB is above the 256 MiB reserved for its cell: a cell never "
+            "uses memory it has not reserved");
+  EXPECT_NE(error_of([&] { check_update(t, h, member, {}, -1); }).find("a memory limit of none is above the 256 MiB"),
+            std::string::npos);
+  EXPECT_EQ(error_of([&] {
+              check_update(t, h, shared, cpus({0, 1}), {});
+            }),
+            "update: \"shared\" asks for core 1 but it is held by cell");
+  EXPECT_NE(error_of([&] { check_update(t, h, shared, cpus({7}), {}); }).find("core 7 is not online"),
+            std::string::npos);
+  Holder pinned = check_update(t, h, shared, cpus({0, 2}), 1LL << 40);  // no reservation: any limit
+  EXPECT_EQ(pinned.pinned, (std::vector<int>{0, 2}));
+  t.cells[1] = pinned;
+  EXPECT_NE(error_of([&] { admit(t, h, "next", want(1, 0)); }).find("core 2 held by shared"), std::string::npos)
+      << "a core a shared container was pinned to is not dedicated to anyone";
 }
 
 TEST(Table, APodsSandboxStaysWhileAMemberLives) {
