@@ -185,7 +185,27 @@ check "the refused pod left no state" "" "$($NHR list -q 2>&1 | grep -v -e "$P1"
 $CRI stopp "$PC1" >/dev/null && $CRI rmp "$PC1" >/dev/null
 check "the pod's cell is released" "" "$(grep -so -e "$PC1" -e "$CC1" "$W/cells/.partition.json")"
 
-# 4. Stop and remove: nothing left of the pod.
+# 4. A Guaranteed pod under the kubelet's static CPU manager: no nohype
+# annotation, but the container comes with the exclusive cpuset the kubelet
+# chose and a memory limit: exact cores the host allocates become a cell
+# (dedicated), and the limit its reservation.
+pod g1
+cat > "$W/g1a.ctr.json" <<EOT
+{"metadata": {"name": "g1a"}, "image": {"image": "localhost/nohype-busybox:1"},
+ "command": ["/bin/sleep", "100000"], "log_path": "g1a.log",
+ "linux": {"resources": {"cpuset_cpus": "1", "memory_limit_in_bytes": 33554432,
+                         "cpu_period": 100000, "cpu_quota": 100000}}}
+EOT
+PG1=$($CRI runp "$W/g1.json" nohype 2>&1)
+CG1=$($CRI create "$PG1" "$W/g1a.ctr.json" "$W/g1.json" 2>&1) && $CRI start "$CG1" 2>&1
+out=$($CRI exec "$CG1" sh -c 'nproc; grep Cpus_allowed_list /proc/self/status; grep MemTotal /proc/meminfo' 2>&1)
+check "a kubelet-pinned Guaranteed container is a cell (nproc, cores, /proc/meminfo)" \
+  "1 Cpus_allowed_list: 1 MemTotal: 32768 kB" "$(echo $out)"
+check "its core is dedicated in the partition table" '"cores": "1"' \
+  "$(NOHYPE_CELLS_DIR=$W/cells $NHR inspect --format json "$CG1" 2>&1 | grep -o '"cores": "[0-9-]*"' | head -1)"
+$CRI stopp "$PG1" >/dev/null && $CRI rmp "$PG1" >/dev/null
+
+# 5. Stop and remove: nothing left of the pod.
 t0=$(date +%s)
 $CRI stopp "$P1" && $CRI rmp "$P1"
 check "StopPodSandbox and RemovePodSandbox succeed" "0" "$?"
