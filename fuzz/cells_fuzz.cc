@@ -41,6 +41,21 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     (void)nohype::cells::admit(t, host, "fuzz", r, "/run/fuzz");
   } catch (const nohype::Error&) {
   }
+  if (!t.cells.empty()) {
+    // A pod member joining the first holder, and updates of every holder.
+    try {
+      nohype::cells::Request r;
+      r.cores = 1;
+      r.pod = t.cells[0].id;
+      auto m = nohype::cells::admit(t, host, "fuzz-member", r, t.cells[0].root);
+      (void)nohype::cells::owner_of(t, m);
+    } catch (const nohype::Error&) {
+    }
+    for (const auto& c : t.cells) try {
+        (void)nohype::cells::check_update(t, host, c, std::vector<int>{0, 1}, int64_t{64} << 20);
+      } catch (const nohype::Error&) {
+      }
+  }
   (void)nohype::cells::reclaim(t, [](const nohype::cells::Holder& h) { return h.pid % 2 == 0; });
   return 0;
 }
