@@ -23,6 +23,7 @@ CRI="/usr/bin/python3 $SRC/tests/cri/cri.py -s $SOCK"
 # the runc shim adds the containerd namespace to the runtime root
 NHR="$NOHYPE --root $W/nohype-root/k8s.io"
 CPID=""
+run_ctrd_existed=$([ -d /run/containerd ] && echo 1)
 cleanup() {
   if [ -n "$CPID" ]; then
     for p in $($CRI pods 2>/dev/null | grep -o '"id": "[0-9a-f]*"' | cut -d'"' -f4); do
@@ -35,6 +36,9 @@ cleanup() {
   grep -F " $W/" /proc/self/mountinfo | awk '{print $5}' | sort -r | xargs -r -n1 umount -l 2>/dev/null
   for d in /sys/fs/cgroup/*/"$CG"; do [ -d "$d" ] && find "$d" -depth -type d -exec rmdir {} \; 2>/dev/null; done
   rm -rf --one-file-system "$W"
+  # the shims' sockets live in /run/containerd/s whatever the config says
+  [ -z "$run_ctrd_existed" ] && rmdir /run/containerd/s /run/containerd 2>/dev/null
+  true
 }
 trap cleanup EXIT
 
