@@ -62,11 +62,18 @@ cells::Partition partition_of() {
 Grant admit_cell(const Store& store, const std::string& id, const cells::Request& req, cgroups::Resources& res,
                  const cgroups::Manager& cg) {
   auto self = linux::start_time(getpid());
+  cells::Request request = req;
+  if (!request.pod.empty()) {
+    // Only a CRI pod's sandbox is a cell to join: a container that merely
+    // names another cell in its annotations is admitted as it asks.
+    auto sandbox = store.load(request.pod);
+    if (!sandbox || sandbox->annotations[cells::kCriTypeAnnotation] != "sandbox") request.pod.clear();
+  }
   cells::Holder h;
   uint64_t memory = 0;  // the reservation that covers it: its own, or its pod's
   std::vector<int> pool;
   partition_of().update([&](cells::Table& t, const cells::HostConfig& host) {
-    h = cells::admit(t, host, id, req, store.root());
+    h = cells::admit(t, host, id, request, store.root());
     h.pid = getpid();
     h.pid_start = self.value_or(0);
     const cells::Holder* owner = cells::owner_of(t, h);

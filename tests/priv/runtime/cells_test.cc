@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <fstream>
+#include <memory>
 #include <set>
 #include <thread>
 
@@ -208,6 +209,48 @@ TEST(Cells, UpdateKeepsThePartitionsPromises) {
   EXPECT_EQ(r.code, 0) << r.err;
   nh({"delete", "--force", c});
   nh({"delete", "--force", s});
+}
+
+// One cell per pod, by hand: an app container of a CRI pod runs on its
+// sandbox's cores; a container that names a cell that is no CRI sandbox in
+// its annotations does not get to share that cell's core.
+TEST(Cells, AnAppContainerJoinsItsPodsSandboxOnly) {
+  Nohype nh;
+  host_json(nh, "1", "1G");
+  auto pod_of = [&](const std::string& type, const std::string& sandbox) {
+    auto b = std::make_unique<Bundle>(std::vector<std::string>{"sleep", "1000"});
+    ask(*b, "1", "64M");  // containerd copies the pod's annotations into every container
+    b->config["annotations"]["io.kubernetes.cri.container-type"] = type;
+    if (!sandbox.empty()) b->config["annotations"]["io.kubernetes.cri.sandbox-id"] = sandbox;
+    b->write();
+    return b;
+  };
+  std::string sb = nh.unique_id("sandbox"), app = nh.unique_id("app");
+  auto b1 = pod_of("sandbox", ""), b2 = pod_of("container", sb);
+  ASSERT_EQ(nh({"create", "--bundle", b1->dir(), sb}).code, 0);
+  Result r = nh({"create", "--bundle", b2->dir(), app});
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(cpuset_of(app), "1");
+  EXPECT_EQ(mem_limit_of(app), std::to_string(64 << 20));
+  EXPECT_EQ(host(nh)["memoryReserved"], 64 << 20) << "the pod's memory is reserved once";
+
+  nh({"delete", "--force", app});
+  nh({"delete", "--force", sb});
+  EXPECT_TRUE(host(nh)["cells"].empty());
+
+  // A cell that is no CRI sandbox: naming it joins nothing, and asking for
+  // its core is refused as always.
+  Bundle plain({"sleep", "1000"});
+  ask(plain, "1", "64M");
+  std::string p = nh.unique_id("plain"), intruder = nh.unique_id("intruder");
+  ASSERT_EQ(nh({"create", "--bundle", plain.dir(), p}).code, 0);
+  auto b3 = pod_of("container", p);
+  r = nh({"create", "--bundle", b3->dir(), intruder});
+  EXPECT_NE(r.code, 0) << "joined a cell that is no pod sandbox";
+  EXPECT_NE(r.err.find("core 1 held by " + p), std::string::npos) << r.err;
+  nh({"delete", "--force", intruder});
+  nh({"delete", "--force", p});
+  EXPECT_TRUE(host(nh)["cells"].empty());
 }
 
 TEST(Cells, ReclaimedWhenTheCellDiesWithoutDelete) {
