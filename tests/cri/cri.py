@@ -23,6 +23,7 @@ exits 1.
 import importlib
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -40,7 +41,7 @@ def messages():
         sys.path.insert(0, gen)
         return importlib.import_module("cri_pb2")
     finally:
-        subprocess.run(["rm", "-rf", gen], check=False)
+        shutil.rmtree(gen, ignore_errors=True)
 
 
 def main(argv):
