@@ -30,23 +30,13 @@
 #include "common/error.h"
 #include "image/source.h"
 #include "image/unpack.h"
+#include "scratch.h"
 #include "trust/digest.h"
 
 namespace fs = std::filesystem;
 
 namespace {
-// A plain array: it outlives the atexit handler that removes the directory.
-char dir_name[] = "/dev/shm/nohype-layout-fuzz.XXXXXX";  // tmpfs: four times the inputs per second of ext4
-
-std::string base() {
-  static bool made = [] {
-    if (!mkdtemp(dir_name)) abort();
-    atexit([] { fs::remove_all(dir_name); });  // the fuzz lane leaves nothing behind
-    return true;
-  }();
-  (void)made;
-  return dir_name;
-}
+std::string base() { return nohype::fuzz::scratch_dir("/dev/shm/nohype-layout-fuzz.XXXXXX"); }
 
 std::vector<std::string> split_docs(const std::string& s) {
   const std::string sep = "\n@@\n";

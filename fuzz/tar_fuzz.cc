@@ -16,22 +16,12 @@
 
 #include "common/error.h"
 #include "image/tarfile.h"
+#include "scratch.h"
 
 namespace fs = std::filesystem;
 
 namespace {
-// A plain array: it outlives the atexit handler that removes the directory.
-char dir_name[] = "/dev/shm/nohype-tar-fuzz.XXXXXX";  // tmpfs: several times the inputs per second of ext4
-
-std::string base() {
-  static bool made = [] {
-    if (!mkdtemp(dir_name)) abort();
-    atexit([] { fs::remove_all(dir_name); });  // the fuzz lane leaves nothing behind
-    return true;
-  }();
-  (void)made;
-  return dir_name;
-}
+std::string base() { return nohype::fuzz::scratch_dir("/dev/shm/nohype-tar-fuzz.XXXXXX"); }
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
