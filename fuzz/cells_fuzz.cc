@@ -51,10 +51,17 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       (void)nohype::cells::owner_of(t, m);
     } catch (const nohype::Error&) {
     }
-    for (const auto& c : t.cells) try {
+    for (const auto& c : t.cells) {
+      try {
         (void)nohype::cells::check_update(t, host, c, std::vector<int>{0, 1}, int64_t{64} << 20);
       } catch (const nohype::Error&) {
       }
+      // The balloon, both ways: the table's sums may be anything.
+      for (uint64_t size : {c.memory / 2, c.memory + (uint64_t{1} << 30), uint64_t{1}}) try {
+          (void)nohype::cells::resize(t, host, c, size);
+        } catch (const nohype::Error&) {
+        }
+    }
   }
   (void)nohype::cells::reclaim(t, [](const nohype::cells::Holder& h) { return h.pid % 2 == 0; });
   return 0;

@@ -83,6 +83,27 @@ std::string holders_text(const std::map<int, std::string>& owner, const std::vec
   }
   return s;
 }
+
+// The host's memory no cell but `except` has reserved, and who holds the rest.
+struct Unreserved {
+  uint64_t free = 0;
+  std::string who;
+  std::string text(const HostConfig& h) const {
+    return human_bytes(free) + " of " + human_bytes(h.memory) + " is unreserved" +
+           (who.empty() ? "" : " (" + who + ")");
+  }
+};
+Unreserved unreserved(const Table& t, const HostConfig& h, const Holder* except) {
+  Unreserved u;
+  uint64_t used = 0;
+  for (const auto& c : t.cells) {
+    if (&c == except || !c.memory) continue;
+    used += c.memory;
+    u.who += (u.who.empty() ? "" : ", ") + c.id + " holds " + human_bytes(c.memory);
+  }
+  u.free = h.memory > used ? h.memory - used : 0;
+  return u;
+}
 }  // namespace
 
 Holder admit(const Table& t, const HostConfig& h, const std::string& id, const Request& r, const std::string& root) {
@@ -139,17 +160,10 @@ Holder admit(const Table& t, const HostConfig& h, const std::string& id, const R
                           holders_text(owner, h.online) + ")");
   }
   if (r.memory) {
-    uint64_t used = 0;
-    std::string who;
-    for (const auto& c : t.cells) {
-      used += c.memory;
-      if (c.memory) who += (who.empty() ? "" : ", ") + c.id + " holds " + human_bytes(c.memory);
-    }
-    uint64_t free = h.memory > used ? h.memory - used : 0;
-    if (r.memory > free)
+    Unreserved u = unreserved(t, h, nullptr);
+    if (r.memory > u.free)
       fail("admission", "cell \"" + id + "\" needs " + human_bytes(r.memory) + " of memory (" + r.memory_from +
-                            ") but only " + human_bytes(free) + " of " + human_bytes(h.memory) + " is unreserved" +
-                            (who.empty() ? "" : " (" + who + ")"));
+                            ") but only " + u.text(h));
     out.memory = r.memory;
   }
   return out;
@@ -183,6 +197,27 @@ Holder check_update(const Table& t, const HostConfig& h, const Holder& c, const 
                          " is above the " + human_bytes(owner->memory) + " reserved for " + whose +
                          ": a cell never uses memory it has not reserved");
   }
+  return out;
+}
+
+Holder resize(const Table& t, const HostConfig& h, const Holder& c, uint64_t memory) {
+  if (!c.pod.empty())
+    fail("update", "\"" + c.id + "\" runs in its pod's cell " + c.pod + ": resize the pod's reservation there");
+  if (!c.memory) fail("update", "\"" + c.id + "\" reserves no memory: there is no reservation to resize");
+  if (memory == 0) fail("update", "\"" + c.id + "\": a cell's reservation cannot be zero");
+  if (memory < c.memory)
+    for (const auto& m : t.cells)
+      if (m.pod == c.id && m.root == c.root)
+        fail("update", "cell \"" + c.id + "\" cannot shrink while its pod's container " + m.id +
+                           " runs: that container's limit was set under the " + human_bytes(c.memory) + " reserved");
+  if (memory > c.memory) {
+    const Holder* self = t.find(c.id, c.root);
+    Unreserved u = unreserved(t, h, self);
+    if (memory > u.free)
+      fail("update", "cell \"" + c.id + "\" asks for " + human_bytes(memory) + " of memory but only " + u.text(h));
+  }
+  Holder out = c;
+  out.memory = memory;
   return out;
 }
 

@@ -57,6 +57,12 @@ Holder admit(const Table& t, const HostConfig& h, const std::string& id, const R
 // Error("update", ...) naming the core's holder or the reservation.
 Holder check_update(const Table& t, const HostConfig& h, const Holder& c, const std::optional<std::vector<int>>& cpus,
                     std::optional<int64_t> memory_limit);
+// The balloon: cell `c` holds `memory` instead of what it reserved. A grow
+// needs the host's unreserved memory (counting what `c` holds as its own)
+// to cover it, a refusal worded as admission's; a shrink always fits, but
+// not while pod members run under the old size. Error("update", ...) for
+// a pod member or a container without a reservation.
+Holder resize(const Table& t, const HostConfig& h, const Holder& c, uint64_t memory);
 // Every online core no cell holds: where shared-pool containers run.
 std::vector<int> shared_pool(const Table& t, const HostConfig& h);
 // The cell `id` of `root` holds resources for: itself, or its pod's.

@@ -15,12 +15,19 @@
 
 namespace nohype::cgroups {
 
-void write_cg(const std::string& dir, const std::string& file, const std::string& value, const std::string& step) {
+int try_write_cg(const std::string& dir, const std::string& file, const std::string& value) {
   std::string path = dir + "/" + file;
   // O_TRUNC as runc does: cgroupfs ignores it, plain files (fake trees) need it.
   UniqueFd fd(open(path.c_str(), O_WRONLY | O_TRUNC | O_CLOEXEC));
-  if (!fd) fail_errno(step, "write " + value + " to " + path);
-  if (write(fd.get(), value.data(), value.size()) < 0) fail_errno(step, "write " + value + " to " + path);
+  if (!fd || write(fd.get(), value.data(), value.size()) < 0) return errno;
+  return 0;
+}
+
+void write_cg(const std::string& dir, const std::string& file, const std::string& value, const std::string& step) {
+  if (int e = try_write_cg(dir, file, value); e != 0) {
+    errno = e;
+    fail_errno(step, "write " + value + " to " + dir + "/" + file);
+  }
 }
 
 std::optional<std::string> read_cg(const std::string& dir, const std::string& file) {

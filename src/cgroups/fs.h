@@ -13,6 +13,8 @@ namespace nohype::cgroups {
 // Writes value to dir/file; throws Error(step, "write VALUE to PATH", errno).
 void write_cg(const std::string& dir, const std::string& file, const std::string& value,
               const std::string& step = "cgroup apply");
+// The same, but the kernel's refusal comes back as its errno (0: written).
+int try_write_cg(const std::string& dir, const std::string& file, const std::string& value);
 std::optional<std::string> read_cg(const std::string& dir, const std::string& file);
 std::optional<int64_t> read_num(const std::string& dir, const std::string& file);
 // "key value" lines (memory.stat, cpu.stat, memory.events) as a map.

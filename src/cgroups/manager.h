@@ -34,6 +34,12 @@ class Manager {
   virtual int64_t pids_limit() const = 0;
   // The memory limit in bytes (-1: none).
   virtual int64_t memory_limit() const = 0;
+  // The balloon's shrink: lowers the memory limit (and the swap limit with
+  // it, where one is set) toward `target` bytes without the OOM killer doing
+  // the work. The kernel reclaims first; when what the cgroup holds cannot
+  // go below `target`, the limit stops at the lowest value that holds,
+  // never above the current one. Returns the limit now set.
+  virtual int64_t shrink_memory(int64_t target) = 0;
   // Removes the directories create() made, deepest first.
   virtual void destroy() = 0;
   virtual nlohmann::json save() const = 0;

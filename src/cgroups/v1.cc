@@ -158,6 +158,42 @@ class V1 : public Manager {
     return v && *v >= 0 && *v < (int64_t{1} << 62) ? *v : -1;
   }
 
+  int64_t shrink_memory(int64_t target) override {
+    std::string d = need("memory", "a memory shrink");
+    const int64_t before = memory_limit();
+    if (before >= 0 && target >= before) return before;
+    bool memsw = path_exists(d + "/memory.memsw.limit_in_bytes");
+    // v1 reclaims when the limit is lowered and, where it cannot reclaim
+    // enough, refuses with EBUSY instead of killing (mem_cgroup_resize_max):
+    // each refused value is a probe that costs one reclaim pass.
+    auto holds = [&](int64_t v) {
+      int e = try_write_cg(d, "memory.limit_in_bytes", std::to_string(v));
+      if (e == EBUSY) return false;
+      if (e != 0) {
+        errno = e;
+        fail_errno("memory shrink", "write " + std::to_string(v) + " to " + d + "/memory.limit_in_bytes");
+      }
+      // memory+swap follows (it may not sit below the limit); swap in use
+      // above it makes it refuse: the old limit comes back.
+      if (memsw && try_write_cg(d, "memory.memsw.limit_in_bytes", std::to_string(v)) != 0) {
+        write_cg(d, "memory.limit_in_bytes", std::to_string(before < 0 ? -1 : before), "memory shrink");
+        return false;
+      }
+      return true;
+    };
+    if (holds(target)) return target;
+    // What the reclaim left is what the cell really uses: go up from there,
+    // in steps that double, until a limit holds.
+    constexpr int64_t kMiB = int64_t{1} << 20;
+    int64_t v = target;
+    for (int64_t step = kMiB;; step *= 2) {
+      int64_t used = read_num(d, "memory.usage_in_bytes").value_or(v);
+      v = std::max(v, (used + kMiB - 1) / kMiB * kMiB) + step;
+      if (before >= 0 && v >= before) return before;
+      if (holds(v)) return v;
+    }
+  }
+
   int64_t pids_limit() const override {
     std::string d = path_for("pids");
     return d.empty() ? -1 : read_num(d, "pids.max").value_or(-1);

@@ -2,6 +2,8 @@
 
 #include <time.h>
 
+#include <algorithm>
+
 #include "cgroups/devfilter.h"
 #include "cgroups/fs.h"
 #include "common/error.h"
@@ -126,6 +128,26 @@ class V2 : public Manager {
   }
   int64_t pids_limit() const override { return read_num(dir_, "pids.max").value_or(-1); }
   int64_t memory_limit() const override { return read_num(dir_, "memory.max").value_or(-1); }
+
+  // v2's memory.max below usage would reclaim and then OOM-kill: reclaim
+  // first through memory.reclaim (memory.high holds growth back meanwhile),
+  // and lower memory.max only to what then fits.
+  int64_t shrink_memory(int64_t target) override {
+    const int64_t before = memory_limit();
+    if (before >= 0 && target >= before) return before;
+    constexpr int64_t kMiB = int64_t{1} << 20;
+    std::string high = read_cg(dir_, "memory.high").value_or("max");
+    write_cg(dir_, "memory.high", std::to_string(target), "memory shrink");
+    int64_t used = read_num(dir_, "memory.current").value_or(0);
+    // EAGAIN: less could be reclaimed than asked; what is left is measured below.
+    if (used > target) try_write_cg(dir_, "memory.reclaim", std::to_string(used - target));
+    used = read_num(dir_, "memory.current").value_or(0);
+    int64_t v = used <= target ? target : (used + kMiB - 1) / kMiB * kMiB + kMiB;
+    if (before >= 0) v = std::min(v, before);
+    write_cg(dir_, "memory.max", std::to_string(v), "memory shrink");
+    write_cg(dir_, "memory.high", high, "memory shrink");
+    return v;
+  }
 
   nlohmann::json stats() const override {
     auto cpu = read_kv(dir_, "cpu.stat");

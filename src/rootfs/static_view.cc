@@ -2,7 +2,10 @@
 
 #include <fcntl.h>
 #include <linux/magic.h>
+#include <sched.h>
+#include <string.h>
 #include <sys/statfs.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "common/error.h"
@@ -62,6 +65,61 @@ void mount_static_files(const Plan& p) {
     if (move_mount(tree.get(), "", target.get(), "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) != 0)
       fail_errno("static view", "bind over " + f.dest);
   }
+}
+
+namespace {
+// In the child, inside the cell's mount namespace: "" when written, "none"
+// when `dest` is the kernel's own file, else what failed.
+std::string rewrite_inside(int host_proc, const std::string& dest, const std::string& content) {
+  UniqueFd tree(open_tree(AT_FDCWD, dest.c_str(), OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_SYMLINK_NOFOLLOW));
+  if (!tree) return "clone the bind of " + dest + ": " + strerror(errno);
+  struct statfs sfs;
+  if (fstatfs(tree.get(), &sfs) != 0) return "statfs " + dest + ": " + strerror(errno);
+  if (sfs.f_type != TMPFS_MAGIC) return "none";
+  // The clone is ours alone: writable here, while the cell's bind stays
+  // read-only throughout.
+  MountAttr attr{0, MOUNT_ATTR_RDONLY, 0, 0};
+  if (mount_setattr(tree.get(), "", AT_EMPTY_PATH, &attr) != 0)
+    return "make the clone of " + dest + " writable: " + strerror(errno);
+  std::string via = "self/fd/" + std::to_string(tree.get());
+  UniqueFd out(openat(host_proc, via.c_str(), O_WRONLY | O_CLOEXEC));
+  if (!out) return "open " + dest + " for writing: " + strerror(errno);
+  // Written over in place, then cut: a reader never sees an empty file.
+  if (!nohype::write_all(out.get(), content.data(), content.size()) ||
+      ftruncate(out.get(), static_cast<off_t>(content.size())) != 0)
+    return "write " + dest + ": " + strerror(errno);
+  return "";
+}
+}  // namespace
+
+bool rewrite_static_file(pid_t pid, const std::string& dest, const std::string& content) {
+  // Opened here, in the host's namespaces: the child reaches its own fds
+  // through the host's procfs once it has entered the cell's mounts.
+  UniqueFd proc(open("/proc", O_PATH | O_DIRECTORY | O_CLOEXEC));
+  UniqueFd ns(open(("/proc/" + std::to_string(pid) + "/ns/mnt").c_str(), O_RDONLY | O_CLOEXEC));
+  if (!proc || !ns) fail_errno("static view", "open the mount namespace of pid " + std::to_string(pid));
+  int fds[2];
+  if (pipe2(fds, O_CLOEXEC) != 0) fail_errno("static view", "pipe");
+  UniqueFd rd(fds[0]), wr(fds[1]);
+  pid_t child = fork();
+  if (child < 0) fail_errno("static view", "fork");
+  if (child == 0) {
+    std::string why = setns(ns.get(), CLONE_NEWNS) != 0 ? std::string("enter the cell's mounts: ") + strerror(errno)
+                                                        : rewrite_inside(proc.get(), dest, content);
+    nohype::write_all(wr.get(), why.data(), why.size());
+    _exit(0);
+  }
+  wr.reset();
+  std::string why;
+  char buf[512];
+  for (ssize_t n; (n = read(rd.get(), buf, sizeof buf)) > 0;) why.append(buf, static_cast<size_t>(n));
+  int status = 0;
+  while (waitpid(child, &status, 0) < 0 && errno == EINTR) {
+  }
+  if (!WIFEXITED(status)) fail("static view", "the child rewriting " + dest + " died");
+  if (why == "none") return false;
+  if (!why.empty()) fail("static view", why);
+  return true;
 }
 
 }  // namespace nohype::rootfs

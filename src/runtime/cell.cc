@@ -37,6 +37,7 @@ void pin(const Store& store, const std::string& id, const std::vector<int>& pool
   if (!st || st->cgroup.is_null()) return;  // still being created: it pins itself in bind_cell
   pin_cgroup(id, st->cgroup, pool);
 }
+}  // namespace
 
 // Swap accounting: v1 only has memory.memsw.* when the kernel counts swap.
 bool can_limit_swap(const cgroups::Manager& cg) {
@@ -45,7 +46,6 @@ bool can_limit_swap(const cgroups::Manager& cg) {
   while (!d.empty() && !path_exists(d)) d = d.substr(0, d.rfind('/'));
   return !d.empty() && path_exists(d + "/memory.memsw.limit_in_bytes");
 }
-}  // namespace
 
 std::string cells_dir() {
   const char* env = getenv("NOHYPE_CELLS_DIR");

@@ -21,6 +21,10 @@ namespace nohype::runtime {
 std::string cells_dir();
 cells::Partition partition_of();
 
+// Whether the container's swap can be limited: v2 always, v1 when the
+// kernel counts swap (memory.memsw.*).
+bool can_limit_swap(const cgroups::Manager& cg);
+
 // What admission gave a cell: its reservation, and the static system view
 // written for it, which the plan builder consumes (launch::BuildInput).
 struct Grant {

@@ -47,8 +47,8 @@ void restore(const Store& store, const RestoreOptions& o);
 struct MigrateOptions {
   CriuOptions criu;  // image_path unused: images go through a private work dir
   std::string id;
-  std::string to_root;       // the target's --root
-  std::string bundle;        // at the target; default: the source's
+  std::string to_root;  // the target's --root
+  std::string bundle;   // at the target; default: the source's
   bool stop_and_copy = false;
   std::string page_server;   // ADDR[:PORT] the source serves memory on; default 127.0.0.1 and a free port
   std::string target_netns;  // the network namespace the target fetches memory from; default ours

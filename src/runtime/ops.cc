@@ -7,6 +7,7 @@
 #include <optional>
 #include <set>
 
+#include "cells/cpulist.h"
 #include "cgroups/manager.h"
 #include "common/error.h"
 #include "common/file.h"
@@ -14,6 +15,7 @@
 #include "common/log.h"
 #include "launch/hooks.h"
 #include "linux/proc.h"
+#include "runtime/balloon.h"
 #include "runtime/cell.h"
 #include "runtime/container.h"
 #include "runtime/spec_file.h"
@@ -308,8 +310,17 @@ void update(const Store& store, const std::string& id, const nlohmann::json& res
   State st = store.must_load(id);
   if (status_of(st) == Status::stopped) fail("update", "container \"" + id + "\" is stopped");
   cgroups::Resources r = cgroups::parse_resources(resources, where);
-  check_cell_update(store, id, r);
   auto cg = manager_of(st);
+  if (st.memory && r.memory.limit) {
+    // A cell's limit is its reservation: a new one is the balloon.
+    Resized z = resize_cell(store, st, *cg, *r.memory.limit);
+    if (z.now > z.asked)
+      log::warn("update: \"" + id + "\" shrank to " + cells::human_bytes(z.now) + ", not " +
+                cells::human_bytes(z.asked) + ": the cell uses the rest and the kernel could not reclaim it");
+    r.memory.limit.reset();
+    r.memory.swap.reset();
+  }
+  check_cell_update(store, id, r);
   cg->apply(r);
   save_cgroup(store, st, *cg);
 }

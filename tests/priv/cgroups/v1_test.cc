@@ -1,5 +1,6 @@
 // The cgroup backend on this host's real hierarchies: limits land in the
 // kernel, processes join, freeze holds, OOM is seen, destroy leaves nothing.
+#include <fcntl.h>
 #include <gtest/gtest.h>
 #include <signal.h>
 #include <sys/stat.h>
@@ -7,6 +8,7 @@
 #include <unistd.h>
 
 #include <fstream>
+#include <vector>
 
 #include "cgroups/manager.h"
 #include "common/error.h"
@@ -18,13 +20,6 @@ using namespace nohype::cgroups;
 namespace {
 
 std::string unique() { return "/nohype-test-" + std::to_string(getpid()) + "-" + std::to_string(rand()); }
-
-std::string state_of(pid_t pid) {
-  std::ifstream f("/proc/" + std::to_string(pid) + "/stat");
-  std::string a, b, c;
-  f >> a >> b >> c;
-  return c;
-}
 
 pid_t sleeper() {
   pid_t p = fork();
@@ -98,6 +93,59 @@ TEST(CgroupsHost, OomIsRecorded) {
   waitpid(p, &status, 0);
   EXPECT_TRUE(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);
   EXPECT_GT(m->oom_kills(), 0u);
+  m->destroy();
+}
+
+// The balloon's shrink on the kernel: page cache is reclaimed, anonymous
+// memory (no swap to go to) stops the shrink just above it, and the OOM
+// killer is never the one doing it.
+TEST(CgroupsHost, ShrinkReclaimsCacheAndStopsAboveAnonymousMemory) {
+  auto m = make_manager(unique(), "t");
+  m->create();
+  m->apply(parse_resources({{"memory", {{"limit", 256 << 20}, {"swap", 256 << 20}}}}, "test"));
+  std::string file = "/var/tmp/nohype-shrink-" + std::to_string(getpid());
+  int go[2], ready[2];
+  ASSERT_EQ(pipe(go), 0);
+  ASSERT_EQ(pipe(ready), 0);
+  pid_t p = fork();
+  if (p == 0) {
+    char c;
+    if (read(go[0], &c, 1) != 1) _exit(2);
+    // 32 MiB of its own, touched; then 96 MiB of clean page cache.
+    char* anon = new char[32 << 20];
+    for (int i = 0; i < (32 << 20); i += 4096) anon[i] = 1;
+    int fd = open(file.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    std::vector<char> block(1 << 20, 'x');
+    for (int i = 0; i < 96; ++i)
+      if (write(fd, block.data(), block.size()) != static_cast<ssize_t>(block.size())) _exit(3);
+    fsync(fd);
+    close(fd);
+    if (write(ready[1], "r", 1) != 1) _exit(4);
+    for (;;) pause();
+  }
+  m->add_process(p);
+  ASSERT_EQ(write(go[1], "g", 1), 1);
+  char c;
+  ASSERT_EQ(read(ready[0], &c, 1), 1);
+  std::string mem = m->path_for("memory");
+  auto usage = [&] { return std::stoll(*try_read_file(mem + "/memory.usage_in_bytes")); };
+  EXPECT_GT(usage(), 100LL << 20) << "the page cache is charged to the cgroup";
+  EXPECT_EQ(m->shrink_memory(64 << 20), 64 << 20) << "the cache goes";
+  EXPECT_LE(usage(), 64LL << 20);
+  EXPECT_EQ(m->memory_limit(), 64 << 20);
+  EXPECT_EQ(*try_read_file(mem + "/memory.memsw.limit_in_bytes"), std::to_string(64 << 20) + "\n")
+      << "memory+swap follows the limit";
+  int64_t got = m->shrink_memory(8 << 20);
+  EXPECT_GE(got, 32LL << 20) << "not below what the process holds";
+  EXPECT_LT(got, 64LL << 20) << "but below where it was";
+  EXPECT_EQ(m->memory_limit(), got);
+  EXPECT_EQ(waitpid(p, nullptr, WNOHANG), 0) << "the process still runs";
+  EXPECT_EQ(m->oom_kills(), 0u);
+  EXPECT_EQ(m->shrink_memory(128 << 20), got) << "a larger size is no shrink";
+  kill(p, SIGKILL);
+  waitpid(p, nullptr, 0);
+  unlink(file.c_str());
+  for (int fd : {go[0], go[1], ready[0], ready[1]}) close(fd);
   m->destroy();
 }
 

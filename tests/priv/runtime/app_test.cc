@@ -236,7 +236,7 @@ TEST(App, ServicesFromImages) {
   Result r = nh({"up", m});
   ASSERT_EQ(r.code, 0) << r.err;
   std::string log_a = nh.root() + "/apps/" + app + "/a.log", log_b = nh.root() + "/apps/" + app + "/b.log";
-  for (int i = 0; i < 100 && trim_nl(sh("cat " + log_b)).find("linked") == std::string::npos; ++i) usleep(20000);
+  within(10, [&] { return trim_nl(sh("cat " + log_b)).find("linked") != std::string::npos; });
   EXPECT_EQ(trim_nl(sh("cat " + log_a)), "third layer, zstd") << "the image's own Cmd";
   EXPECT_EQ(trim_nl(sh("cat " + log_b)), "third layer, zstd\nlinked from layer 2");
   // The opaque directory and the whiteouts, as the cell sees them.
@@ -315,7 +315,7 @@ TEST(App, OnlySignedImagesRun) {
   r = nh({"up", m});
   EXPECT_EQ(r.code, 0) << r.err;
   std::string log = nh.root() + "/apps/" + app + "/a.log";
-  for (int i = 0; i < 100 && trim_nl(sh("cat " + log)).empty(); ++i) usleep(20000);
+  within(10, [&] { return !trim_nl(sh("cat " + log)).empty(); });
   EXPECT_EQ(trim_nl(sh("cat " + log)), "third layer, zstd") << "the signed image ran";
   EXPECT_EQ(nh({"down", "--timeout", "1s", m}).code, 0);
   expect_gone(nh, app, {app + "-a"});
@@ -462,7 +462,7 @@ TEST(App, ShopExample) {
   ASSERT_EQ(r.code, 0) << r.err;
   // web -> api -> kv, through the published port, once web listens (up
   // returns when the cells run, not when their programs are ready).
-  for (int i = 0; i < 100 && get_local(port, "/api/health").find("ok") == std::string::npos; ++i) usleep(50000);
+  within(20, [&] { return get_local(port, "/api/health").find("ok") != std::string::npos; });
   EXPECT_NE(get_local(port, "/").find("</html>"), std::string::npos);
   EXPECT_EQ(get_local(port, "/api/visits"), "{\"visits\":1}");
   EXPECT_EQ(get_local(port, "/api/visits"), "{\"visits\":2}");

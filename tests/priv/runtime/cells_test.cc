@@ -197,18 +197,81 @@ TEST(Cells, UpdateKeepsThePartitionsPromises) {
   EXPECT_NE(r.code, 0);
   EXPECT_NE(r.err.find("a cell keeps its cores"), std::string::npos) << r.err;
   EXPECT_EQ(cpuset_of(c), "1");
-  r = nh({"update", "--memory", "128M", c});
+  r = nh({"update", "--memory", "2G", c});
   EXPECT_NE(r.code, 0);
-  EXPECT_NE(r.err.find("is above the 64 MiB reserved"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("asks for 2 GiB of memory but only 512 MiB of 1 GiB is unreserved (" + s), std::string::npos)
+      << r.err;
   EXPECT_EQ(mem_limit_of(c), std::to_string(64 << 20));
-  // Within the promises, update works as before.
-  r = nh({"update", "--memory", "32M", c});
-  EXPECT_EQ(r.code, 0) << r.err;
-  EXPECT_EQ(mem_limit_of(c), std::to_string(32 << 20));
+  r = nh({"update", "--memory", "-1", c});
+  EXPECT_NE(r.code, 0);
+  EXPECT_NE(r.err.find("its memory limit is its reservation and cannot be removed"), std::string::npos) << r.err;
+  EXPECT_EQ(mem_limit_of(c), std::to_string(64 << 20));
   r = nh({"update", "--cpuset-cpus", "0", s});
   EXPECT_EQ(r.code, 0) << r.err;
   nh({"delete", "--force", c});
   nh({"delete", "--force", s});
+}
+
+// The balloon: `update --memory` on a cell moves its reservation through
+// admission. A grow past the unreserved memory is refused, one within it is
+// reserved; a shrink lets the kernel take back page cache and stops, without
+// an OOM kill, above what the cell's process really holds. The static
+// /proc/meminfo, `inspect` and `host` follow every size.
+TEST(Cells, ABalloonMovesTheReservationThroughAdmission) {
+  Nohype nh;
+  host_json(nh, "1", "1G");
+  Bundle b({"/counter_probe", "serve", "7071", "40"});  // 40 MiB of its own memory
+  ASSERT_EQ(run({"/bin/cp", COUNTER_PROBE, b.rootfs() + "/counter_probe"}).code, 0);
+  ask(b, "1", "128M");
+  std::string c = nh.unique_id("balloon");
+  ASSERT_EQ(nh({"run", "-d", "-b", b.dir(), c}, "").code, 0);
+  std::string memcg = cgroup_of(c, "memory");
+  auto usage = [&] { return std::stoll("0" + read(memcg + "/memory.usage_in_bytes")); };
+  within(10, [&] { return usage() >= (40LL << 20); });
+  auto mem_total = [&] {
+    std::string m = nh({"exec", c, "cat", "/proc/meminfo"}).out;
+    auto at = m.find("MemTotal:");
+    return at == std::string::npos ? -1 : std::stoll(m.substr(at + 9));
+  };
+  EXPECT_EQ(mem_total(), 128 * 1024);
+
+  Result r = nh({"update", "--memory", "2G", c});
+  EXPECT_NE(r.code, 0);
+  EXPECT_NE(r.err.find("only 1 GiB of 1 GiB is unreserved"), std::string::npos) << r.err;
+  EXPECT_EQ(host(nh)["memoryReserved"], 128 << 20) << "a refused grow reserves nothing";
+
+  r = nh({"update", "--memory", "256M", c});
+  EXPECT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(mem_limit_of(c), std::to_string(256 << 20));
+  EXPECT_EQ(host(nh)["memoryReserved"], 256 << 20);
+  EXPECT_EQ(mem_total(), 256 * 1024) << "the static view follows";
+  EXPECT_NE(nh({"inspect", c}).out.find("256 MiB reserved"), std::string::npos);
+
+  // 150 MiB of page cache, written back so the kernel may drop it.
+  r = nh({"exec", c, "sh", "-c", "dd if=/dev/zero of=/cache bs=1M count=150 2>/dev/null && sync"});
+  EXPECT_EQ(r.code, 0) << r.err;
+  EXPECT_GT(usage(), 180LL << 20);
+  r = nh({"update", "--memory", "96M", c});
+  EXPECT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(r.err, "") << "the cache went: the shrink reached the size asked";
+  EXPECT_EQ(mem_limit_of(c), std::to_string(96 << 20));
+  EXPECT_LE(usage(), 96LL << 20);
+  EXPECT_EQ(mem_total(), 96 * 1024);
+
+  r = nh({"update", "--memory", "16M", c});
+  EXPECT_EQ(r.code, 0) << r.err;
+  EXPECT_NE(r.err.find("shrank to "), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find(", not 16 MiB: the cell uses the rest"), std::string::npos) << r.err;
+  long long limit = std::stoll(mem_limit_of(c));
+  EXPECT_GE(limit, 40LL << 20) << "never below what the process holds";
+  EXPECT_LT(limit, 96LL << 20);
+  EXPECT_EQ(host(nh)["memoryReserved"], limit) << "the table gave back what the cgroup did";
+  EXPECT_EQ(mem_total(), limit / 1024);
+  EXPECT_EQ(state(nh, c)["status"], "running");
+  EXPECT_NE(read(memcg + "/memory.oom_control").find("oom_kill 0"), std::string::npos)
+      << "no OOM kill did the shrinking";
+  nh({"delete", "--force", c});
+  EXPECT_EQ(host(nh)["memoryReserved"], 0);
 }
 
 // One cell per pod, by hand: an app container of a CRI pod runs on its

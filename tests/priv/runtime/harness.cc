@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <chrono>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -116,6 +117,15 @@ void Bundle::write() const {
 }
 
 std::string sh(const std::string& cmd) { return trim_nl(run({"/bin/sh", "-c", cmd}).out); }
+
+bool within(double seconds, const std::function<bool()>& done) {
+  auto end = std::chrono::steady_clock::now() + std::chrono::duration<double>(seconds);
+  for (;;) {
+    if (done()) return true;
+    if (std::chrono::steady_clock::now() >= end) return false;
+    usleep(20000);
+  }
+}
 
 Nohype::Nohype() {
   char tmpl[] = "/tmp/nohype-root-XXXXXX";

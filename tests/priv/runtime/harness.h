@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <functional>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
@@ -23,6 +24,10 @@ Result run(const std::vector<std::string>& argv, const std::string& input = "");
 std::string trim_nl(std::string s);
 // What a shell command prints, without its last newline.
 std::string sh(const std::string& cmd);
+// Polls `done` every 20 ms until it holds or `seconds` of wall time pass;
+// says whether it held. A deadline, not a count of tries, because each try
+// may itself take long on a loaded machine.
+bool within(double seconds, const std::function<bool()>& done);
 
 class Bundle {
  public:

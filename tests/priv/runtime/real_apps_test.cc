@@ -107,7 +107,7 @@ TEST(RealApps, LearnedProfilesRunRedisAndNginxAndKillTheRest) {
   // A call redis never made (the keyring) is killed, and recorded.
   r = nh({"exec", app + "-redis", "/escape_probe", "keyring"});
   EXPECT_EQ(r.code, 128 + SIGSYS) << r.out << r.err;
-  for (int i = 0; i < 200 && status(nh, prod)["services"][1]["securityEvents"] == 0; ++i) usleep(10000);
+  within(10, [&] { return status(nh, prod)["services"][1]["securityEvents"] != 0; });
   r = nh({"events", "--history", app + "-redis"});
   EXPECT_NE(r.out.find("\"syscall\":\"add_key\""), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("\"action\":\"kill_process\""), std::string::npos) << r.out;

@@ -266,6 +266,34 @@ TEST(Admission, UpdateKeepsCoresExclusiveAndLimitsWithinTheReservation) {
       << "a core a shared container was pinned to is not dedicated to anyone";
 }
 
+// The balloon in the table: a grow is admitted against what the others
+// hold (its own reservation counts as its own), a shrink always fits.
+TEST(Admission, ABalloonGrowsOnlyIntoUnreservedMemory) {
+  HostConfig h = host("1-3", "1G");
+  Table t;
+  t.cells.push_back(admit(t, h, "db", want(0, 512ULL << 20)));
+  t.cells.push_back(admit(t, h, "web", want(0, 256ULL << 20)));
+  const Holder &db = t.cells[0], &web = t.cells[1];
+  EXPECT_EQ(resize(t, h, db, 768ULL << 20).memory, 768ULL << 20) << "its own 512 MiB and the free 256 MiB";
+  EXPECT_EQ(error_of([&] { resize(t, h, db, 769ULL << 20); }),
+            "update: cell \"db\" asks for 769 MiB of memory but only 768 MiB of 1 GiB is unreserved (web holds 256 "
+            "MiB)");
+  EXPECT_EQ(resize(t, h, web, 1ULL << 20).memory, 1ULL << 20);
+  EXPECT_NE(error_of([&] { resize(t, h, web, 0); }).find("cannot be zero"), std::string::npos);
+  t.cells.push_back(admit(t, h, "shared", want(0, 0)));
+  EXPECT_NE(error_of([&] { resize(t, h, t.cells[2], 1ULL << 20); }).find("reserves no memory"), std::string::npos);
+  // A pod: its member resizes nothing, and the pod does not shrink under it.
+  Request app = want(0, 0);
+  app.pod = "web";
+  t.cells.push_back(admit(t, h, "member", app));
+  EXPECT_NE(error_of([&] { resize(t, h, t.cells[3], 1ULL << 20); }).find("runs in its pod's cell web"),
+            std::string::npos);
+  EXPECT_NE(
+      error_of([&] { resize(t, h, t.cells[1], 128ULL << 20); }).find("cannot shrink while its pod's container member"),
+      std::string::npos);
+  EXPECT_EQ(resize(t, h, t.cells[1], 512ULL << 20).memory, 512ULL << 20) << "a pod may grow";
+}
+
 TEST(Table, APodsSandboxStaysWhileAMemberLives) {
   Table t;
   t.cells = {{"sandbox", "/k8s", {1}, {}, 64 << 20, 10, 100},

@@ -248,6 +248,41 @@ TEST_F(FakeTree, V2UnifiedApply) {
   EXPECT_NE(stat((root + d).c_str(), &st), 0);
 }
 
+// The balloon's shrink on v2: memory.high holds the cell while memory.reclaim
+// asks for the difference, and memory.max goes only as low as what is left,
+// so the OOM killer never does the shrinking. The fake tree reclaims nothing:
+// what memory.current says after the reclaim is what stays.
+TEST_F(FakeTree, V2ShrinkReclaimsFirstAndStopsAboveWhatIsUsed) {
+  file("/mountinfo", "30 25 0:26 / /sys/fs/cgroup rw - cgroup2 cgroup2 rw\n");
+  file("/self", "0::/\n");
+  file("/sys/fs/cgroup/cgroup.controllers", "memory");
+  file("/sys/fs/cgroup/cgroup.subtree_control", "");
+  Env env{root + "/mountinfo", root + "/self", root};
+  auto m = make_manager("/box/b", "b", env);
+  m->create();
+  std::string d = "/sys/fs/cgroup/box/b";
+  populate(d, {"memory.reclaim", "memory.swap.max"});
+  file(d + "/memory.max", "268435456");
+  file(d + "/memory.high", "max");
+  file(d + "/memory.current", "50331648");  // 48 MiB
+  EXPECT_EQ(m->shrink_memory(64 << 20), 64 << 20) << "48 MiB in use fits under 64 MiB";
+  EXPECT_EQ(read(d + "/memory.max"), std::to_string(64 << 20));
+  EXPECT_EQ(read(d + "/memory.high"), "max") << "memory.high is given back as it was";
+  EXPECT_EQ(read(d + "/memory.reclaim"), "") << "nothing to reclaim below the target";
+
+  file(d + "/memory.current", "41943041");  // 40 MiB and a byte, which the "kernel" keeps
+  EXPECT_EQ(m->shrink_memory(16 << 20), 42 << 20) << "stops a MiB above what is used, rounded up";
+  EXPECT_EQ(read(d + "/memory.reclaim"), std::to_string(41943041 - (16 << 20)));
+  EXPECT_EQ(read(d + "/memory.max"), std::to_string(42 << 20));
+  EXPECT_EQ(m->shrink_memory(100 << 20), 42 << 20) << "a larger size is no shrink";
+  file(d + "/memory.high", "90000000");
+  file(d + "/memory.current", "1048576");
+  EXPECT_EQ(m->shrink_memory(8 << 20), 8 << 20);
+  EXPECT_EQ(read(d + "/memory.high"), "90000000") << "a user's memory.high stays";
+  ASSERT_EQ(system(("rm -f " + root + d + "/*").c_str()), 0);
+  m->destroy();
+}
+
 TEST(DeviceFilter, LaterRulesWinAndDefaultDenies) {
   std::vector<DeviceRule> rules = {{false, 'a', -1, -1, "rwm"},
                                    {true, 'c', 1, 3, "rwm"},
