@@ -11,6 +11,9 @@
 //   userfaultfd          userfaultfd(2) and /dev/userfaultfd
 //   io_uring             io_uring_setup
 //   personality          READ_IMPLIES_EXEC, ADDR_NO_RANDOMIZE
+//   ksm                  opt into KSM merging (a cross-tenant side channel):
+//                        PR_SET_MEMORY_MERGE and MADV_MERGEABLE, each also
+//                        with junk in the upper 32 bits the kernel ignores
 //   bpf                  BPF_MAP_CREATE
 //   mount                mount(2), fsopen, open_tree
 //   ptrace               PTRACE_TRACEME, process_vm_readv on itself
@@ -152,6 +155,21 @@ void userfaultfd() {
 void io_uring() {
   char params[120] = {};  // struct io_uring_params
   report_fd("io_uring_setup", syscall(SYS_io_uring_setup, 4, params));
+}
+
+// The kernel reads prctl's option and madvise's advice as ints: a filter
+// that compared all 64 bits would miss the same call with junk above.
+void ksm() {
+  constexpr unsigned long kMerge = 67, kMergeable = 12, kJunk = 1UL << 32;
+  for (unsigned long junk : {0UL, kJunk}) {
+    std::string tail = junk ? " (upper bits set)" : "";
+    long r = syscall(SYS_prctl, junk | kMerge, 1UL, 0UL, 0UL, 0UL);
+    if (r == 0) syscall(SYS_prctl, kMerge, 0UL, 0UL, 0UL, 0UL);
+    report(("ksm PR_SET_MEMORY_MERGE" + tail).c_str(), r);
+    void* p = mmap(nullptr, 1 << 16, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    report(("ksm MADV_MERGEABLE" + tail).c_str(), syscall(SYS_madvise, p, 1UL << 16, junk | kMergeable));
+    munmap(p, 1 << 16);
+  }
 }
 
 void personality_flags() {
@@ -330,6 +348,8 @@ int main(int argc, char** argv) {
     io_uring();
   } else if (what == "personality") {
     personality_flags();
+  } else if (what == "ksm") {
+    ksm();
   } else if (what == "bpf") {
     bpf();
   } else if (what == "mount") {
@@ -347,6 +367,7 @@ int main(int argc, char** argv) {
     userfaultfd();
     io_uring();
     personality_flags();
+    ksm();
     bpf();
     mounts();
     ptrace_();
