@@ -13,6 +13,7 @@
 #include <stdexcept>
 
 #include "app/toml_guard.h"
+#include "cells/request.h"
 #include "common/error.h"
 #include "common/file.h"
 #include "common/strings.h"
@@ -232,7 +233,7 @@ Service read_service(const std::string& file, const std::string& dir, const std:
     fail(kStep, file + ":" + std::to_string(n.source().begin.line) + ": " + prefix + ": must be a table");
   Reader r(file, *n.as_table(), prefix);
   r.only({"image", "command", "env", "user", "cores", "memory", "pids", "ports", "calls", "publish", "egress",
-          "volumes", "seccomp", "landlock"});
+          "volumes", "seccomp", "landlock", "ksm"});
   Service s;
   s.name = name;
   s.line = r.line();
@@ -268,6 +269,9 @@ Service read_service(const std::string& file, const std::string& dir, const std:
   if (!s.seccomp.empty() && s.seccomp != kUnconfined && !path_exists(s.seccomp))
     r.error(r.node("seccomp"), "seccomp", s.seccomp + " does not exist (or \"default\", \"unconfined\")");
   s.landlock = r.boolean("landlock").value_or(true);
+  s.ksm = r.str("ksm", false);
+  if (r.node("ksm") && !cells::valid_ksm_group(s.ksm))
+    r.error(r.node("ksm"), "ksm", "must be a trust group name (letters, digits, '.', '_', '-'; 1 to 63)");
   return s;
 }
 

@@ -65,6 +65,9 @@ struct Service {
   // Landlock as a second layer (its ports from ports/calls); false for a
   // service that is checkpointed, since CRIU cannot save a Landlock domain.
   bool landlock = true;
+  // KSM trust group (org.nohype.ksm): its pages merge with those of cells
+  // in the same group, never with others. "": no merging.
+  std::string ksm;
   int line = 0;  // where [services.NAME] starts
 };
 

@@ -98,6 +98,7 @@ nlohmann::json cell_config(const Service& s, const CellPlan& c) {
     j["mounts"].push_back(mount(v.target, "bind", v.source, {"rbind", v.readonly ? "ro" : "rw", "nosuid", "nodev"}));
   j["linux"]["sysctl"] = {{"net.ipv6.conf.all.disable_ipv6", "1"}, {"net.ipv6.conf.default.disable_ipv6", "1"}};
   j["annotations"][cells::kMemoryAnnotation] = std::to_string(s.memory);
+  if (!s.ksm.empty()) j["annotations"][cells::kKsmAnnotation] = s.ksm;
   j["linux"]["resources"]["memory"]["limit"] = s.memory;
   j["linux"]["resources"]["pids"]["limit"] = s.pids;
   if (s.cores) j["annotations"][cells::kCoresAnnotation] = std::to_string(s.cores);

@@ -383,6 +383,10 @@ nlohmann::json status(const std::string& name) {
     s["cores"] = st && !st->cores.empty() ? st->cores : "shared";
     s["memory"] = st ? st->memory : 0;
     s["securityEvents"] = st ? st->security_events : 0;
+    if (st) {
+      auto cell = runtime::oci_state(*st)["cell"];
+      if (cell.contains("ksm") && !cell["ksm"]["group"].get<std::string>().empty()) s["ksm"] = cell["ksm"];
+    }
     if (st && !st->cgroup.is_null()) s["posture"] = runtime::posture_of(store, *st, *cgroups::load_manager(st->cgroup));
     out["services"].push_back(s);
   }
@@ -406,8 +410,17 @@ std::string status_text(const nlohmann::json& s) {
              std::to_string(x["securityEvents"].get<uint64_t>()).c_str(), pub.empty() ? "-" : pub.c_str());
     out += line;
   }
-  for (const auto& x : s["services"])
+  for (const auto& x : s["services"]) {
     if (x.contains("posture")) out += x["service"].get<std::string>() + ": " + cells::posture_text(x["posture"]) + "\n";
+    if (x.contains("ksm")) {
+      int64_t profit = x["ksm"]["profit"].get<int64_t>();
+      out += x["service"].get<std::string>() + ": KSM group " + x["ksm"]["group"].get<std::string>() + ", " +
+             std::to_string(x["ksm"]["mergingPages"].get<uint64_t>()) + " pages merged, " +
+             (profit < 0 ? "-" + cells::human_bytes(static_cast<uint64_t>(-profit))
+                         : cells::human_bytes(static_cast<uint64_t>(profit))) +
+             " saved\n";
+    }
+  }
   return out;
 }
 

@@ -1,10 +1,18 @@
 #include "cells/request.h"
 
+#include <cctype>
+
 #include "cells/cpulist.h"
 #include "common/error.h"
 #include "common/strings.h"
 
 namespace nohype::cells {
+
+bool valid_ksm_group(const std::string& name) {
+  bool ok = !name.empty() && name.size() <= 63;
+  for (char c : name) ok = ok && (isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '_' || c == '-');
+  return ok;
+}
 
 Request request_of(const oci::Spec& spec, const std::string& where) {
   Request r;
@@ -34,6 +42,12 @@ Request request_of(const oci::Spec& spec, const std::string& where) {
   } else if (res.memory.limit && *res.memory.limit > 0) {
     r.memory = static_cast<uint64_t>(*res.memory.limit);
     r.memory_from = "linux.resources.memory.limit";
+  }
+  if (auto it = spec.annotations.find(kKsmAnnotation); it != spec.annotations.end()) {
+    if (!valid_ksm_group(it->second))
+      fail("validate config", where + ": annotations[\"" + kKsmAnnotation + "\"]: \"" + it->second +
+                                  "\" is not a trust group name (letters, digits, '.', '_', '-'; 1 to 63)");
+    r.ksm = it->second;
   }
   auto type = spec.annotations.find(kCriTypeAnnotation), sandbox = spec.annotations.find(kCriSandboxAnnotation);
   if (type != spec.annotations.end() && type->second == "container" && sandbox != spec.annotations.end())

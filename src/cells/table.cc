@@ -28,6 +28,7 @@ nlohmann::json to_json(const Table& t) {
                      {"pid", c.pid},
                      {"pidStart", c.pid_start}});
     if (!c.pod.empty()) cells.back()["pod"] = c.pod;
+    if (!c.ksm.empty()) cells.back()["ksm"] = c.ksm;
   }
   return {{"cells", cells}, {"pool", format_cpu_list(t.pool)}};
 }
@@ -49,6 +50,7 @@ Table table_from_json(const nlohmann::json& j) {
     h.pid = static_cast<pid_t>(json_whole(c.at("pid"), "pid", INT32_MAX));
     h.pid_start = json_whole(c.at("pidStart"), "pidStart");
     h.pod = c.value("pod", "");
+    h.ksm = c.value("ksm", "");
     t.cells.push_back(std::move(h));
   }
   return t;
@@ -111,6 +113,13 @@ Holder admit(const Table& t, const HostConfig& h, const std::string& id, const R
   Holder out;
   out.id = id;
   out.root = root;
+  if (auto [group, holders] = ksm_group(t); !r.ksm.empty() && !group.empty() && group != r.ksm) {
+    std::string who;
+    for (const auto& h2 : holders) who += (who.empty() ? "" : ", ") + h2;
+    fail("admission", "cell \"" + id + "\" asks for KSM merging in trust group \"" + r.ksm + "\" but group \"" + group +
+                          "\" merges on this host (" + who + "): pages would be shared across tenants");
+  }
+  out.ksm = r.ksm;
   if (const Holder* pod = r.pod.empty() ? nullptr : t.find(r.pod, root);
       pod && pod->pod.empty() && (!pod->cores.empty() || !pod->pinned.empty() || pod->memory)) {
     out.cores = pod->cores;
@@ -219,6 +228,16 @@ Holder resize(const Table& t, const HostConfig& h, const Holder& c, uint64_t mem
   Holder out = c;
   out.memory = memory;
   return out;
+}
+
+std::pair<std::string, std::vector<std::string>> ksm_group(const Table& t) {
+  std::pair<std::string, std::vector<std::string>> g;
+  for (const auto& c : t.cells)
+    if (!c.ksm.empty()) {
+      g.first = c.ksm;  // admission keeps them all in one group
+      g.second.push_back(c.id);
+    }
+  return g;
 }
 
 std::vector<int> shared_pool(const Table& t, const HostConfig& h) {

@@ -30,6 +30,9 @@ struct Holder {
   // It holds nothing of its own; the sandbox's holder stays while any member
   // lives, so the pod's cores are never handed out under a running member.
   std::string pod;
+  // The KSM trust group its processes merge pages within ("": none). At
+  // most one group holds merging on a host, so no two tenants share a page.
+  std::string ksm;
 };
 
 struct Table {
@@ -44,7 +47,8 @@ Table table_from_json(const nlohmann::json& j);
 // Cores and memory for `id`, or Error("admission", ...) naming what is
 // missing and who holds it. A request with `pod` set joins that cell when it
 // holds dedicated cores or memory (a member: `pod` set, nothing of its own);
-// otherwise it is admitted as asked. Lowest free cores first. Exact cores that are not
+// otherwise it is admitted as asked. A KSM group other than the one that
+// already merges on the host is refused, naming its holders. Lowest free cores first. Exact cores that are not
 // all allocatable give a shared container pinned to them (`pinned`), which
 // may not touch a dedicated core.
 Holder admit(const Table& t, const HostConfig& h, const std::string& id, const Request& r,
@@ -63,6 +67,8 @@ Holder check_update(const Table& t, const HostConfig& h, const Holder& c, const 
 // not while pod members run under the old size. Error("update", ...) for
 // a pod member or a container without a reservation.
 Holder resize(const Table& t, const HostConfig& h, const Holder& c, uint64_t memory);
+// The KSM group merging on the host ("": none) and the cells in it.
+std::pair<std::string, std::vector<std::string>> ksm_group(const Table& t);
 // Every online core no cell holds: where shared-pool containers run.
 std::vector<int> shared_pool(const Table& t, const HostConfig& h);
 // The cell `id` of `root` holds resources for: itself, or its pod's.

@@ -5,6 +5,7 @@
 
 #include <algorithm>
 
+#include "cells/request.h"
 #include "common/error.h"
 #include "common/log.h"
 #include "oci/names.h"
@@ -91,6 +92,7 @@ ProcessPlan build_process_plan(const oci::Process& p, const oci::Spec& spec, con
   for (const auto& r : p.rlimits) out.rlimits.push_back({*oci::rlimit_number(r.type), {r.soft, r.hard}});
   out.no_new_privs = p.no_new_privileges;
   out.force_ssb_mitigation = ssb_mitigation(spec, where);
+  out.ksm_merge = spec.annotations.count(cells::kKsmAnnotation) > 0;
   out.landlock = landlock::plan({&spec, &p, landlock::abi_version(), !exec, where});
   out.oom_score_adj = p.oom_score_adj;
   if (spec.linux.seccomp) {

@@ -101,8 +101,15 @@ UniqueFd connect_learner(const std::string& path) {
 
 }  // namespace
 
+// Before any filter: nohype's profiles refuse this prctl to the cell itself.
+static void merge_pages(const ProcessPlan& p) {
+  constexpr int kSetMemoryMerge = 67;  // PR_SET_MEMORY_MERGE, Linux 6.4; Debian's headers are older
+  if (p.ksm_merge && prctl(kSetMemoryMerge, 1, 0, 0, 0) != 0) fail_errno("ksm", "prctl PR_SET_MEMORY_MERGE");
+}
+
 void install_notify_filter(ProcessPlan& p, int sync) {
   if (!p.seccomp || !p.seccomp->uses_notify || p.learn) return;
+  merge_pages(p);
   // A notifying filter loads before `ready` so its listener fd can travel to
   // the parent, which hands it to listenerPath on the host (that path is not
   // reachable from here, and the filter may forbid connect).
@@ -228,6 +235,7 @@ void force_ssb_mitigation(const ProcessPlan& p) {
 [[noreturn]] void become_process(const ProcessPlan& p, const std::string& exe, const std::string& state_json) {
   (void)state_json;
   force_ssb_mitigation(p);
+  merge_pages(p);
   // Before seccomp (a learned profile may not allow landlock_*) and while we
   // still hold CAP_SYS_ADMIN (restrict_self needs it or no_new_privs).
   landlock::restrict_self(p.landlock);

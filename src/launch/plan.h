@@ -46,6 +46,10 @@ struct ProcessPlan {
   // Speculative store bypass mitigation forced on (prctl FORCE_DISABLE), the
   // default for untrusted cells; org.nohype.speculation=allow opts out.
   bool force_ssb_mitigation = true;
+  // KSM merging for every page of the process and what it execs and forks
+  // (PR_SET_MEMORY_MERGE), set before the filter, which refuses it: the
+  // cell asked for a trust group (org.nohype.ksm) and admission let it in.
+  bool ksm_merge = false;
   landlock::Plan landlock;  // the second layer (landlock/landlock.h); empty: none
   std::string seccomp_listener_path;
   std::string seccomp_listener_metadata;

@@ -13,6 +13,7 @@
 #include "common/file.h"
 #include "common/log.h"
 #include "common/strings.h"
+#include "linux/ksm.h"
 #include "linux/proc.h"
 #include "runtime/event_log.h"
 #include "runtime/spec_file.h"
@@ -82,6 +83,8 @@ Grant admit_cell(const Store& store, const std::string& id, const cells::Request
     pool = cells::shared_pool(t, host);
     return true;
   });
+  if (!h.ksm.empty() && linux::ksm_start() != 1)
+    log::warn("ksm: ksmd is not running (/sys/kernel/mm/ksm/run is not 1): \"" + id + "\"'s pages will not merge");
   res.cpu.cpus = cells::format_cpu_list(!h.cores.empty() ? h.cores : !h.pinned.empty() ? h.pinned : pool);
   if (h.memory) {
     // Pre-allocated memory: the limit is the reservation, and nothing swaps.
@@ -278,6 +281,14 @@ nlohmann::json host_report() {
   j["memory"] = h.memory;
   j["memoryReserved"] = reserved;
   j["pool"] = cells::format_cpu_list(cells::shared_pool(t, h));
+  auto [group, members] = cells::ksm_group(t);
+  linux::KsmHost k = linux::ksm_host();
+  j["ksm"] = {{"group", group},
+              {"cells", members},
+              {"run", k.run},
+              {"pagesShared", k.pages_shared},
+              {"pagesSharing", k.pages_sharing},
+              {"generalProfit", k.general_profit}};
   return j;
 }
 

@@ -8,12 +8,14 @@
 #include <set>
 
 #include "cells/cpulist.h"
+#include "cells/request.h"
 #include "cgroups/manager.h"
 #include "common/error.h"
 #include "common/file.h"
 #include "common/json.h"
 #include "common/log.h"
 #include "launch/hooks.h"
+#include "linux/ksm.h"
 #include "linux/proc.h"
 #include "runtime/balloon.h"
 #include "runtime/cell.h"
@@ -123,6 +125,21 @@ nlohmann::json oci_state(const State& st) {
                {"oomKills", st.oom_kills},
                {"pidsRefused", st.pids_refused},
                {"securityEvents", st.security_events}};
+  // KSM: the trust group it merges in, and what merging saved it.
+  if (s != Status::stopped) {
+    std::vector<pid_t> pids;
+    try {
+      pids = manager_of(st)->pids();
+    } catch (const Error&) {
+      pids = {st.pid};
+    }
+    linux::KsmProcess k = linux::ksm_sum(pids);
+    auto group = st.annotations.find(cells::kKsmAnnotation);
+    j["cell"]["ksm"] = {{"group", group == st.annotations.end() ? "" : group->second},
+                        {"mergeAny", k.merge_any},
+                        {"mergingPages", k.merging_pages},
+                        {"profit", k.profit}};
+  }
   return j;
 }
 

@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <fstream>
+#include <map>
 #include <memory>
 #include <set>
 #include <thread>
@@ -272,6 +273,106 @@ TEST(Cells, ABalloonMovesTheReservationThroughAdmission) {
       << "no OOM kill did the shrinking";
   nh({"delete", "--force", c});
   EXPECT_EQ(host(nh)["memoryReserved"], 0);
+}
+
+// KSM per trust group, on the real kernel: eight cells of one group holding
+// identical 64 MiB buffers give most of it back (usage and general_profit
+// say so); the same cells without a group merge nothing; a cell outside the
+// group is not mergeable; a second group is refused while the first runs.
+// ksmd's pace is raised for the test and put back after.
+TEST(Cells, KsmMergesWithinOneTrustGroupOnly) {
+  const std::string ksm = "/sys/kernel/mm/ksm";
+  struct Knobs {
+    std::string dir;
+    std::map<std::string, std::string> was;
+    explicit Knobs(std::string d) : dir(std::move(d)) {
+      for (const char* k : {"run", "pages_to_scan", "sleep_millisecs"}) was[k] = read(dir + "/" + k);
+    }
+    void set(const std::string& k, const std::string& v) const { std::ofstream(dir + "/" + k) << v; }
+    ~Knobs() {
+      for (const auto& [k, v] : was) set(k, v);
+    }
+  } knobs(ksm);
+  if (knobs.was["run"].empty()) GTEST_SKIP() << "this kernel has no KSM (" << ksm << ")";
+  knobs.set("pages_to_scan", "20000");
+  knobs.set("sleep_millisecs", "10");
+
+  Nohype nh;
+  host_json(nh, "1", "2G");
+  Bundle b({"/counter_probe", "serve", "7072", "64"});  // the same 64 MiB in every cell (one seed)
+  ASSERT_EQ(run({"/bin/cp", COUNTER_PROBE, b.rootfs() + "/counter_probe"}).code, 0);
+  auto profit = [&] { return std::stoll("0" + read(ksm + "/general_profit")); };
+  // Starts n cells in `group` ("" for none) and waits until each holds its buffer.
+  auto cells_of = [&](const std::string& group, int n) {
+    ask(b, "", "96M");
+    if (!group.empty()) b.config["annotations"]["org.nohype.ksm"] = group;
+    b.write();
+    std::vector<std::string> ids;
+    for (int i = 0; i < n; ++i) {
+      ids.push_back(nh.unique_id("ksm"));
+      Result r = nh({"run", "-d", "-b", b.dir(), ids.back()}, "");
+      EXPECT_EQ(r.code, 0) << r.err;
+    }
+    // It answers once its buffer is full (merging may already shrink its usage).
+    for (const auto& id : ids)
+      within(20, [&] { return !trim_nl(nh({"exec", id, "/counter_probe", "ask", "7072", "n"}).out).empty(); });
+    return ids;
+  };
+  auto usage_of = [&](const std::vector<std::string>& ids) {
+    long long sum = 0;
+    for (const auto& id : ids) sum += std::stoll("0" + read(cgroup_of(id, "memory") + "/memory.usage_in_bytes"));
+    return sum;
+  };
+
+  long long before = profit();
+  auto plain = cells_of("", 8);
+  long long plain_usage = usage_of(plain);
+  usleep(3000000);  // ksmd's chance to merge what it must not
+  EXPECT_GE(usage_of(plain), 8 * (64LL << 20)) << "no group: nothing merged";
+  EXPECT_LT(profit() - before, 16LL << 20) << "no group: general_profit did not move";
+  EXPECT_EQ(state(nh, plain[0])["cell"]["ksm"]["mergeAny"], false);
+  for (const auto& id : plain) nh({"delete", "--force", id});
+
+  std::string group = "g" + std::to_string(getpid());
+  before = profit();
+  auto merged = cells_of(group, 8);
+  // Seven of the eight buffers can go: wait for most of that.
+  bool done = within(90, [&] { return profit() - before > 5 * (64LL << 20); });
+  long long merged_usage = usage_of(merged), saved = profit() - before;
+  EXPECT_TRUE(done) << "general_profit rose only " << saved / (1 << 20) << " MiB";
+  EXPECT_LT(merged_usage, plain_usage - 5 * (64LL << 20))
+      << "usage with the group " << merged_usage / (1 << 20) << " MiB, without " << plain_usage / (1 << 20) << " MiB";
+  printf("KSM, 8 cells x 64 MiB: usage %lld MiB without a group, %lld MiB with; general_profit +%lld MiB\n",
+         plain_usage >> 20, merged_usage >> 20, saved >> 20);
+  json cell = state(nh, merged[0])["cell"]["ksm"];
+  EXPECT_EQ(cell["group"], group);
+  EXPECT_EQ(cell["mergeAny"], true);
+  EXPECT_GT(
+      cell["mergingPages"].get<long long>() + state(nh, merged[1])["cell"]["ksm"]["mergingPages"].get<long long>(), 0);
+  // What `exec` starts in the cell merges too; a cell outside the group does not.
+  EXPECT_NE(nh({"exec", merged[0], "cat", "/proc/self/ksm_stat"}).out.find("ksm_merge_any: yes"), std::string::npos);
+  ask(b, "", "32M");
+  std::string outside = nh.unique_id("outside");
+  ASSERT_EQ(nh({"run", "-d", "-b", b.dir(), outside}, "").code, 0);
+  EXPECT_NE(nh({"exec", outside, "cat", "/proc/self/ksm_stat"}).out.find("ksm_merge_any: no"), std::string::npos);
+  EXPECT_EQ(state(nh, outside)["cell"]["ksm"]["mergeAny"], false);
+  json h = host(nh);
+  EXPECT_EQ(h["ksm"]["group"], group);
+  EXPECT_EQ(h["ksm"]["cells"].size(), 8u);
+  EXPECT_EQ(h["ksm"]["run"], 1);
+
+  b.config["annotations"]["org.nohype.ksm"] = "other-tenant";
+  b.write();
+  std::string second = nh.unique_id("second");
+  Result r = nh({"run", "-d", "-b", b.dir(), second}, "");
+  EXPECT_NE(r.code, 0);
+  EXPECT_NE(r.err.find("asks for KSM merging in trust group \"other-tenant\" but group \"" + group + "\" merges"),
+            std::string::npos)
+      << r.err;
+  EXPECT_TRUE(cgroups_named(second).empty()) << "a refused cell leaves nothing";
+  for (const auto& id : merged) nh({"delete", "--force", id});
+  nh({"delete", "--force", outside});
+  EXPECT_EQ(host(nh)["ksm"]["group"], "") << "the group ends with its last cell";
 }
 
 // One cell per pod, by hand: an app container of a CRI pod runs on its

@@ -209,6 +209,17 @@ TEST(Plan, LandlockOffForACheckpointedService) {
             std::string::npos);
 }
 
+// ksm = "GROUP": the service's cell merges pages within that trust group.
+TEST(Plan, KsmTrustGroupBecomesTheCellsAnnotation) {
+  auto a = app::plan_app(app::parse_manifest(std::string(kShop) + "ksm = \"shop\"\n", "/m/app.toml"), "/run/apps");
+  EXPECT_EQ(a.cells[1].config["annotations"]["org.nohype.ksm"], "shop");
+  EXPECT_FALSE(a.cells[0].config["annotations"].contains("org.nohype.ksm")) << "only the service that asks";
+  EXPECT_NE(error_of(std::string(kShop) + "ksm = \"a b\"\n").find("services.kv.ksm: must be a trust group name"),
+            std::string::npos);
+  EXPECT_NE(error_of(std::string(kShop) + "ksm = \"\"\n").find("services.kv.ksm: must be a trust group name"),
+            std::string::npos);
+}
+
 TEST(Firewall, RulesetShape) {
   auto a = app::plan_app(app::parse_manifest(kShop, "/m/app.toml"), "/run/apps");
   std::string r = net::ruleset(a.firewall);

@@ -294,6 +294,45 @@ TEST(Admission, ABalloonGrowsOnlyIntoUnreservedMemory) {
   EXPECT_EQ(resize(t, h, t.cells[1], 512ULL << 20).memory, 512ULL << 20) << "a pod may grow";
 }
 
+// KSM merges across every mergeable process on the host: at most one trust
+// group may merge at a time, or two tenants could share a page.
+TEST(Admission, OneKsmTrustGroupAtATime) {
+  oci::Spec s;
+  s.annotations = {{"org.nohype.ksm", "tenant-a.web_1"}};
+  EXPECT_EQ(request_of(s, "config.json").ksm, "tenant-a.web_1");
+  for (const char* bad : {"", "a b", "../x", "g/1"}) {
+    s.annotations = {{"org.nohype.ksm", bad}};
+    EXPECT_NE(error_of([&] { request_of(s, "b/config.json"); }).find("b/config.json: annotations[\"org.nohype.ksm\"]"),
+              std::string::npos)
+        << bad;
+  }
+  EXPECT_FALSE(valid_ksm_group(std::string(64, 'a')));
+  EXPECT_TRUE(valid_ksm_group(std::string(63, 'a')));
+
+  HostConfig h = host("1-3", "1G");
+  Table t;
+  auto in = [](const std::string& group) {
+    Request r = want(0, 16ULL << 20);
+    r.ksm = group;
+    return r;
+  };
+  t.cells.push_back(admit(t, h, "a1", in("a")));
+  t.cells.push_back(admit(t, h, "plain", in("")));
+  t.cells.push_back(admit(t, h, "a2", in("a")));
+  EXPECT_EQ(t.cells[2].ksm, "a");
+  EXPECT_EQ(ksm_group(t), (std::pair<std::string, std::vector<std::string>>{"a", {"a1", "a2"}}));
+  EXPECT_EQ(error_of([&] { admit(t, h, "b1", in("b")); }),
+            "admission: cell \"b1\" asks for KSM merging in trust group \"b\" but group \"a\" merges on this host "
+            "(a1, a2): pages would be shared across tenants");
+  Table back = table_from_json(to_json(t));
+  EXPECT_EQ(back.cells[0].ksm, "a");
+  EXPECT_EQ(back.cells[1].ksm, "");
+  // Once the group's last cell is gone, another group may merge.
+  t.cells.erase(t.cells.begin());
+  t.cells.erase(t.cells.begin() + 1);
+  EXPECT_EQ(admit(t, h, "b1", in("b")).ksm, "b");
+}
+
 TEST(Table, APodsSandboxStaysWhileAMemberLives) {
   Table t;
   t.cells = {{"sandbox", "/k8s", {1}, {}, 64 << 20, 10, 100},
