@@ -14,6 +14,7 @@
 #include "cells/cpulist.h"
 #include "cells/inspect.h"
 #include "cells/posture.h"
+#include "cells/sched.h"
 #include "cgroups/manager.h"
 #include "common/error.h"
 #include "common/fd.h"
@@ -28,6 +29,7 @@
 #include "runtime/cell.h"
 #include "runtime/container.h"
 #include "runtime/learner.h"
+#include "runtime/sched.h"
 
 namespace nohype::app {
 
@@ -387,7 +389,11 @@ nlohmann::json status(const std::string& name) {
       auto cell = runtime::oci_state(*st)["cell"];
       if (cell.contains("ksm") && !cell["ksm"]["group"].get<std::string>().empty()) s["ksm"] = cell["ksm"];
     }
-    if (st && !st->cgroup.is_null()) s["posture"] = runtime::posture_of(store, *st, *cgroups::load_manager(st->cgroup));
+    if (st && !st->cgroup.is_null()) {
+      auto cg = cgroups::load_manager(st->cgroup);
+      s["posture"] = runtime::posture_of(store, *st, *cg);
+      if (runtime::status_of(*st) != runtime::Status::stopped) s["sched"] = runtime::sched_figures(*st, *cg);
+    }
     out["services"].push_back(s);
   }
   return out;
@@ -412,6 +418,7 @@ std::string status_text(const nlohmann::json& s) {
   }
   for (const auto& x : s["services"]) {
     if (x.contains("posture")) out += x["service"].get<std::string>() + ": " + cells::posture_text(x["posture"]) + "\n";
+    if (x.contains("sched")) out += x["service"].get<std::string>() + ": " + cells::sched_text(x["sched"]) + "\n";
     if (x.contains("ksm")) {
       int64_t profit = x["ksm"]["profit"].get<int64_t>();
       out += x["service"].get<std::string>() + ": KSM group " + x["ksm"]["group"].get<std::string>() + ", " +

@@ -10,6 +10,7 @@
 #include <set>
 
 #include "cells/cpulist.h"
+#include "cells/sched.h"
 #include "common/file.h"
 #include "common/strings.h"
 #include "oci/default_spec.h"
@@ -178,6 +179,7 @@ std::string inspect_text(const nlohmann::json& j) {
   int64_t limit = j["memoryLimit"];
   row("memory", (reserved ? human_bytes(reserved) + " reserved" : std::string("no reservation")) + ", limit " +
                     (limit < 0 ? std::string("none") : human_bytes(static_cast<uint64_t>(limit))));
+  if (j.contains("sched")) row("scheduling", sched_text(j["sched"]));
   std::string devs;
   for (const auto& d : j["devices"]) devs += (devs.empty() ? "" : ", ") + d["path"].get<std::string>();
   row("devices", devs.empty() ? "none" : devs);

@@ -16,6 +16,7 @@
 #include "linux/ksm.h"
 #include "linux/proc.h"
 #include "runtime/event_log.h"
+#include "runtime/sched.h"
 #include "runtime/spec_file.h"
 #include "seccomp/violations.h"
 
@@ -266,7 +267,9 @@ nlohmann::json inspect_cell(const Store& store, const std::string& id) {
   if (auto d = cg->path_for("cpuset"); !d.empty())
     in.cpuset = std::string(trim(try_read_file(d + "/cpuset.cpus").value_or("")));
   in.memory_limit = cg->memory_limit();
-  return cells::inspect(in);
+  nlohmann::json j = cells::inspect(in);
+  j["sched"] = sched_figures(st, *cg);
+  return j;
 }
 
 nlohmann::json host_report() {

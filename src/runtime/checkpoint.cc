@@ -34,6 +34,7 @@
 #include "runtime/create_impl.h"
 #include "runtime/criu_impl.h"
 #include "runtime/event_log.h"
+#include "runtime/sched.h"
 #include "runtime/spec_file.h"
 #include "trust/snapshot.h"
 
@@ -551,6 +552,7 @@ void restore(const Store& store, const RestoreOptions& o) {
   st.started = true;
   st.cores = cells::format_cpu_list(grant.cell.cores);
   st.memory = grant.cell.memory;
+  st.core_baseline = core_baseline(st.cores);
   auto start = linux::start_time(pid);
   if (!start) fail("restore", "the restored init exited at once");
   st.pid = pid;

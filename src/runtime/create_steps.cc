@@ -22,6 +22,7 @@
 #include "linux/proc.h"
 #include "runtime/cell.h"
 #include "runtime/create_impl.h"
+#include "runtime/sched.h"
 #include "runtime/spec_file.h"
 #include "runtime/tty.h"
 #include "seccomp/learn.h"
@@ -159,6 +160,7 @@ void spawn(CreateRun& c) {
   st.started = !c.use_fifo;
   st.cores = cells::format_cpu_list(c.grant.cell.cores);
   st.memory = c.grant.cell.memory;
+  st.core_baseline = core_baseline(st.cores);
   if (c.plan.has_process) st.landlock = landlock::describe(c.plan.process.landlock);
 
   launch::SpawnHooks hooks;

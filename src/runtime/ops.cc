@@ -20,6 +20,7 @@
 #include "runtime/balloon.h"
 #include "runtime/cell.h"
 #include "runtime/container.h"
+#include "runtime/sched.h"
 #include "runtime/spec_file.h"
 
 namespace nohype::runtime {
@@ -345,7 +346,10 @@ void update(const Store& store, const std::string& id, const nlohmann::json& res
 nlohmann::json stats(const Store& store, const std::string& id) {
   State st = store.must_load(id);
   if (status_of(st) == Status::stopped) fail("events", "container \"" + id + "\" is stopped");
-  return manager_of(st)->stats();
+  auto cg = manager_of(st);
+  nlohmann::json out = cg->stats();
+  out["sched"] = sched_figures(st, *cg);  // nohype's: consumers of runc's stats ignore unknown keys
+  return out;
 }
 
 }  // namespace nohype::runtime

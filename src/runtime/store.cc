@@ -161,7 +161,8 @@ nlohmann::json to_json(const State& s) {
           {"sessions", s.sessions},
           {"kmsg_seq", s.kmsg_seq},
           {"security_events", s.security_events},
-          {"landlock", s.landlock}};
+          {"landlock", s.landlock},
+          {"core_baseline", s.core_baseline}};
 }
 
 State state_from_json(const nlohmann::json& j) {
@@ -190,6 +191,7 @@ State state_from_json(const nlohmann::json& j) {
   s.kmsg_seq = json_whole(j, "kmsg_seq", UINT64_MAX, 0);
   s.security_events = json_whole(j, "security_events", UINT64_MAX, 0);
   s.landlock = j.value("landlock", nlohmann::json());
+  s.core_baseline = j.value("core_baseline", nlohmann::json());
   return s;
 }
 

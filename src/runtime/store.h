@@ -38,6 +38,7 @@ struct State {
   uint64_t kmsg_seq = 0;           // kernel log read up to here
   uint64_t security_events = 0;    // events in the log so far
   nlohmann::json landlock;         // what the init put in force (landlock::describe); null: no process
+  nlohmann::json core_baseline;    // its dedicated cores' /proc/stat counters at create (runtime/sched.h)
 };
 
 enum class Status { creating, created, running, paused, stopped };

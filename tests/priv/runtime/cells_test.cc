@@ -1,6 +1,7 @@
 // NoHype cells on the real kernel: the host partition table (allocation,
 // refusal, release, reclaim, concurrent creates), memory = reservation with
 // OOM kills recorded, and kill that ends any cell.
+#include <sched.h>
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -373,6 +374,50 @@ TEST(Cells, KsmMergesWithinOneTrustGroupOnly) {
   for (const auto& id : merged) nh({"delete", "--force", id});
   nh({"delete", "--force", outside});
   EXPECT_EQ(host(nh)["ksm"]["group"], "") << "the group ends with its last cell";
+}
+
+// The seeds' cycle stealing, made visible: a cell spinning on its dedicated
+// core under a 50% CFS quota, and a host process (no cell: the partition
+// table cannot keep it off) spinning on the same core. `events --stats`,
+// `inspect` and the figures name the CPU time, the wait, the throttling and
+// the time others ran there.
+TEST(Cells, SchedulingFiguresShowANoisyNeighbourOnTheCore) {
+  Nohype nh;
+  host_json(nh, "1", "1G");
+  Bundle b({"sh", "-c", "while :; do :; done"});
+  ask(b, "1", "32M");
+  b.config["linux"]["resources"]["cpu"] = {{"quota", 50000}, {"period", 100000}};
+  b.write();
+  std::string c = nh.unique_id("sched");
+  ASSERT_EQ(nh({"run", "-d", "-b", b.dir(), c}, "").code, 0);
+  ASSERT_EQ(cpuset_of(c), "1");
+  // One second of a host process on core 1.
+  pid_t hog = fork();
+  if (hog == 0) {
+    cpu_set_t set;
+    CPU_ZERO(&set);
+    CPU_SET(1, &set);
+    sched_setaffinity(0, sizeof set, &set);
+    for (;;) {
+    }
+  }
+  usleep(1500000);
+  kill(hog, SIGKILL);
+  waitpid(hog, nullptr, 0);
+
+  Result r = nh({"events", "--stats", c});
+  ASSERT_EQ(r.code, 0) << r.err;
+  json sched = json::parse(r.out)["data"]["sched"];
+  printf("scheduling figures: %s\n", sched.dump().c_str());
+  EXPECT_GT(sched["cpuTime"].get<uint64_t>(), 100000000u) << sched;
+  EXPECT_GT(sched["throttling"]["throttled_periods"].get<uint64_t>(), 0u) << "the quota held it back: " << sched;
+  EXPECT_GT(sched["runqueueWait"].get<uint64_t>(), 0u) << sched;
+  EXPECT_EQ(sched["dedicated"]["cores"], "1");
+  EXPECT_GT(sched["dedicated"]["othersTime"].get<uint64_t>(), 300000000u)
+      << "the host process ran about a second on the cell's core: " << sched;
+  EXPECT_NE(nh({"inspect", c}).out.find("scheduling"), std::string::npos);
+  EXPECT_TRUE(nlohmann::json::parse(nh({"inspect", "--format", "json", c}).out).contains("sched"));
+  nh({"delete", "--force", c});
 }
 
 // One cell per pod, by hand: an app container of a CRI pod runs on its

@@ -8,6 +8,7 @@
 #include "cells/cpulist.h"
 #include "cells/host.h"
 #include "cells/request.h"
+#include "cells/sched.h"
 #include "cells/table.h"
 #include "cells/view.h"
 #include "common/error.h"
@@ -331,6 +332,33 @@ TEST(Admission, OneKsmTrustGroupAtATime) {
   t.cells.erase(t.cells.begin());
   t.cells.erase(t.cells.begin() + 1);
   EXPECT_EQ(admit(t, h, "b1", in("b")).ksm, "b");
+}
+
+// Cycle stealing, from the kernel's counters: busy time on a cell's cores
+// that was not the cell's own, and what the hypervisor took.
+TEST(Sched, WhatElseRanOnTheCellsCores) {
+  std::string then = "cpu  10 0 10 100 0 0 0 0 0 0\ncpu0 5 0 5 50 0 0 0 0 0 0\ncpu1 5 0 5 50 0 0 0 2 0 0\nintr 1\n";
+  std::string now = "cpu  90 0 30 100 0 0 0 0 0 0\ncpu0 5 0 5 50 0 0 0 0 0 0\ncpu1 80 1 20 60 3 4 5 9 0 0\n";
+  auto a = core_times(then), b = core_times(now);
+  ASSERT_EQ(a.size(), 2u) << "the cpu sum line is no core";
+  EXPECT_EQ(b[1].busy, 80u + 1 + 20 + 4 + 5) << "user nice system irq softirq; idle and iowait are not busy";
+  EXPECT_EQ(b[1].steal, 9u);
+  // 100 Hz: 100 ticks busy on core 1 = 1 s; the cell ran 0.7 s of it.
+  CoreShare s = core_share(a, b, "1", 700000000, 100);
+  EXPECT_EQ(s.busy_ns, 1000000000u);
+  EXPECT_EQ(s.others_ns, 300000000u);
+  EXPECT_EQ(s.steal_ns, 70000000u);
+  EXPECT_EQ(core_share(a, b, "1", 5000000000, 100).others_ns, 0u) << "tick rounding never goes negative";
+  EXPECT_EQ(core_share(a, b, "0", 0, 100).busy_ns, 0u);
+  EXPECT_EQ(runqueue_wait("123 456 7\n"), 456u);
+  EXPECT_EQ(runqueue_wait("garbage"), 0u);
+  nlohmann::json j = {{"cpuTime", 1500000000},
+                      {"runqueueWait", 20000000},
+                      {"throttling", {{"periods", 10}, {"throttled_periods", 4}}},
+                      {"dedicated", {{"cores", "1"}, {"othersTime", 300000000}, {"stealTime", 0}}}};
+  EXPECT_EQ(sched_text(j),
+            "cpu 1.50 s, waited 0.02 s runnable, throttled 4 of 10 periods; on its cores 1 since create: others ran "
+            "0.30 s, the hypervisor took 0.00 s");
 }
 
 TEST(Table, APodsSandboxStaysWhileAMemberLives) {
