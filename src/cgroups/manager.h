@@ -6,6 +6,7 @@
 
 #include <memory>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -40,6 +41,11 @@ class Manager {
   // go below `target`, the limit stops at the lowest value that holds,
   // never above the current one. Returns the limit now set.
   virtual int64_t shrink_memory(int64_t target) = 0;
+  // Times usage reached the memory limit (v1 memory.failcnt, v2 memory.events "max").
+  virtual uint64_t memory_limit_hits() const = 0;
+  // PSI "some avg10" of its memory (% of time stalled); nullopt where the
+  // kernel keeps none per cgroup (v1).
+  virtual std::optional<double> memory_pressure() const = 0;
   // Removes the directories create() made, deepest first.
   virtual void destroy() = 0;
   virtual nlohmann::json save() const = 0;

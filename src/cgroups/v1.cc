@@ -158,6 +158,12 @@ class V1 : public Manager {
     return v && *v >= 0 && *v < (int64_t{1} << 62) ? *v : -1;
   }
 
+  uint64_t memory_limit_hits() const override {
+    std::string d = path_for("memory");
+    return d.empty() ? 0 : static_cast<uint64_t>(read_num(d, "memory.failcnt").value_or(0));
+  }
+  std::optional<double> memory_pressure() const override { return std::nullopt; }
+
   int64_t shrink_memory(int64_t target) override {
     std::string d = need("memory", "a memory shrink");
     const int64_t before = memory_limit();

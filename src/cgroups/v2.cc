@@ -3,6 +3,7 @@
 #include <time.h>
 
 #include <algorithm>
+#include <cstdlib>
 
 #include "cgroups/devfilter.h"
 #include "cgroups/fs.h"
@@ -132,6 +133,15 @@ class V2 : public Manager {
   // v2's memory.max below usage would reclaim and then OOM-kill: reclaim
   // first through memory.reclaim (memory.high holds growth back meanwhile),
   // and lower memory.max only to what then fits.
+  uint64_t memory_limit_hits() const override { return read_kv(dir_, "memory.events")["max"]; }
+  std::optional<double> memory_pressure() const override {
+    auto text = read_cg(dir_, "memory.pressure");
+    if (!text) return std::nullopt;
+    auto at = text->find("some avg10=");
+    if (at == std::string::npos) return std::nullopt;
+    return std::strtod(text->c_str() + at + 11, nullptr);
+  }
+
   int64_t shrink_memory(int64_t target) override {
     const int64_t before = memory_limit();
     if (before >= 0 && target >= before) return before;

@@ -16,14 +16,38 @@
 namespace nohype::cmd {
 
 const std::vector<Verb>& verbs() {
-  static const std::vector<Verb> v = {
-      verb_create(),     verb_start(),        verb_run(),           verb_state(),        verb_kill(),
-      verb_delete(),     verb_exec(),         verb_list(),          verb_ps(),           verb_pause(),
-      verb_resume(),     verb_events(),       verb_update(),        verb_spec(),         verb_features(),
-      verb_inspect(),    verb_host(),         verb_profile_learn(), verb_profile_show(), verb_profile_import(),
-      verb_up(),         verb_down(),         verb_status(),        verb_image_unpack(), verb_image_inspect(),
-      verb_image_sign(), verb_image_verify(), verb_image_events(),  verb_checkpoint(),   verb_restore(),
-      verb_migrate()};
+  static const std::vector<Verb> v = {verb_create(),
+                                      verb_start(),
+                                      verb_run(),
+                                      verb_state(),
+                                      verb_kill(),
+                                      verb_delete(),
+                                      verb_exec(),
+                                      verb_list(),
+                                      verb_ps(),
+                                      verb_pause(),
+                                      verb_resume(),
+                                      verb_events(),
+                                      verb_update(),
+                                      verb_spec(),
+                                      verb_features(),
+                                      verb_inspect(),
+                                      verb_host(),
+                                      verb_balance(),
+                                      verb_profile_learn(),
+                                      verb_profile_show(),
+                                      verb_profile_import(),
+                                      verb_up(),
+                                      verb_down(),
+                                      verb_status(),
+                                      verb_image_unpack(),
+                                      verb_image_inspect(),
+                                      verb_image_sign(),
+                                      verb_image_verify(),
+                                      verb_image_events(),
+                                      verb_checkpoint(),
+                                      verb_restore(),
+                                      verb_migrate()};
   return v;
 }
 

@@ -48,6 +48,7 @@ Verb verb_spec();
 Verb verb_features();
 Verb verb_inspect();
 Verb verb_host();
+Verb verb_balance();
 Verb verb_profile_learn();
 Verb verb_profile_show();
 Verb verb_profile_import();

@@ -352,7 +352,7 @@ TEST(Cells, KsmMergesWithinOneTrustGroupOnly) {
       cell["mergingPages"].get<long long>() + state(nh, merged[1])["cell"]["ksm"]["mergingPages"].get<long long>(), 0);
   // What `exec` starts in the cell merges too; a cell outside the group does not.
   EXPECT_NE(nh({"exec", merged[0], "cat", "/proc/self/ksm_stat"}).out.find("ksm_merge_any: yes"), std::string::npos);
-  ask(b, "", "32M");
+  ask(b, "", "96M");  // the same program, no group
   std::string outside = nh.unique_id("outside");
   ASSERT_EQ(nh({"run", "-d", "-b", b.dir(), outside}, "").code, 0);
   EXPECT_NE(nh({"exec", outside, "cat", "/proc/self/ksm_stat"}).out.find("ksm_merge_any: no"), std::string::npos);
@@ -418,6 +418,54 @@ TEST(Cells, SchedulingFiguresShowANoisyNeighbourOnTheCore) {
   EXPECT_NE(nh({"inspect", c}).out.find("scheduling"), std::string::npos);
   EXPECT_TRUE(nlohmann::json::parse(nh({"inspect", "--format", "json", c}).out).contains("sched"));
   nh({"delete", "--force", c});
+}
+
+// `nohype balance`: an idle cell's reservation is proposed for a shrink and
+// a cell pressed against its limit for a grow, each with the numbers; with
+// --apply both happen through the balloon, and nothing is OOM-killed.
+TEST(Cells, BalanceMovesMemoryFromTheIdleToThePressed) {
+  Nohype nh;
+  host_json(nh, "1", "1G");
+  Bundle idle({"sleep", "1000"});
+  ask(idle, "", "256M");
+  // 30 MiB of its 32 in tmpfs, which nothing can reclaim (no swap).
+  Bundle pressed({"sh", "-c",
+                  "dd if=/dev/zero of=/dev/shm/fill bs=1M count=30 2>/dev/null; echo full > /dev/shm/done; exec sleep "
+                  "1000"});
+  ask(pressed, "", "32M");
+  std::string i = nh.unique_id("idle"), p = nh.unique_id("pressed");
+  ASSERT_EQ(nh({"run", "-d", "-b", idle.dir(), i}, "").code, 0);
+  ASSERT_EQ(nh({"run", "-d", "-b", pressed.dir(), p}, "").code, 0);
+  within(20, [&] { return nh({"exec", p, "cat", "/dev/shm/done"}).out == "full\n"; });
+
+  Result r = nh({"balance", "--format", "json"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  json plan = json::parse(r.out);
+  auto of = [&](const json& j, const std::string& id) {
+    for (const auto& d : j["decisions"])
+      if (d["id"] == id) return d;
+    return json();
+  };
+  EXPECT_EQ(of(plan, i)["action"], "shrink") << plan.dump(2);
+  EXPECT_EQ(of(plan, i)["to"], 16 << 20);
+  EXPECT_EQ(of(plan, p)["action"], "grow") << plan.dump(2);
+  EXPECT_EQ(of(plan, p)["to"], 48 << 20);
+  EXPECT_EQ(mem_limit_of(i), std::to_string(256 << 20)) << "a proposal changes nothing";
+  EXPECT_NE(nh({"balance"}).out.find(i + ": shrink 256 MiB -> 16 MiB; working set "), std::string::npos);
+
+  r = nh({"balance", "--apply", "--format", "json"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  json done = json::parse(r.out);
+  EXPECT_EQ(of(done, i)["applied"], true) << done.dump(2);
+  EXPECT_EQ(of(done, p)["applied"], true) << done.dump(2);
+  EXPECT_EQ(mem_limit_of(i), std::to_string(16 << 20));
+  EXPECT_EQ(mem_limit_of(p), std::to_string(48 << 20));
+  EXPECT_EQ(host(nh)["memoryReserved"], (16 + 48) << 20);
+  for (const auto& id : {i, p}) {
+    EXPECT_EQ(state(nh, id)["status"], "running") << id;
+    EXPECT_NE(read(cgroup_of(id, "memory") + "/memory.oom_control").find("oom_kill 0"), std::string::npos) << id;
+    nh({"delete", "--force", id});
+  }
 }
 
 // One cell per pod, by hand: an app container of a CRI pod runs on its

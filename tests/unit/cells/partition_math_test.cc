@@ -5,6 +5,7 @@
 
 #include <optional>
 
+#include "cells/balance.h"
 #include "cells/cpulist.h"
 #include "cells/host.h"
 #include "cells/request.h"
@@ -359,6 +360,49 @@ TEST(Sched, WhatElseRanOnTheCellsCores) {
   EXPECT_EQ(sched_text(j),
             "cpu 1.50 s, waited 0.02 s runnable, throttled 4 of 10 periods; on its cores 1 since create: others ran "
             "0.30 s, the hypervisor took 0.00 s");
+}
+
+// `nohype balance`: idle reservations shrink to what they use plus a
+// quarter, pressed cells grow by a quarter, and grows never pass what is
+// unreserved plus what the shrinks free.
+TEST(Balance, ShrinksTheIdleAndGrowsThePressedWithinTheHost) {
+  const uint64_t M = 1ULL << 20;
+  auto cell = [&](const std::string& id, uint64_t reserved, uint64_t usage, uint64_t cache, uint64_t hits,
+                  std::optional<double> psi = std::nullopt) {
+    CellMemory c;
+    c.id = id;
+    c.root = "/r";
+    c.reserved = reserved;
+    c.usage = usage;
+    c.reclaimable = cache;
+    c.limit_hits = hits;
+    c.pressure = psi;
+    return c;
+  };
+  auto d = balance({cell("idle", 256 * M, 120 * M, 100 * M, 0), cell("busy", 64 * M, 64 * M, 1 * M, 3),
+                    cell("steady", 64 * M, 40 * M, 0, 0), cell("psi", 100 * M, 20 * M, 0, 0, 25.0)},
+                   0);
+  ASSERT_EQ(d.size(), 4u);
+  EXPECT_EQ(d[0].action, "shrink");
+  EXPECT_EQ(d[0].to, 25 * M) << "20 MiB of working set, and a quarter";
+  EXPECT_NE(d[0].why.find("working set 20 MiB of 256 MiB reserved (usage 120 MiB, 100 MiB reclaimable cache)"),
+            std::string::npos)
+      << d[0].why;
+  EXPECT_EQ(d[1].action, "grow");
+  EXPECT_EQ(d[1].to, 80 * M) << "a quarter, at least 16 MiB";
+  EXPECT_EQ(d[2].action, "keep");
+  EXPECT_EQ(d[3].action, "grow") << "pressure alone says it needs more";
+  EXPECT_EQ(d[3].to, 125 * M);
+  EXPECT_NE(d[3].why.find("memory pressure 25.0%"), std::string::npos) << d[3].why;
+  // Without the idle cell's 231 MiB there is nothing to grow into.
+  d = balance({cell("busy", 64 * M, 64 * M, 1 * M, 3)}, 8 * M);
+  EXPECT_EQ(d[0].action, "keep");
+  EXPECT_NE(d[0].why.find("would grow to 80 MiB but only 8 MiB is unreserved"), std::string::npos) << d[0].why;
+  // A shrink smaller than 16 MiB is not worth a reclaim.
+  EXPECT_EQ(balance({cell("small", 24 * M, 10 * M, 0, 0)}, 0)[0].action, "keep");
+  // 95% used and none of it cache: it grows before its next allocation has to wait or kill.
+  EXPECT_EQ(balance({cell("full", 64 * M, 61 * M, 0, 0)}, 64 * M)[0].action, "grow");
+  EXPECT_EQ(balance({cell("cached", 64 * M, 61 * M, 21 * M, 0)}, 64 * M)[0].action, "keep");
 }
 
 TEST(Table, APodsSandboxStaysWhileAMemberLives) {
