@@ -8,6 +8,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstring>
 
 #include "common/error.h"
@@ -175,13 +176,42 @@ void futex_rules(const std::set<uint64_t>& values, const std::map<uint64_t, uint
   }
 }
 
+// madvise learned: every advice but MADV_MERGEABLE (12), as in nohype's
+// default profile (profiles/default.json holds the same ranges): a cell
+// never opts itself into KSM merging, which admission gives one trust group
+// at a time. Compared on the low 32 bits, as the kernel reads the int.
+void madvise_rules(const std::string& seen, nlohmann::json& rules) {
+  struct Range {
+    uint64_t mask, value;
+    const char* what;
+  };
+  static const Range kRanges[] = {{0xfffffff8, 0, "advice 0-7"},    {0xfffffffc, 8, "advice 8-11"},
+                                  {0xffffffff, 13, "advice 13"},    {0xfffffffe, 14, "advice 14-15"},
+                                  {0xfffffff0, 16, "advice 16-31"}, {0xfffffffc, 100, "advice 100-103"}};
+  for (const auto& r : kRanges)
+    rules.push_back({{"names", {"madvise"}},
+                     {"action", "SCMP_ACT_ALLOW"},
+                     {"args",
+                      {{{"index", 2},
+                        {"value", r.mask},
+                        {"valueTwo", r.value},
+                        {"op", "SCMP_CMP_MASKED_EQ"},
+                        {"comment", r.what}}}},
+                     {"comment", std::string("madvise, ") + r.what + " (any advice but MADV_MERGEABLE), " + seen}});
+}
+
 }  // namespace
 
 nlohmann::json to_profile(const Learned& l, const std::string& origin) {
   nlohmann::json rules = nlohmann::json::array();
-  for (const auto& n : l.plain)
-    if (n != "clone3")
-      rules.push_back({{"names", {n}}, {"action", "SCMP_ACT_ALLOW"}, {"comment", times(count_of(l.seen, n))}});
+  for (const auto& n : l.plain) {
+    if (n == "clone3") continue;
+    if (n == "madvise") {
+      madvise_rules(times(count_of(l.seen, n)), rules);
+      continue;
+    }
+    rules.push_back({{"names", {n}}, {"action", "SCMP_ACT_ALLOW"}, {"comment", times(count_of(l.seen, n))}});
+  }
   for (const auto& [n, values] : l.by_value) {
     auto counts = l.seen_value.count(n) ? l.seen_value.at(n) : std::map<uint64_t, uint64_t>{};
     if (n == "clone") {
@@ -247,6 +277,11 @@ Learned from_profile(const nlohmann::json& j, const std::string& where) {
       if (!r.contains("args") || r["args"].empty()) {
         l.plain.insert(name);
         l.seen[name] += seen;
+      } else if (name == "madvise") {
+        // The allow-list to_profile writes for a plain madvise: each of its
+        // rules carries the same count.
+        l.plain.insert(name);
+        l.seen[name] = std::max(l.seen[name], seen);
       } else if (name == "clone" && r["args"][0].value("op", "") == "SCMP_CMP_MASKED_EQ") {
         l.by_value["clone"].insert(0);  // "without namespace flags" reads back as flags 0
       } else {

@@ -78,6 +78,27 @@ TEST(Learn, CompiledProfileAllowsWhatWasSeenAndNothingElse) {
   EXPECT_EQ(run(SYS_clone3, 0), 0x00050000U);  // ERRNO: libc falls back to clone
 }
 
+// A learned madvise allows every advice but MADV_MERGEABLE: a cell never
+// opts itself into KSM merging, not even with junk above the int the kernel
+// reads; the rules read back as a plain madvise.
+TEST(Learn, MadviseNeverOptsIntoKsm) {
+  Learned l;
+  call(l, SYS_madvise, 0);
+  json p = to_profile(l);
+  Filter f = compile(oci::parse_seccomp(p, "learned.json"), "learned.json");
+  auto run = [&](uint64_t advice) {
+    return evaluate(f.program, syscall_data(SYS_madvise, {0, 4096, advice})) & 0xffff0000U;
+  };
+  const uint32_t allow = 0x7fff0000U, kill = 0x80000000U;
+  for (uint64_t ok : {0, 4, 8, 13, 14, 21, 25, 102}) EXPECT_EQ(run(ok), allow) << ok;
+  EXPECT_EQ(run(12), kill) << "MADV_MERGEABLE";
+  EXPECT_EQ(run((1ULL << 32) | 12), kill) << "MADV_MERGEABLE with junk above";
+  Learned back = from_profile(p, "learned.json");
+  EXPECT_EQ(back.plain, (std::set<std::string>{"madvise"}));
+  EXPECT_TRUE(back.by_value.empty());
+  EXPECT_EQ(to_profile(back)["syscalls"], p["syscalls"]) << "a merge keeps the rules as they were";
+}
+
 TEST(DockerImport, IncludesAndExcludesByArchCapsAndKernel) {
   json d = {{"defaultAction", "SCMP_ACT_ERRNO"},
             {"defaultErrnoRet", 1},
