@@ -68,6 +68,9 @@ struct Service {
   // KSM trust group (org.nohype.ksm): its pages merge with those of cells
   // in the same group, never with others. "": no merging.
   std::string ksm;
+  // Set by `up`, not read from the manifest: what the image resolved to
+  // (its layers), so that a changed image restarts the service.
+  std::string resolved;
   int line = 0;  // where [services.NAME] starts
 };
 

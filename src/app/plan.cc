@@ -25,6 +25,36 @@ std::string veth_name(const std::string& app, const std::string& svc) {
   return buf;
 }
 
+// FNV-1a 64 of the config without its memory, and the image's layers: a
+// change detector between two manifests of one author, not a seal.
+std::string spec_of(nlohmann::json config, const std::string& resolved) {
+  config["annotations"].erase(cells::kMemoryAnnotation);
+  config["linux"]["resources"]["memory"].erase("limit");
+  uint64_t h = 14695981039346656037ull;
+  for (char c : config.dump() + "\n" + resolved) h = (h ^ static_cast<uint8_t>(c)) * 1099511628211ull;
+  char buf[20];
+  snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(h));
+  return buf;
+}
+
+// Kept addresses first, then each new service (name order) the lowest free
+// cell address. The manifest's check that the services fit the subnet
+// also bounds this: n services never need an index past n - 1 plus the
+// kept ones, which are distinct indices themselves.
+std::map<std::string, uint32_t> addresses(const Manifest& m, const std::map<std::string, uint32_t>& kept) {
+  std::map<std::string, uint32_t> addrs;
+  std::set<uint32_t> used;
+  for (const auto& s : m.services)
+    if (kept.count(s.name)) used.insert(addrs[s.name] = kept.at(s.name));
+  uint32_t next = 0;
+  for (const auto& s : m.services) {
+    if (addrs.count(s.name)) continue;
+    while (used.count(m.subnet.cell(next))) ++next;
+    used.insert(addrs[s.name] = m.subnet.cell(next));
+  }
+  return addrs;
+}
+
 std::string table_name(const std::string& app) {
   std::string t = "nohype_" + app;
   for (auto& c : t)
@@ -133,15 +163,14 @@ std::string apps_dir() {
   return d && *d ? d : "/run/nohype-apps";
 }
 
-AppPlan plan_app(const Manifest& m, const std::string& apps_root) {
+AppPlan plan_app(const Manifest& m, const std::string& apps_root, const std::map<std::string, uint32_t>& kept) {
   AppPlan a;
   a.name = m.name;
   a.dir = apps_root + "/" + m.name;
   a.bridge = {"nh-" + m.name, m.subnet.gateway(), m.subnet.prefix};
   a.firewall.table = table_name(m.name);
   a.firewall.bridge = a.bridge.name;
-  std::map<std::string, uint32_t> addrs;
-  for (size_t i = 0; i < m.services.size(); ++i) addrs[m.services[i].name] = m.subnet.cell(static_cast<uint32_t>(i));
+  std::map<std::string, uint32_t> addrs = addresses(m, kept);
   for (const auto& s : m.services) {
     CellPlan c;
     c.service = s.name;
@@ -152,6 +181,8 @@ AppPlan plan_app(const Manifest& m, const std::string& apps_root) {
     c.bundle = a.dir + "/" + s.name;
     c.hosts = hosts_file(s, c.addr, addrs);
     c.config = cell_config(s, c);
+    c.memory = s.memory;
+    c.spec = spec_of(c.config, s.resolved);
     a.firewall.cells.push_back({c.veth, c.addr, c.mac});
     add_flows(s, c.addr, addrs, a.firewall);
     a.cells.push_back(std::move(c));

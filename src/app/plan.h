@@ -3,6 +3,7 @@
 // the bridge, and the firewall. Pure, so it is unit-tested as data.
 #pragma once
 
+#include <map>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
@@ -22,6 +23,10 @@ struct CellPlan {
   std::string bundle;  // STATE/SERVICE: config.json and hosts live here
   std::string hosts;   // /etc/hosts: itself and the services it may call
   nlohmann::json config;
+  uint64_t memory = 0;  // its reservation: the one thing a running cell changes (the balloon)
+  // Everything else a running cell cannot change (its config without the
+  // memory, its image's layers), as a hash: a different spec restarts it.
+  std::string spec;
 };
 
 struct AppPlan {
@@ -34,6 +39,9 @@ struct AppPlan {
 
 // $NOHYPE_APPS_DIR, or /run/nohype-apps: one directory per app.
 std::string apps_dir();
-AppPlan plan_app(const Manifest& m, const std::string& apps_root);
+// Addresses follow service name order, except that a service in `kept`
+// (an app that is up: service -> its address) keeps its own and a new
+// service takes the lowest free one, so a change never moves a running cell.
+AppPlan plan_app(const Manifest& m, const std::string& apps_root, const std::map<std::string, uint32_t>& kept = {});
 
 }  // namespace nohype::app

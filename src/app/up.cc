@@ -10,7 +10,10 @@
 #include <filesystem>
 #include <map>
 
+#include "app/cell_ops.h"
 #include "app/plan.h"
+#include "app/reconcile.h"
+#include "app/record.h"
 #include "cells/cpulist.h"
 #include "cells/inspect.h"
 #include "cells/posture.h"
@@ -37,18 +40,6 @@ namespace {
 
 constexpr const char* kStep = "up";
 
-std::string record_path(const std::string& dir) { return dir + "/app.json"; }
-
-void save_record(const std::string& dir, const nlohmann::json& rec) {
-  write_file_atomic(record_path(dir), rec.dump(2) + "\n", kStep, 0600);
-}
-
-std::optional<nlohmann::json> load_record(const std::string& name) {
-  auto text = try_read_file(record_path(apps_dir() + "/" + name));
-  if (!text) return std::nullopt;
-  return parse_json(*text, "app", record_path(apps_dir() + "/" + name));
-}
-
 // Another app on an overlapping subnet would make routes ambiguous.
 void check_subnet_free(const Manifest& m) {
   std::error_code ec;
@@ -62,55 +53,6 @@ void check_subnet_free(const Manifest& m) {
   }
 }
 
-// The init inherits our stdio: point it at the service's log for create.
-class StdioTo {
- public:
-  explicit StdioTo(const std::string& log) {
-    UniqueFd fd(open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600));
-    UniqueFd null(open("/dev/null", O_RDONLY | O_CLOEXEC));
-    if (!fd || !null) fail_errno(kStep, "open " + log);
-    for (int i = 0; i < 3; ++i) saved_[i] = fcntl(i, F_DUPFD_CLOEXEC, 10);
-    dup2(null.get(), 0);
-    dup2(fd.get(), 1);
-    dup2(fd.get(), 2);
-  }
-  ~StdioTo() {
-    for (int i = 0; i < 3; ++i)
-      if (saved_[i] >= 0) {
-        dup2(saved_[i], i);
-        close(saved_[i]);
-      }
-  }
-  StdioTo(const StdioTo&) = delete;
-  StdioTo& operator=(const StdioTo&) = delete;
-
- private:
-  int saved_[3] = {-1, -1, -1};
-};
-
-nlohmann::json cell_record(const CellPlan& c, const Service& s) {
-  nlohmann::json pub = nlohmann::json::array();
-  for (const auto& p : s.publish) pub.push_back(std::to_string(p.host_port) + ":" + std::to_string(p.port.port));
-  return {{"service", c.service}, {"id", c.id},     {"veth", c.veth},  {"address", net::format_ipv4(c.addr)},
-          {"mac", c.mac},         {"publish", pub}, {"created", false}};
-}
-
-void create_cell(const runtime::Store& store, const CellPlan& c, const std::string& dir,
-                 const std::string& learn_socket) {
-  mkdir_p(c.bundle, 0700, kStep);
-  write_file_atomic(c.bundle + "/hosts", c.hosts, kStep, 0644);
-  nlohmann::json config = c.config;
-  if (!learn_socket.empty()) config["annotations"][cells::kSeccompAnnotation] = "learning";
-  write_file_atomic(c.bundle + "/config.json", config.dump(2) + "\n", kStep, 0600);
-  runtime::CreateOptions o;
-  o.id = c.id;
-  o.bundle = c.bundle;
-  o.learn = !learn_socket.empty();
-  o.learn_socket = learn_socket;
-  StdioTo log(dir + "/" + c.service + ".log");
-  runtime::create(store, o);
-}
-
 // Egress leaves through the bridge (forwarding on there), but the replies
 // come back on the host's uplink, which forwards only if the host does.
 // nohype does not turn on forwarding for the whole host; it says so.
@@ -121,23 +63,6 @@ void warn_if_no_forwarding(const net::FirewallPlan& fw) {
     fprintf(stderr,
             "nohype: warning: egress is declared but this host does not forward IPv4 (net.ipv4.ip_forward=0): "
             "replies from outside reach the cells only if the uplink forwards\n");
-}
-
-void wait_stopped(const runtime::Store& store, const std::vector<std::string>& ids, int grace_ms) {
-  for (int waited = 0; waited < grace_ms; waited += 20) {
-    bool all = true;
-    for (const auto& id : ids) {
-      auto st = store.load(id);
-      if (st && runtime::status_of(*st) != runtime::Status::stopped) all = false;
-    }
-    if (all) return;
-    usleep(20000);
-  }
-}
-
-runtime::Learner learner_of(const nlohmann::json& rec) {
-  if (!rec.contains("learner")) return {};
-  return {rec["learner"]["pid"].get<pid_t>(), rec["learner"]["start"].get<uint64_t>()};
 }
 
 // Best effort: removes everything the record names, and collects what
@@ -161,24 +86,15 @@ std::vector<std::string> teardown(const nlohmann::json& rec, int grace_ms,
     if ((c["created"].get<bool>() || c.value("creating", false)) && store.exists(c["id"])) ids.push_back(c["id"]);
   // All cells get SIGTERM at once and share one grace period; the
   // forced delete then ends whatever is left, fork bombs included.
-  if (grace_ms > 0) {
-    for (const auto& id : ids) {
-      auto st = store.load(id);
-      if (st && runtime::status_of(*st) == runtime::Status::running)
-        attempt([&] { runtime::kill(store, id, SIGTERM, true); });
-    }
-    wait_stopped(store, ids, grace_ms);
-  }
+  stop_cells(store, ids, grace_ms, errors);
   StepTimer t;
-  t.done("stop");
-  for (const auto& id : ids) attempt([&] { runtime::remove(store, id, true); });
+  t.done("cells");
   // A cell that could not be deleted keeps the app's record (and network),
   // so that the next `down` tries again rather than finding no app.
   if (!errors.empty()) {
     errors.back() += " (the app stays up: run down again)";
     return errors;
   }
-  t.done("cells");
   attempt([&] {
     if (cells_gone) cells_gone();
   });
@@ -204,44 +120,7 @@ std::vector<std::string> teardown(const nlohmann::json& rec, int grace_ms,
 
 }  // namespace
 
-namespace {
-// Images to rootfs directories (unpacked once, every blob checked), and what
-// a service does not say, from its image: the command (Entrypoint + Cmd) and
-// the environment variables the manifest does not set.
-// `roots` gets each image service's layers (mounted, top first); the service's own root is
-// an overlay over it in the app's directory (image/mount.h), made once that
-// directory exists.
-Manifest with_images(Manifest m, std::map<std::string, std::vector<std::string>>& roots) {
-  std::map<std::string, image::Resolved> seen;  // services of one image check it once
-  for (auto& s : m.services) {
-    if (s.image.empty() || s.image[0] == '/') continue;
-    if (!seen.count(s.image)) seen[s.image] = image::resolve(s.image, m.dir);
-    const auto& r = seen[s.image];
-    if (r.layers.empty()) {
-      s.image = r.rootfs;
-    } else {
-      roots[s.name] = r.layers;
-      s.image = apps_dir() + "/" + m.name + "/roots/" + s.name + "/root";
-    }
-    nlohmann::json c = r.config.is_object() ? r.config.value("config", nlohmann::json::object()) : nlohmann::json();
-    if (s.command.empty() && c.is_object()) {
-      for (const auto& a : c.value("Entrypoint", nlohmann::json::array())) s.command.push_back(a);
-      for (const auto& a : c.value("Cmd", nlohmann::json::array())) s.command.push_back(a);
-    }
-    if (s.command.empty())
-      fail(kStep, m.file + ": services." + s.name + ": the image says nothing to run: give command");
-    if (c.is_object())
-      for (const auto& e : c.value("Env", nlohmann::json::array())) {
-        std::string kv = e.get<std::string>();
-        auto eq = kv.find('=');
-        if (eq != std::string::npos && !s.env.count(kv.substr(0, eq))) s.env[kv.substr(0, eq)] = kv.substr(eq + 1);
-      }
-  }
-  return m;
-}
-}  // namespace
-
-nlohmann::json up(const runtime::Store& store, const Manifest& manifest, bool learn) {
+nlohmann::json up(const runtime::Store& store, const Manifest& manifest, bool learn, int grace_ms) {
   StepTimer t(process_start_ns());
   Manifest m = manifest;
   std::map<std::string, std::vector<std::string>> image_roots;
@@ -252,8 +131,8 @@ nlohmann::json up(const runtime::Store& store, const Manifest& manifest, bool le
     throw;
   }
   t.done("images");
+  if (auto running = load_record(m.name)) return reconcile(store, m, image_roots, *running, learn, grace_ms);
   AppPlan a = plan_app(m, apps_dir());
-  if (load_record(m.name)) fail(kStep, "app \"" + m.name + "\" is already up (nohype down " + m.file + ")");
   if (net::link_exists(a.bridge.name))
     fail(kStep,
          "device " + a.bridge.name + " exists but no app record does: remove it (ip link del " + a.bridge.name + ")");

@@ -1,7 +1,7 @@
 // `nohype up|down|status FILE`: an app's cells, their network and firewall,
 // created and removed as one. What was created is recorded in
-// APPS/NAME/app.json as it happens, so a failure halfway, and `down`, remove
-// exactly that and nothing else.
+// APPS/NAME/app.json as it happens (app/record.h), so a failure halfway,
+// and `down`, remove exactly that and nothing else.
 #pragma once
 
 #include <nlohmann/json.hpp>
@@ -15,10 +15,11 @@ namespace nohype::app {
 
 // Creates every cell, wires its NIC, writes the firewall, then starts them
 // all. Returns the app record. On any failure: removes what it created and
-// rethrows.
+// rethrows. An app that is already up is reconciled with the manifest
+// instead (app/reconcile.h); grace_ms is then the grace of what it stops.
 // learn: every service runs under the recording filter, served by the
 // app's learner (runtime/learner.h) until `down`.
-nlohmann::json up(const runtime::Store& store, const Manifest& m, bool learn = false);
+nlohmann::json up(const runtime::Store& store, const Manifest& m, bool learn = false, int grace_ms = 3000);
 
 struct LearnedProfile {
   std::string service;

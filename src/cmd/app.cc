@@ -30,11 +30,21 @@ std::string reach_text(const nlohmann::json& rec) {
 Verb verb_up() {
   return {"up",
           "[command options] <manifest.toml>",
-          "create and start every service of an app, each in its own cell, behind its firewall",
-          {{{"learn"}, false, "record every service's syscalls until `down --learn`, which writes their profiles"}},
+          "create and start every service of an app, each in its own cell, behind its firewall; on an app that is up, "
+          "apply the changed manifest",
+          {{{"learn"}, false, "record every service's syscalls until `down --learn`, which writes their profiles"},
+           {{"timeout", "t"},
+            true,
+            "on an app that is up: grace after SIGTERM before a removed or restarted service is killed (default 3s)",
+            "DURATION"}},
           [](const Parsed& p, const Globals& g) {
             auto m = app::load_manifest(p.args[0]);
-            auto rec = app::up(store_of(g), m, p.on("learn"));
+            int grace = p.has("timeout") ? static_cast<int>(duration_ms(p.get("timeout"), "up --timeout", true)) : 3000;
+            auto rec = app::up(store_of(g), m, p.on("learn"), grace);
+            if (rec.contains("changes")) {
+              if (rec["changes"].empty()) std::printf("app %s: nothing changed\n", m.name.c_str());
+              for (const auto& c : rec["changes"]) std::printf("%s\n", c.get<std::string>().c_str());
+            }
             std::printf("app %s is up (%zu cells on %s, bridge %s)\n%s", m.name.c_str(), m.services.size(),
                         rec["subnet"].get<std::string>().c_str(), rec["bridge"].get<std::string>().c_str(),
                         reach_text(rec).c_str());

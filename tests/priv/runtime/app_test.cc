@@ -492,5 +492,109 @@ TEST(App, ShopExample) {
   expect_gone(nh, app, {app + "-web", app + "-api", app + "-kv"});
 }
 
+// `up` on an app that is up applies the changed manifest and nothing more:
+// a changed memory is the balloon (same pid, new size in the cell's view),
+// an added service starts at a free address (not in name order, which
+// would move every cell), a removed one goes, a changed command restarts
+// only that service, the firewall follows, and a refused grow changes
+// nothing.
+TEST(App, UpReconcilesAChangedManifest) {
+  Nohype nh;
+  Bundle b;
+  make_www(b);
+  Names n;
+  std::string app = n.app("rc");
+  int host_port = n.port(0);
+  auto manifest = [&](const std::string& back_mem, bool with_aa, bool with_other, const std::string& front_www) {
+    std::string t = "name = \"" + app + "\"\n[network]\nsubnet = \"" + n.subnet(10) + "\"\n";
+    if (with_aa)
+      t += "[services.aa]\nimage = \"rootfs\"\nmemory = \"16M\"\nports = [5000]\ncalls = [\"back:7000\"]\n" +
+           httpd("other", 5000);
+    t += "[services.back]\nimage = \"rootfs\"\nmemory = \"" + back_mem + "\"\nports = [7000]\n" + httpd("back", 7000);
+    t += "[services.front]\nimage = \"rootfs\"\nmemory = \"32M\"\nports = [8000]\ncalls = [\"back:7000\"]\n" +
+         httpd(front_www, 8000) + "publish = [\"" + std::to_string(host_port) + ":8000\"]\n";
+    if (with_other)
+      t += "[services.other]\nimage = \"rootfs\"\nmemory = \"32M\"\nports = [6000]\n" + httpd("other", 6000);
+    return write_manifest(b, t);
+  };
+  std::string aa = app + "-aa", bk = app + "-back", f = app + "-front", o = app + "-other";
+  auto pid = [&](const std::string& id) {
+    Result r = nh({"state", id});
+    return r.code == 0 ? json::parse(r.out)["pid"].get<int>() : 0;
+  };
+  auto published = [&] {
+    return sh("printf 'GET / HTTP/1.0\\r\\n\\r\\n' | busybox nc -w 2 127.0.0.1 " + std::to_string(host_port) +
+              " | tail -1");
+  };
+  std::string m = manifest("32M", false, true, "front");
+  Result r = nh({"up", m});
+  ASSERT_EQ(r.code, 0) << r.err;
+  int back_pid = pid(bk), front_pid = pid(f), other_pid = pid(o);
+  ASSERT_NE(back_pid, 0);
+  EXPECT_EQ(fetch_from(nh, f, n.ip(10, 2), 7000), "back-ok");
+
+  // back 32M -> 48M, and "aa" (first in name order) is added.
+  r = nh({"up", manifest("48M", true, true, "front")});
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_NE(r.out.find("back: memory 32 MiB -> 48 MiB (no restart)"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("aa: added"), std::string::npos) << r.out;
+  EXPECT_EQ(r.out.find("front:"), std::string::npos) << r.out;
+  EXPECT_EQ(pid(bk), back_pid) << "the balloon restarted back";
+  EXPECT_EQ(pid(f), front_pid);
+  EXPECT_EQ(pid(o), other_pid);
+  EXPECT_EQ(json::parse(nh({"state", bk}).out)["cell"]["memory"], 48u << 20);
+  EXPECT_EQ(trim_nl(nh({"exec", bk, "sh", "-c", "grep MemTotal /proc/meminfo"}).out), "MemTotal:          49152 kB");
+  json s = json::parse(nh({"status", "--format", "json", m}).out);
+  ASSERT_EQ(s["services"].size(), 4u);
+  EXPECT_EQ(s["services"][0]["service"], "aa");
+  EXPECT_EQ(s["services"][0]["status"], "running");
+  EXPECT_EQ(s["services"][0]["address"], n.ip(10, 5)) << "a new service takes a free address";
+  EXPECT_EQ(s["services"][1]["address"], n.ip(10, 2)) << "back keeps its address";
+  // The new firewall: aa's declared flow passes, what it did not declare
+  // does not, and the old flows still pass.
+  EXPECT_EQ(fetch_from(nh, aa, n.ip(10, 2), 7000), "back-ok");
+  EXPECT_EQ(fetch_from(nh, aa, n.ip(10, 3), 8000), "");
+  EXPECT_EQ(fetch_from(nh, f, n.ip(10, 2), 7000), "back-ok");
+  EXPECT_EQ(published(), "front-ok");
+
+  // A grow the host cannot hold is refused by admission, and nothing moves.
+  r = nh({"up", manifest("100000G", true, true, "front")});
+  EXPECT_NE(r.code, 0);
+  EXPECT_NE(r.err.find("up: " + m + ": services.back.memory: cell \"" + bk + "\" asks for"), std::string::npos)
+      << r.err;
+  EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
+  EXPECT_EQ(pid(bk), back_pid);
+  EXPECT_EQ(json::parse(nh({"state", bk}).out)["cell"]["memory"], 48u << 20);
+
+  // other is removed and front serves other pages: front restarts, alone.
+  std::string other_veth = veth_of(app, "other");
+  r = nh({"up", "--timeout", "0s", manifest("48M", true, false, "other")});
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_NE(r.out.find("other: removed"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("front: restarted (its command, image or settings changed)"), std::string::npos) << r.out;
+  EXPECT_NE(nh({"state", o}).code, 0);
+  EXPECT_TRUE(cgroups_named(o).empty());
+  EXPECT_EQ(if_nametoindex(other_veth.c_str()), 0u) << "other's veth left";
+  EXPECT_FALSE(std::filesystem::exists(nh.root() + "/apps/" + app + "/other"));
+  EXPECT_NE(pid(f), front_pid);
+  EXPECT_EQ(pid(bk), back_pid);
+  EXPECT_EQ(published(), "other-ok") << "the restarted front is behind its published port";
+  EXPECT_EQ(fetch_from(nh, f, n.ip(10, 2), 7000), "back-ok");
+
+  // The same manifest again: nothing changes.
+  int aa_pid = pid(aa);
+  front_pid = pid(f);
+  m = manifest("48M", true, false, "other");
+  r = nh({"up", m});
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_NE(r.out.find("nothing changed"), std::string::npos) << r.out;
+  EXPECT_EQ(pid(aa), aa_pid);
+  EXPECT_EQ(pid(f), front_pid);
+
+  r = nh({"down", "--timeout", "1s", m});
+  EXPECT_EQ(r.code, 0) << r.err;
+  expect_gone(nh, app, {aa, bk, f, o});
+}
+
 }  // namespace
 }  // namespace nohype::test

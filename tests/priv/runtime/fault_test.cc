@@ -234,5 +234,37 @@ TEST_F(Faults, UpAndDown) {
       take_down, left);
 }
 
+// `up` on an app that is up (app/reconcile.h): a service removed, one
+// resized, one added. Whatever step fails or is killed, `down` afterwards
+// leaves nothing of any of the three.
+TEST_F(Faults, Reconcile) {
+  Names names;
+  std::string app = names.app("fr");
+  std::string head = "name = \"" + app + "\"\n[network]\nsubnet = \"" + names.subnet(9) + "\"\n";
+  std::string cmd = "image = \"rootfs\"\ncommand = [\"sleep\", \"" + marker() + "\"]\n";
+  std::string before = write_manifest(
+      b, head + "[services.gone]\nmemory = \"16M\"\n" + cmd + "[services.one]\nmemory = \"16M\"\n" + cmd);
+  std::string after = b.dir() + "/after.toml";
+  std::ofstream(after) << head + "[services.one]\nmemory = \"24M\"\n" + cmd + "[services.two]\nmemory = \"16M\"\n" +
+                              cmd;
+  std::vector<std::string> ids = {app + "-gone", app + "-one", app + "-two"};
+  std::vector<std::string> down_now = {"down", "--timeout", "0s", before};
+  ASSERT_EQ(nh({"up", before}).code, 0);
+  // Its `sleep` ignores SIGTERM as pid 1: no grace to wait out.
+  auto steps = trace(nh, {"up", "--timeout", "0s", after});
+  nh(down_now);
+  EXPECT_TRUE(leftovers(nh, ids, app).empty());
+  for (const char* s : {"stop", "balloon", "attach", "firewall", "start"})
+    ASSERT_NE(std::find(steps.begin(), steps.end(), s), steps.end()) << s << " not in " << joined(steps);
+  std::cout << "[ SWEEP    ] reconcile: " << steps.size() << " steps\n";
+  sweep(
+      steps,
+      [&](const std::string& fault) {
+        EXPECT_EQ(nh({"up", before}).code, 0);
+        return nh.with(kFaults, {"NOHYPE_FAULT=" + fault}, {"up", "--timeout", "0s", after});
+      },
+      [&] { nh(down_now); }, [&] { return leftovers(nh, ids, app); });
+}
+
 }  // namespace
 }  // namespace nohype::test

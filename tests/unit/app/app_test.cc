@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 #include <toml++/toml.h>
 
+#include "app/diff.h"
 #include "app/manifest.h"
 #include "app/plan.h"
 #include "app/toml_guard.h"
@@ -163,6 +164,84 @@ TEST(Plan, AddressesHostsAndFlows) {
   ASSERT_EQ(a.firewall.flows.size(), 3u);
   ASSERT_EQ(a.firewall.published.size(), 1u);
   EXPECT_EQ(net::format_ipv4(a.firewall.published[0].to), "10.50.0.4");
+}
+
+// An app that is up keeps its addresses: a service added first in name
+// order takes the lowest free address instead of moving every later cell,
+// and one removed leaves a hole the next new service fills.
+TEST(Plan, RunningCellsKeepTheirAddresses) {
+  auto m = app::parse_manifest(
+      std::string(kShop) + "[services.aa]\nimage = \"/\"\ncommand = [\"/bin/aa\"]\nmemory = \"16M\"\n", "/m/app.toml");
+  std::map<std::string, uint32_t> kept = {{"api", *net::parse_ipv4("10.50.0.2")},
+                                          {"kv", *net::parse_ipv4("10.50.0.3")},
+                                          {"web", *net::parse_ipv4("10.50.0.4")}};
+  auto a = app::plan_app(m, "/run/apps", kept);
+  ASSERT_EQ(a.cells.size(), 4u);
+  EXPECT_EQ(a.cells[0].service, "aa");
+  EXPECT_EQ(net::format_ipv4(a.cells[0].addr), "10.50.0.5");
+  EXPECT_EQ(net::format_ipv4(a.cells[1].addr), "10.50.0.2");
+  EXPECT_EQ(net::format_ipv4(a.cells[3].addr), "10.50.0.4");
+  // Without kept addresses, name order: aa would have taken .2 and moved all.
+  EXPECT_EQ(net::format_ipv4(app::plan_app(m, "/run/apps").cells[0].addr), "10.50.0.2");
+  kept.erase("kv");  // kv was removed: its .3 is free for the new service
+  EXPECT_EQ(net::format_ipv4(app::plan_app(m, "/run/apps", kept).cells[0].addr), "10.50.0.3");
+}
+
+// What `up` does to an app that is up: the spec decides restart, memory
+// alone is the balloon, hosts alone is rewritten in place.
+TEST(Plan, DiffRestartsOnlyWhatARunningCellCannotChange) {
+  auto before = app::plan_app(app::parse_manifest(kShop, "/m/app.toml"), "/run/apps");
+  std::map<std::string, app::Running> running;
+  for (const auto& c : before.cells) running[c.service] = {c.spec, c.memory, true, c.hosts};
+  auto same = app::diff_app(running, before);
+  EXPECT_FALSE(same.changes_cells());
+  EXPECT_TRUE(app::diff_lines(same).empty());
+
+  // kv gets more memory, web a new command, api calls a new service "log",
+  // and a service "old" that ran is gone from the manifest.
+  std::string text = kShop;
+  auto edit = [&](const std::string& from, const std::string& to) { text.replace(text.find(from), from.size(), to); };
+  edit("memory = \"32M\"", "memory = \"48M\"");
+  edit("/bin/web", "/bin/web2");
+  edit("calls = [\"kv:7000\"]", "calls = [\"kv:7000\", \"log:9000\"]");
+  text += "[services.log]\nimage = \"/\"\ncommand = [\"/bin/log\"]\nmemory = \"16M\"\nports = [9000]\n";
+  running["old"] = {"x", 1 << 24, true, ""};
+  std::map<std::string, uint32_t> kept;
+  for (const auto& c : before.cells) kept[c.service] = c.addr;
+  auto after = app::plan_app(app::parse_manifest(text, "/m/app.toml"), "/run/apps", kept);
+  auto d = app::diff_app(running, after);
+  ASSERT_EQ(d.cells.size(), 4u);
+  EXPECT_EQ(d.removed, std::vector<std::string>{"old"});
+  // api: its calls changed its Landlock connect ports, a fixed part of a
+  // running cell: restart, and its hosts name log.
+  EXPECT_EQ(d.cells[0].service, "api");
+  EXPECT_EQ(d.cells[0].action, app::Action::restart);
+  EXPECT_TRUE(d.cells[0].hosts);
+  EXPECT_EQ(d.cells[1].service, "kv");
+  EXPECT_EQ(d.cells[1].action, app::Action::resize);
+  EXPECT_EQ(d.cells[1].from, 32u << 20);
+  EXPECT_EQ(d.cells[1].to, 48u << 20);
+  EXPECT_EQ(d.cells[2].service, "log");
+  EXPECT_EQ(d.cells[2].action, app::Action::add);
+  EXPECT_EQ(net::format_ipv4(after.cells[2].addr), "10.50.0.5");
+  EXPECT_EQ(d.cells[3].action, app::Action::restart);
+  auto lines = app::diff_lines(d);
+  ASSERT_EQ(lines.size(), 5u);
+  EXPECT_EQ(lines[0], "old: removed");
+  EXPECT_EQ(lines[2], "kv: memory 32 MiB -> 48 MiB (no restart)") << lines[2];
+
+  // A cell that stopped restarts even if nothing changed; a caller added on
+  // a port it already could reach only rewrites /etc/hosts.
+  running = {};
+  for (const auto& c : before.cells) running[c.service] = {c.spec, c.memory, c.service != "kv", c.hosts};
+  running["api"].hosts = "stale";
+  d = app::diff_app(running, before);
+  EXPECT_EQ(d.cells[0].action, app::Action::keep);
+  EXPECT_TRUE(d.cells[0].hosts);
+  EXPECT_EQ(d.cells[1].action, app::Action::restart);
+  EXPECT_EQ(d.cells[1].why, "restarted (its cell had stopped)");
+  EXPECT_EQ(d.cells[2].action, app::Action::keep);
+  EXPECT_FALSE(d.cells[2].hosts);
 }
 
 // A service that names no profile gets nohype's default; "unconfined" is
