@@ -25,16 +25,11 @@ std::string veth_name(const std::string& app, const std::string& svc) {
   return buf;
 }
 
-// FNV-1a 64 of the config without its memory, and the image's layers: a
-// change detector between two manifests of one author, not a seal.
+// The config without its memory, and the image's layers.
 std::string spec_of(nlohmann::json config, const std::string& resolved) {
   config["annotations"].erase(cells::kMemoryAnnotation);
   config["linux"]["resources"]["memory"].erase("limit");
-  uint64_t h = 14695981039346656037ull;
-  for (char c : config.dump() + "\n" + resolved) h = (h ^ static_cast<uint8_t>(c)) * 1099511628211ull;
-  char buf[20];
-  snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(h));
-  return buf;
+  return change_hash(config.dump() + "\n" + resolved);
 }
 
 // Kept addresses first, then each new service (name order) the lowest free
@@ -157,6 +152,14 @@ void add_flows(const Service& s, uint32_t addr, const std::map<std::string, uint
 }
 
 }  // namespace
+
+std::string change_hash(const std::string& text) {
+  uint64_t h = 14695981039346656037ull;
+  for (char c : text) h = (h ^ static_cast<uint8_t>(c)) * 1099511628211ull;
+  char buf[20];
+  snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(h));
+  return buf;
+}
 
 std::string apps_dir() {
   const char* d = getenv("NOHYPE_APPS_DIR");

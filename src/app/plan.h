@@ -37,6 +37,10 @@ struct AppPlan {
   net::FirewallPlan firewall;
 };
 
+// FNV-1a 64 in hex: tells two versions of one author's text apart (a
+// cell's spec, the ruleset); a change detector, not a seal.
+std::string change_hash(const std::string& text);
+
 // $NOHYPE_APPS_DIR, or /run/nohype-apps: one directory per app.
 std::string apps_dir();
 // Addresses follow service name order, except that a service in `kept`

@@ -104,6 +104,7 @@ nlohmann::json reconcile(const runtime::Store& store, const Manifest& m,
   std::string learn_socket = learn ? dir + "/learn.sock" : "";
   Cells cells(rec);
   std::vector<std::string> stopped, made;  // services this call stopped, cells it created
+  bool firewall_changed = false;
   try {
     // 1. What goes away first, so that its cores and memory are free for
     // what comes: removed services, and the old cells of restarted ones.
@@ -170,7 +171,10 @@ nlohmann::json reconcile(const runtime::Store& store, const Manifest& m,
     }
     // 5. The firewall of the manifest as it is now, in one transaction:
     // before it, the old rules hold; after it, the new ones.
-    net::apply_ruleset(net::ruleset(a.firewall));
+    std::string rules = net::ruleset(a.firewall);
+    net::apply_ruleset(rules);
+    firewall_changed = rec.value("firewall", "") != change_hash(rules);
+    rec["firewall"] = change_hash(rules);
     t.done("firewall");
     for (const auto& svc : made) runtime::start(store, cells[svc]["id"].get<std::string>());
     t.done("start");
@@ -216,6 +220,9 @@ nlohmann::json reconcile(const runtime::Store& store, const Manifest& m,
   image::release_unused();  // images only the removed or restarted cells ran
   log::debug("reconcile steps (us): " + t.text());
   rec["changes"] = diff_lines(d);
+  if (firewall_changed)
+    rec["changes"].push_back("firewall: rewritten (" + std::to_string(a.firewall.flows.size()) + " flows, " +
+                             std::to_string(a.firewall.published.size()) + " published ports)");
   return rec;
 }
 

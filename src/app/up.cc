@@ -188,7 +188,10 @@ nlohmann::json up(const runtime::Store& store, const Manifest& manifest, bool le
       t.done("attach");
     }
     // Before any cell runs: no packet passes before the rules exist.
-    net::apply_ruleset(net::ruleset(a.firewall));
+    std::string rules = net::ruleset(a.firewall);
+    net::apply_ruleset(rules);
+    rec["firewall"] = change_hash(rules);  // the next up tells whether it changed
+    save_record(a.dir, rec);
     t.done("firewall");
     for (const auto& c : a.cells) runtime::start(store, c.id);
     warn_if_no_forwarding(a.firewall);

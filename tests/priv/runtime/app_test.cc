@@ -538,6 +538,7 @@ TEST(App, UpReconcilesAChangedManifest) {
   ASSERT_EQ(r.code, 0) << r.err;
   EXPECT_NE(r.out.find("back: memory 32 MiB -> 48 MiB (no restart)"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("aa: added"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("firewall: rewritten (2 flows, 1 published ports)"), std::string::npos) << r.out;
   EXPECT_EQ(r.out.find("front:"), std::string::npos) << r.out;
   EXPECT_EQ(pid(bk), back_pid) << "the balloon restarted back";
   EXPECT_EQ(pid(f), front_pid);
