@@ -5,8 +5,10 @@
 #include "cells/view.h"
 #include "common/error.h"
 #include "common/file.h"
+#include "common/log.h"
 #include "rootfs/static_view.h"
 #include "runtime/cell.h"
+#include "runtime/container.h"
 
 namespace nohype::runtime {
 
@@ -25,6 +27,17 @@ void record(const Store& store, const State& st, uint64_t bytes, bool dry, uint6
       }
     fail("update", "\"" + st.id + "\" holds nothing in the partition table");
   });
+}
+// One member's /proc/meminfo. It may have ended meanwhile; one that runs
+// and cannot be rewritten is said, not fatal: the pod's resize happened.
+void follow_pod(const Store& store, const std::string& id, const std::string& view) {
+  try {
+    Lock l = store.lock(id);
+    auto m = store.load(id);
+    if (m && status_of(*m) != Status::stopped) rootfs::rewrite_static_file(m->pid, "/proc/meminfo", view);
+  } catch (const Error& e) {
+    log::warn(std::string("update: pod member \"") + id + "\" keeps its old /proc/meminfo: " + e.what());
+  }
 }
 }  // namespace
 
@@ -59,10 +72,14 @@ Resized resize_cell(const Store& store, State& st, cgroups::Manager& cg, int64_t
     record(store, st, z.now, false);
   }
   if (z.now != z.before) {
-    rootfs::rewrite_static_file(st.pid, "/proc/meminfo",
-                                cells::meminfo_view(read_file("/proc/meminfo", "update"), z.now));
+    std::string view = cells::meminfo_view(read_file("/proc/meminfo", "update"), z.now);
+    rootfs::rewrite_static_file(st.pid, "/proc/meminfo", view);
     st.memory = z.now;
     store.save(st);
+    // A pod's members see the pod's reservation (a pod only grows while they
+    // run): their views follow.
+    for (const auto& m : partition_of().snapshot().cells)
+      if (m.pod == st.id && m.root == store.root()) follow_pod(store, m.id, view);
   }
   return z;
 }

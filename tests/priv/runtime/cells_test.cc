@@ -490,6 +490,17 @@ TEST(Cells, AnAppContainerJoinsItsPodsSandboxOnly) {
   EXPECT_EQ(cpuset_of(app), "1");
   EXPECT_EQ(mem_limit_of(app), std::to_string(64 << 20));
   EXPECT_EQ(host(nh)["memoryReserved"], 64 << 20) << "the pod's memory is reserved once";
+  // The pod grows (the balloon on its sandbox): its member's static view follows.
+  ASSERT_EQ(nh({"start", app}).code, 0);
+  auto mem_total = [&] {
+    std::string m = nh({"exec", app, "cat", "/proc/meminfo"}).out;
+    auto at = m.find("MemTotal:");
+    return at == std::string::npos ? -1 : std::stoll(m.substr(at + 9));
+  };
+  EXPECT_EQ(mem_total(), 64 * 1024);
+  r = nh({"update", "--memory", "96M", sb});
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(mem_total(), 96 * 1024);
 
   nh({"delete", "--force", app});
   nh({"delete", "--force", sb});
