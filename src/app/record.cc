@@ -1,5 +1,9 @@
 #include "app/record.h"
 
+#include <fcntl.h>
+#include <sys/file.h>
+
+#include "common/error.h"
 #include "common/file.h"
 #include "common/json.h"
 #include "net/addr.h"
@@ -29,6 +33,13 @@ nlohmann::json cell_record(const CellPlan& c, const Service& s) {
 runtime::Learner learner_of(const nlohmann::json& rec) {
   if (!rec.contains("learner")) return {};
   return {rec["learner"]["pid"].get<pid_t>(), rec["learner"]["start"].get<uint64_t>()};
+}
+
+UniqueFd lock_app(const std::string& dir) {
+  UniqueFd fd(open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  if (!fd) return fd;
+  if (flock(fd.get(), LOCK_EX) != 0) fail_errno("up", "flock " + dir);
+  return fd;
 }
 
 }  // namespace nohype::app

@@ -9,6 +9,7 @@
 
 #include "app/manifest.h"
 #include "app/plan.h"
+#include "common/fd.h"
 #include "runtime/learner.h"
 
 namespace nohype::app {
@@ -20,5 +21,9 @@ std::optional<nlohmann::json> load_record(const std::string& name);
 // spec and memory (what the next `up` compares with), created = false.
 nlohmann::json cell_record(const CellPlan& c, const Service& s);
 runtime::Learner learner_of(const nlohmann::json& rec);
+// Waits for, then holds, the app's lock (flock on its directory) until the
+// fd closes: one up or down of an app at a time. An invalid fd when the
+// directory is gone (the app went down meanwhile): load the record again.
+UniqueFd lock_app(const std::string& dir);
 
 }  // namespace nohype::app

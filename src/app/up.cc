@@ -131,7 +131,13 @@ nlohmann::json up(const runtime::Store& store, const Manifest& manifest, bool le
     throw;
   }
   t.done("images");
-  if (auto running = load_record(m.name)) return reconcile(store, m, image_roots, *running, learn, grace_ms);
+  if (load_record(m.name)) {
+    // Another up or down of this app finishes first; then it is read again.
+    UniqueFd held = lock_app(apps_dir() + "/" + m.name);
+    auto running = load_record(m.name);
+    if (!running) fail(kStep, "app \"" + m.name + "\" went down while this up waited for it: run up again");
+    return reconcile(store, m, image_roots, *running, learn, grace_ms);
+  }
   AppPlan a = plan_app(m, apps_dir());
   if (net::link_exists(a.bridge.name))
     fail(kStep,
@@ -151,6 +157,7 @@ nlohmann::json up(const runtime::Store& store, const Manifest& manifest, bool le
     if (store.exists(c.id))
       fail(kStep, "a container \"" + c.id + "\" exists already, not of this app: delete it first");
   if (mkdir(a.dir.c_str(), 0700) != 0) fail_errno(kStep, "mkdir " + a.dir);
+  UniqueFd held = lock_app(a.dir);  // a second up waits, then reconciles
   nlohmann::json rec = {{"name", m.name},
                         {"manifest", m.file},
                         {"dir", a.dir},
@@ -228,6 +235,7 @@ std::vector<LearnedProfile> save_learned(const nlohmann::json& rec) {
 }  // namespace
 
 std::vector<LearnedProfile> down(const std::string& name, int grace_ms, bool learn) {
+  UniqueFd held = lock_app(apps_dir() + "/" + name);  // an up of it finishes first
   auto rec = load_record(name);
   if (!rec) fail("down", "app \"" + name + "\" is not up (no " + record_path(apps_dir() + "/" + name) + ")");
   if (learn && !rec->contains("learner"))

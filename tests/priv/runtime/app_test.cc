@@ -10,6 +10,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <thread>
 
 #include "harness.h"
 
@@ -591,6 +592,22 @@ TEST(App, UpReconcilesAChangedManifest) {
   EXPECT_NE(r.out.find("nothing changed"), std::string::npos) << r.out;
   EXPECT_EQ(pid(aa), aa_pid);
   EXPECT_EQ(pid(f), front_pid);
+
+  // Two ups of one change at once: one applies it, the other waits for the
+  // app's lock and then finds nothing to do.
+  m = manifest("48M", true, true, "other");
+  Result r1, r2;
+  std::thread t1([&] { r1 = nh({"up", m}); }), t2([&] { r2 = nh({"up", m}); });
+  t1.join();
+  t2.join();
+  EXPECT_EQ(r1.code, 0) << r1.err;
+  EXPECT_EQ(r2.code, 0) << r2.err;
+  std::string both = r1.out + r2.out;
+  size_t added = both.find("other: added");
+  EXPECT_NE(added, std::string::npos) << both;
+  EXPECT_EQ(both.find("other: added", added + 1), std::string::npos) << both;
+  EXPECT_NE(both.find("nothing changed"), std::string::npos) << both;
+  EXPECT_NE(pid(o), 0);
 
   r = nh({"down", "--timeout", "1s", m});
   EXPECT_EQ(r.code, 0) << r.err;
