@@ -58,6 +58,16 @@ echo
 echo "== the kv cell: its own core and memory, and what it can reach"
 "$NOHYPE" inspect shop-kv
 echo
+echo "== a changed manifest, applied to the running app: kv gets 96M (the balloon: admitted, no restart), then back"
+pid_of() { "$NOHYPE" state "$1" | /usr/bin/python3 -c 'import json, sys; print(json.load(sys.stdin)["pid"])'; }
+kv_pid=$(pid_of shop-kv)
+# Next to the manifest: its relative paths (the image, the profiles) resolve there.
+sed '/^\[services.kv\]/,$ s/^memory = "64M"/memory = "96M"/' "$APP" > "$SHOP/.grown.toml"
+"$NOHYPE" up "$SHOP/.grown.toml" | sed -n 1p
+echo "kv's pid: $kv_pid before, $(pid_of shop-kv) after; in its cell: $(grep MemTotal "/proc/$(pid_of shop-kv)/root/proc/meminfo")"
+rm -f "$SHOP/.grown.toml"
+"$NOHYPE" up "$APP" | sed -n 1p
+echo
 "$NOHYPE" status "$APP"
 echo
 echo "The app is running: open http://127.0.0.1:8080/ (or: busybox wget -qO- http://127.0.0.1:8080/api/visits)."
