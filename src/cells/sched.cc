@@ -1,6 +1,8 @@
 #include "cells/sched.h"
 
+#include <algorithm>
 #include <cstdio>
+#include <cstdlib>
 #include <sstream>
 
 #include "cells/cpulist.h"
@@ -47,6 +49,94 @@ CoreShare core_share(const std::map<int, CoreTimes>& then, const std::map<int, C
   return s;
 }
 
+std::map<std::string, std::map<int, uint64_t>> interrupt_counts(const std::string& proc_interrupts) {
+  std::map<std::string, std::map<int, uint64_t>> out;
+  auto lines = split(proc_interrupts, '\n');
+  if (lines.empty()) return out;
+  std::vector<int> cpus;  // the header names the CPUs the columns are for (offline ones are absent)
+  {
+    std::istringstream in(lines[0]);
+    for (std::string w; in >> w;)
+      if (w.rfind("CPU", 0) == 0 && w.size() > 3) cpus.push_back(std::atoi(w.c_str() + 3));
+  }
+  for (size_t i = 1; i < lines.size(); ++i) {
+    std::istringstream in(lines[i]);
+    std::string key;
+    if (!(in >> key) || key.back() != ':') continue;
+    key.pop_back();
+    std::map<int, uint64_t> per_cpu;
+    size_t n = 0;
+    for (; n < cpus.size(); ++n) {
+      uint64_t v = 0;
+      if (!(in >> v)) break;
+      per_cpu[cpus[n]] = v;
+    }
+    if (n < cpus.size() || cpus.empty()) continue;
+    std::vector<std::string> rest;
+    for (std::string w; in >> w;) rest.push_back(w);
+    std::string label = key;
+    bool numbered = !key.empty() && key.find_first_not_of("0123456789") == std::string::npos;
+    if (numbered && !rest.empty()) {
+      label += " " + rest.back();
+    } else {
+      for (const auto& w : rest) label += " " + w;
+    }
+    out[label] = std::move(per_cpu);
+  }
+  return out;
+}
+
+std::map<std::string, uint64_t> interrupts_on(const std::map<std::string, std::map<int, uint64_t>>& counts,
+                                              const std::vector<int>& cores) {
+  std::map<std::string, uint64_t> out;
+  for (const auto& [source, per_cpu] : counts) {
+    uint64_t sum = 0;
+    for (int c : cores)
+      if (auto it = per_cpu.find(c); it != per_cpu.end()) sum += it->second;
+    if (sum) out[source] = sum;
+  }
+  return out;
+}
+
+nlohmann::json interrupt_rates(const std::map<std::string, uint64_t>& then, const std::map<std::string, uint64_t>& now,
+                               double seconds, size_t top) {
+  std::vector<std::pair<uint64_t, std::string>> fired;
+  uint64_t total = 0;
+  for (const auto& [source, n] : now) {
+    auto it = then.find(source);
+    uint64_t before = it == then.end() ? 0 : it->second;
+    if (n <= before) continue;  // none, or a counter that restarted (an IRQ freed and reused)
+    fired.emplace_back(n - before, source);
+    total += n - before;
+  }
+  std::sort(fired.begin(), fired.end(), [](const auto& a, const auto& b) { return a.first > b.first; });
+  auto rate = [&](uint64_t n) { return seconds > 0 ? static_cast<double>(n) / seconds : 0.0; };
+  nlohmann::json j = {{"total", total}, {"perSecond", rate(total)}, {"sources", nlohmann::json::array()}};
+  for (size_t i = 0; i < fired.size() && i < top; ++i)
+    j["sources"].push_back(
+        {{"source", fired[i].second}, {"count", fired[i].first}, {"perSecond", rate(fired[i].first)}});
+  return j;
+}
+
+TaskStat task_stat(const std::string& stat) {
+  TaskStat t;
+  auto open = stat.find('('), close = stat.rfind(')');  // comm may hold spaces and parentheses
+  if (open == std::string::npos || close == std::string::npos || close < open) return t;
+  t.comm = stat.substr(open + 1, close - open - 1);
+  std::istringstream in(stat.substr(close + 1));
+  // Fields 3.. after comm: state is 3, flags 9, processor 39.
+  std::string w;
+  for (int field = 3; in >> w; ++field) {
+    if (field == 3) t.state = w[0];
+    if (field == 9) t.flags = std::strtoull(w.c_str(), nullptr, 10);
+    if (field == 39) {
+      t.cpu = std::atoi(w.c_str());
+      break;
+    }
+  }
+  return t;
+}
+
 namespace {
 std::string seconds(const nlohmann::json& ns) {
   char b[32];
@@ -66,6 +156,28 @@ std::string sched_text(const nlohmann::json& j) {
     s += "; on its cores " + d.value("cores", std::string()) + " since create: others ran " +
          seconds(d.value("othersTime", nlohmann::json(0))) + ", the hypervisor took " +
          seconds(d.value("stealTime", nlohmann::json(0)));
+    if (d.contains("interrupts") && d["interrupts"].is_object()) {
+      const auto& irq = d["interrupts"];
+      char b[64];
+      snprintf(b, sizeof b, ", interrupts %.0f/s", irq.value("perSecond", 0.0));
+      s += b;
+      std::string top;
+      for (const auto& x : irq.value("sources", nlohmann::json::array())) {
+        snprintf(b, sizeof b, "%.0f/s", x.value("perSecond", 0.0));
+        top += (top.empty() ? "" : ", ") + x.value("source", std::string()) + " " + b;
+      }
+      if (!top.empty()) s += " (" + top + ")";
+    }
+    if (d.contains("foreignTasks") && d["foreignTasks"].is_object()) {
+      const auto& f = d["foreignTasks"];
+      std::string names;
+      for (const auto& x : f.value("running", nlohmann::json::array()))
+        names += (names.empty() ? "" : ", ") + x.value("comm", std::string()) + "[" +
+                 std::to_string(x.value("pid", 0)) + "]";
+      s += "; other tasks running there now: " + (names.empty() ? std::string("none") : names) + "; " +
+           std::to_string(f.value("user", 0)) + " user and " + std::to_string(f.value("kernel", 0)) +
+           " kernel tasks (" + std::to_string(f.value("kernelBound", 0)) + " bound to it) last ran there";
+    }
   }
   return s;
 }

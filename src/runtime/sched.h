@@ -12,11 +12,13 @@
 
 namespace nohype::runtime {
 
-// The /proc/stat counters of `cores` now: the baseline create records
-// (State::core_baseline). Null for the shared pool.
+// The /proc/stat counters of `cores` now, their interrupts per source
+// ("irq") and the time ("at", CLOCK_BOOTTIME ns): the baseline create
+// records (State::core_baseline). Null for the shared pool.
 nlohmann::json core_baseline(const std::string& cores);
 // {"cpuTime", "runqueueWait", "throttling", "dedicated": {"cores",
-// "busyTime", "othersTime", "stealTime"}}, times in ns. Approximate where
+// "busyTime", "othersTime", "stealTime", "interrupts" (since create, per
+// source), "foreignTasks" (sampled now)}}, times in ns. Approximate where
 // the kernel counts in ticks (/proc/stat).
 nlohmann::json sched_figures(const State& st, const cgroups::Manager& cg);
 

@@ -402,12 +402,22 @@ TEST(Cells, SchedulingFiguresShowANoisyNeighbourOnTheCore) {
     }
   }
   usleep(1500000);
+  // Sampled while the hog still runs there.
+  Result r = nh({"events", "--stats", c});
   kill(hog, SIGKILL);
   waitpid(hog, nullptr, 0);
-
-  Result r = nh({"events", "--stats", c});
   ASSERT_EQ(r.code, 0) << r.err;
   json sched = json::parse(r.out)["data"]["sched"];
+  // Who else runs there: the hog, a user task, named; the cell's own shell is not foreign.
+  const json& foreign = sched["dedicated"]["foreignTasks"];
+  EXPECT_GE(foreign["user"].get<int>(), 1) << sched;
+  bool named = false;
+  for (const auto& t : foreign["running"]) named = named || (t["pid"] == hog && t["kernel"] == false);
+  EXPECT_TRUE(named) << "the hog on core 1 is not listed: " << foreign;
+  int cell_pid = state(nh, c)["pid"];
+  for (const auto& t : foreign["running"]) EXPECT_NE(t["pid"], cell_pid) << "the cell's own task is foreign";
+  // The core took interrupts since create (at least its local timer, busy as it was).
+  EXPECT_GT(sched["dedicated"]["interrupts"]["total"].get<uint64_t>(), 0u) << sched;
   printf("scheduling figures: %s\n", sched.dump().c_str());
   EXPECT_GT(sched["cpuTime"].get<uint64_t>(), 100000000u) << sched;
   EXPECT_GT(sched["throttling"]["throttled_periods"].get<uint64_t>(), 0u) << "the quota held it back: " << sched;

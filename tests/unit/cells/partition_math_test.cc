@@ -362,6 +362,58 @@ TEST(Sched, WhatElseRanOnTheCellsCores) {
             "0.30 s, the hypervisor took 0.00 s");
 }
 
+// Interrupts on a cell's cores, from /proc/interrupts as this kernel
+// writes it (a column per online CPU; ERR and MIS have one count), and who
+// last ran there, from a task's stat (comm may hold spaces and ")").
+TEST(Sched, InterruptsAndTasksOnTheCellsCores) {
+  std::string then =
+      "           CPU0       CPU2       \n"
+      " 26:          0          2  IO-APIC   4-edge      ttyS0\n"
+      " 31:          0        778 PCI-MSIX-0000:00:01.0   3-edge      virtio0-stats\n"
+      "LOC:     585466     641690   Local timer interrupts\n"
+      "ERR:          0\n"
+      "MIS:          0\n";
+  auto counts = interrupt_counts(then);
+  ASSERT_EQ(counts.size(), 3u);
+  EXPECT_EQ(counts["31 virtio0-stats"][2], 778u) << "columns follow the header's CPU numbers";
+  EXPECT_EQ(counts["LOC Local timer interrupts"][0], 585466u);
+  auto on2 = interrupts_on(counts, {2});
+  EXPECT_EQ(on2.size(), 3u);
+  EXPECT_EQ(interrupts_on(counts, {0}).count("26 ttyS0"), 0u) << "never fired there";
+  std::string now = then;
+  now.replace(now.find("641690"), 6, "641890");
+  now.replace(now.find("778"), 3, "798");
+  auto r = interrupt_rates(on2, interrupts_on(interrupt_counts(now), {2}), 2.0, 1);
+  EXPECT_EQ(r["total"], 220u);
+  EXPECT_EQ(r["perSecond"], 110.0);
+  ASSERT_EQ(r["sources"].size(), 1u) << "top 1";
+  EXPECT_EQ(r["sources"][0]["source"], "LOC Local timer interrupts");
+  EXPECT_EQ(r["sources"][0]["perSecond"], 100.0);
+
+  TaskStat t = task_stat(
+      "4242 (a (b) c) S 1 4242 4242 0 -1 2130000 0 0 0 0 1 2 0 0 20 0 1 0 100 0 0 "
+      "18446744073709551615 0 0 0 0 0 0 0 0 0 0 0 0 17 3 0 0 0 0 0\n");
+  EXPECT_EQ(t.comm, "a (b) c");
+  EXPECT_EQ(t.state, 'S');
+  EXPECT_EQ(t.cpu, 3);
+  EXPECT_EQ(t.flags, 2130000u);
+  EXPECT_EQ(task_stat("garbage").cpu, -1);
+
+  nlohmann::json j = {
+      {"cpuTime", 0},
+      {"dedicated",
+       {{"cores", "2"},
+        {"othersTime", 0},
+        {"stealTime", 0},
+        {"interrupts", r},
+        {"foreignTasks",
+         {{"user", 1}, {"kernel", 3}, {"kernelBound", 2}, {"running", {{{"pid", 9}, {"comm", "hog"}}}}}}}}};
+  EXPECT_NE(sched_text(j).find(", interrupts 110/s (LOC Local timer interrupts 100/s); other tasks running there "
+                               "now: hog[9]; 1 user and 3 kernel tasks (2 bound to it) last ran there"),
+            std::string::npos)
+      << sched_text(j);
+}
+
 // `nohype balance`: idle reservations shrink to what they use plus a
 // quarter, pressed cells grow by a quarter, and grows never pass what is
 // unreserved plus what the shrinks free.
