@@ -56,12 +56,8 @@ HostConfig host_config(const nlohmann::json& file, const HostFacts& facts, const
   const nlohmann::json empty = nlohmann::json::object();
   const auto& j = file.is_null() ? empty : file;
   for (const auto& [k, _] : j.items())
-    if (k != "cores" && k != "reservedCores" && k != "memory" && k != "reserve" && k != "steer")
-      fail("host config", where + ": " + k + ": unknown field (known: cores, reservedCores, memory, reserve, steer)");
-  if (j.contains("steer")) {
-    if (!j["steer"].is_boolean()) fail("host config", where + ": steer: must be true or false");
-    h.steer = j["steer"].get<bool>();
-  }
+    if (k != "cores" && k != "reservedCores" && k != "memory" && k != "reserve")
+      fail("host config", where + ": " + k + ": unknown field (known: cores, reservedCores, memory, reserve)");
 
   if (auto cores = str_field(j, "cores", where); !cores.empty()) {
     h.cores = cpus_field(cores, "cores", facts, where);

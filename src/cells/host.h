@@ -21,17 +21,13 @@ struct HostConfig {
   uint64_t memory = 0;     // allocatable bytes
   std::vector<int> online;
   std::string source;  // "defaults" or the file
-  // Keep the host's movable interrupts and unbound workqueues off held
-  // cores (runtime/steer.h); false where irqbalance or tuned do it.
-  bool steer = true;
 };
 
 inline constexpr uint64_t kDefaultReserve = 1ULL << 30;
 
 // file: the parsed host.json (null when absent). Fields: "cores" (cpu list),
 // "reservedCores" (cpu list, default "0", ignored when "cores" is given),
-// "memory" (size), "reserve" (size, default 1G, ignored when "memory" is given),
-// "steer" (bool, default true).
+// "memory" (size), "reserve" (size, default 1G, ignored when "memory" is given).
 // Throws Error("host config", "<where>: <field>: ...").
 HostConfig host_config(const nlohmann::json& file, const HostFacts& facts, const std::string& where);
 // Reads ROOT/host.json (if any) and the host's facts.

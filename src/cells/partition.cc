@@ -45,7 +45,7 @@ Table Partition::update(const std::function<bool(Table&, const HostConfig&)>& fn
   if (pool != t.pool) {
     t.pool = pool;
     changed = true;
-    if (on_pool_change_) on_pool_change_(t, host, pool);
+    if (on_pool_change_) on_pool_change_(t, pool);
   }
   if (changed) {
     // An empty table is no file: nothing stays behind once the last cell goes.

@@ -17,7 +17,7 @@ class Partition {
  public:
   // Runs under the table's lock when the shared pool changed (cores were
   // dedicated or freed), so shared containers are re-pinned in order.
-  using PoolHook = std::function<void(const Table&, const HostConfig&, const std::vector<int>& pool)>;
+  using PoolHook = std::function<void(const Table&, const std::vector<int>& pool)>;
   explicit Partition(std::string root, PoolHook on_pool_change = {});
   // Locks, loads, reclaims, runs fn, saves if fn (or the reclaim) changed it.
   // fn returns true when it changed the table. Returns what fn saw.

@@ -18,7 +18,6 @@
 #include "runtime/event_log.h"
 #include "runtime/sched.h"
 #include "runtime/spec_file.h"
-#include "runtime/steer.h"
 #include "seccomp/violations.h"
 
 namespace nohype::runtime {
@@ -56,25 +55,10 @@ std::string cells_dir() {
 }
 
 cells::Partition partition_of() {
-  return cells::Partition(cells_dir(),
-                          [](const cells::Table& t, const cells::HostConfig& host, const std::vector<int>& pool) {
-                            for (const auto& h : t.cells)
-                              if (h.cores.empty() && h.pinned.empty()) pin(Store(h.root), h.id, pool);
-                            if (!host.steer) return;
-                            std::vector<int> held;
-                            for (const auto& h : t.cells) held.insert(held.end(), h.cores.begin(), h.cores.end());
-                            std::sort(held.begin(), held.end());
-                            held.erase(std::unique(held.begin(), held.end()), held.end());
-                            // Best effort: a host that refuses some of it still runs the cell.
-                            try {
-                              Steered s = steer(cells_dir(), held);
-                              if (!s.refused.empty())
-                                log::debug("steer: the kernel kept " + std::to_string(s.refused.size()) +
-                                           " of its settings (" + s.refused[0] + "...)");
-                            } catch (const Error& e) {
-                              log::warn(std::string("steer: ") + e.what());
-                            }
-                          });
+  return cells::Partition(cells_dir(), [](const cells::Table& t, const std::vector<int>& pool) {
+    for (const auto& h : t.cells)
+      if (h.cores.empty() && h.pinned.empty()) pin(Store(h.root), h.id, pool);
+  });
 }
 
 Grant admit_cell(const Store& store, const std::string& id, const cells::Request& req, cgroups::Resources& res,
@@ -308,7 +292,6 @@ nlohmann::json host_report() {
               {"pagesShared", k.pages_shared},
               {"pagesSharing", k.pages_sharing},
               {"generalProfit", k.general_profit}};
-  j["steering"] = steering_status(h.steer);
   return j;
 }
 

@@ -13,8 +13,6 @@
 #include <set>
 #include <thread>
 
-#include "cells/cpulist.h"
-#include "cells/steer.h"
 #include "harness.h"
 
 using nlohmann::json;
@@ -430,64 +428,6 @@ TEST(Cells, SchedulingFiguresShowANoisyNeighbourOnTheCore) {
   EXPECT_NE(nh({"inspect", c}).out.find("scheduling"), std::string::npos);
   EXPECT_TRUE(nlohmann::json::parse(nh({"inspect", "--format", "json", c}).out).contains("sched"));
   nh({"delete", "--force", c});
-}
-
-// Steering: while a cell holds core 1, every interrupt the kernel lets
-// anyone move and the unbound workqueues stay off it; once it is released,
-// every value is what it was (even if the test fails: it puts them back).
-TEST(Cells, SteeringKeepsTheHostsWorkOffAHeldCore) {
-  auto files = [] {
-    std::map<std::string, std::string> out;
-    for (const auto& e : std::filesystem::directory_iterator("/proc/irq"))
-      if (e.is_directory()) out[e.path().string() + "/smp_affinity_list"] = "";
-    out["/sys/devices/virtual/workqueue/cpumask"] = "";
-    for (auto& [f, v] : out) v = trim_nl(read(f));
-    return out;
-  };
-  auto before = files();
-  struct PutBack {
-    std::map<std::string, std::string> values;
-    ~PutBack() {
-      for (const auto& [f, v] : values) std::ofstream(f) << v;
-    }
-  };
-  Nohype nh;
-  host_json(nh, "1", "1G");
-  Bundle b({"sleep", "1000"});
-  ask(b, "1", "32M");
-  std::string c = nh.unique_id("steer");
-  ASSERT_EQ(nh({"create", "--bundle", b.dir(), c}).code, 0);
-  auto during = files();
-  {
-    PutBack guard{before};  // only if an assertion below returns early
-    int moved = 0;
-    for (const auto& [f, v] : during) {
-      if (f.find("/proc/irq/") != 0) continue;
-      auto now = nohype::cells::parse_cpu_list(v);
-      ASSERT_TRUE(now) << f << ": " << v;
-      bool on1 = std::find(now->begin(), now->end(), 1) != now->end();
-      if (!on1) {
-        moved += before[f] != v;
-        continue;
-      }
-      // Still on core 1: only if the kernel refuses to move it (a managed interrupt).
-      std::ofstream out(f);
-      out << "0";
-      out.flush();
-      EXPECT_FALSE(out.good()) << f << " could be moved off core 1 but was left there";
-    }
-    printf("steering moved %d interrupts off core 1\n", moved);
-    json steering = host(nh)["steering"];
-    EXPECT_EQ(steering["enabled"], true);
-    EXPECT_NE(steering["heldCores"].get<std::string>().find('1'), std::string::npos) << steering;
-    EXPECT_GE(steering["moved"].get<int>(), 1) << "at least the workqueue mask: " << steering;
-    auto wq = nohype::cells::parse_hex_mask(during["/sys/devices/virtual/workqueue/cpumask"]);
-    ASSERT_TRUE(wq);
-    EXPECT_EQ(std::count(wq->begin(), wq->end(), 1), 0) << "unbound workqueues may still run on core 1";
-    ASSERT_EQ(nh({"delete", "--force", c}).code, 0);
-    EXPECT_EQ(files(), before) << "the host's settings are not back";
-    guard.values.clear();
-  }
 }
 
 // `nohype balance`: an idle cell's reservation is proposed for a shrink and

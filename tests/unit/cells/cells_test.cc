@@ -133,11 +133,7 @@ TEST(CellsHost, FileFieldsAndTheirErrors) {
   EXPECT_EQ(err({{"reservedCores", "0,4"}}), "h.json: reservedCores: core 4 is not online (online: 0-3)");
   EXPECT_EQ(err({{"memory", "5G"}}), "h.json: memory: 5 GiB is more than the host has (4 GiB)");
   EXPECT_EQ(err({{"reserve", "x"}}), "h.json: reserve: \"x\" is not a size (like 512M or 16G)");
-  EXPECT_EQ(err({{"Cores", "1"}}),
-            "h.json: Cores: unknown field (known: cores, reservedCores, memory, reserve, steer)");
-  EXPECT_EQ(err({{"steer", "no"}}), "h.json: steer: must be true or false");
-  EXPECT_TRUE(host_config(nullptr, f, "h.json").steer) << "steering is on by default";
-  EXPECT_FALSE(host_config({{"steer", false}}, f, "h.json").steer);
+  EXPECT_EQ(err({{"Cores", "1"}}), "h.json: Cores: unknown field (known: cores, reservedCores, memory, reserve)");
 }
 
 HostConfig four() { return {{1, 2, 3}, 2 * GiB, {0, 1, 2, 3}, "test"}; }
@@ -381,7 +377,7 @@ class CellsPartition : public ::testing::Test {
 TEST_F(CellsPartition, ReserveReleaseAndReclaimAcrossObjects) {
   Cores hooked;
   int hooks = 0;
-  Partition a(root_, [&](const Table&, const HostConfig&, const Cores& pool) {
+  Partition a(root_, [&](const Table&, const Cores& pool) {
     hooked = pool;
     ++hooks;
   });
