@@ -59,7 +59,6 @@ class Cells {
     for (const auto& c : rec["cells"]) by_service_[c["service"]] = c;
   }
   nlohmann::json& operator[](const std::string& svc) { return by_service_[svc]; }
-  bool has(const std::string& svc) const { return by_service_.count(svc) != 0; }
   void erase(const std::string& svc) { by_service_.erase(svc); }
   void save() {
     rec_["cells"] = nlohmann::json::array();

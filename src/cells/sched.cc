@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <cstdio>
-#include <cstdlib>
 #include <sstream>
 
 #include "cells/cpulist.h"
@@ -57,7 +56,8 @@ std::map<std::string, std::map<int, uint64_t>> interrupt_counts(const std::strin
   {
     std::istringstream in(lines[0]);
     for (std::string w; in >> w;)
-      if (w.rfind("CPU", 0) == 0 && w.size() > 3) cpus.push_back(std::atoi(w.c_str() + 3));
+      if (auto n = starts_with(w, "CPU") ? parse_u64(std::string_view(w).substr(3)) : std::nullopt)
+        cpus.push_back(static_cast<int>(*n));
   }
   for (size_t i = 1; i < lines.size(); ++i) {
     std::istringstream in(lines[i]);
@@ -121,19 +121,14 @@ nlohmann::json interrupt_rates(const std::map<std::string, uint64_t>& then, cons
 TaskStat task_stat(const std::string& stat) {
   TaskStat t;
   auto open = stat.find('('), close = stat.rfind(')');  // comm may hold spaces and parentheses
-  if (open == std::string::npos || close == std::string::npos || close < open) return t;
+  if (open == std::string::npos || close == std::string::npos || close < open || close + 2 > stat.size()) return t;
   t.comm = stat.substr(open + 1, close - open - 1);
-  std::istringstream in(stat.substr(close + 1));
-  // Fields 3.. after comm: state is 3, flags 9, processor 39.
-  std::string w;
-  for (int field = 3; in >> w; ++field) {
-    if (field == 3) t.state = w[0];
-    if (field == 9) t.flags = std::strtoull(w.c_str(), nullptr, 10);
-    if (field == 39) {
-      t.cpu = std::atoi(w.c_str());
-      break;
-    }
-  }
+  // After comm: field 3 (state) is [0], flags (9) is [6], processor (39) is [36].
+  auto f = split(std::string_view(stat).substr(close + 2), ' ');
+  if (f.size() < 37 || f[0].empty()) return t;
+  t.state = f[0][0];
+  t.flags = parse_u64(f[6]).value_or(0);
+  t.cpu = static_cast<int>(parse_i64(trim(f[36])).value_or(-1));
   return t;
 }
 

@@ -3,13 +3,13 @@
 #include <dirent.h>
 #include <unistd.h>
 
-#include <cstdlib>
 #include <ctime>
 #include <set>
 
 #include "cells/cpulist.h"
 #include "cells/sched.h"
 #include "common/file.h"
+#include "common/strings.h"
 
 namespace nohype::runtime {
 
@@ -26,13 +26,6 @@ uint64_t boottime_ns() {
   return static_cast<uint64_t>(ts.tv_sec) * 1000000000ULL + static_cast<uint64_t>(ts.tv_nsec);
 }
 
-bool all_digits(const char* s) {
-  if (!*s) return false;
-  for (; *s; ++s)
-    if (*s < '0' || *s > '9') return false;
-  return true;
-}
-
 // Who else is on `cores`, sampled now from every task's stat (the cell's
 // own processes left out): counts of what last ran there, and the names of
 // what runs there now. Kernel threads bound to a core (per-CPU
@@ -46,14 +39,14 @@ nlohmann::json foreign_tasks(const std::vector<int>& cores, const std::vector<pi
   DIR* proc = opendir("/proc");
   if (!proc) return nullptr;
   while (dirent* p = readdir(proc)) {
-    if (!all_digits(p->d_name)) continue;
-    pid_t pid = std::atoi(p->d_name);
-    if (mine.count(pid)) continue;
+    auto pid = parse_u64(p->d_name);
+    if (!pid || mine.count(static_cast<pid_t>(*pid))) continue;
     std::string dir = std::string("/proc/") + p->d_name + "/task";
     DIR* d = opendir(dir.c_str());
     if (!d) continue;
     while (dirent* e = readdir(d)) {
-      if (!all_digits(e->d_name)) continue;
+      auto tid = parse_u64(e->d_name);
+      if (!tid) continue;
       cells::TaskStat t = cells::task_stat(try_read_file(dir + "/" + e->d_name + "/stat").value_or(""));
       if (!on.count(t.cpu)) continue;
       bool k = (t.flags & cells::kPfKthread) != 0;
@@ -62,7 +55,7 @@ nlohmann::json foreign_tasks(const std::vector<int>& cores, const std::vector<pi
       if (k && (t.flags & cells::kPfNoSetaffinity)) ++bound;
       // Named: what runs there now (or waits to), not what once slept there.
       if (t.state == 'R' && running.size() < listed)
-        running.push_back({{"pid", std::atoi(e->d_name)}, {"comm", t.comm}, {"kernel", k}});
+        running.push_back({{"pid", *tid}, {"comm", t.comm}, {"kernel", k}});
     }
     closedir(d);
   }
@@ -110,9 +103,9 @@ nlohmann::json sched_figures(const State& st, const cgroups::Manager& cg) {
   if (!st.cores.empty() && st.core_baseline.is_object()) {
     std::map<int, cells::CoreTimes> then;
     for (const auto& [core, v] : st.core_baseline.items())
-      if (core.size() < 7 && all_digits(core.c_str()) && v.is_array() && v.size() == 2 && v[0].is_number_unsigned() &&
-          v[1].is_number_unsigned())
-        then[std::stoi(core)] = {v[0].get<uint64_t>(), v[1].get<uint64_t>()};
+      if (auto c = parse_u64(core);
+          c && *c < 100000 && v.is_array() && v.size() == 2 && v[0].is_number_unsigned() && v[1].is_number_unsigned())
+        then[static_cast<int>(*c)] = {v[0].get<uint64_t>(), v[1].get<uint64_t>()};
     cells::CoreShare s = cells::core_share(then, now_times(), st.cores, cpu_ns, sysconf(_SC_CLK_TCK));
     j["dedicated"] = {
         {"cores", st.cores}, {"busyTime", s.busy_ns}, {"othersTime", s.others_ns}, {"stealTime", s.steal_ns}};
