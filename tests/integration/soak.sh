@@ -4,7 +4,7 @@
 # cell is queried, exec'd into, paused and resumed all along. Afterwards
 # everything nohype can leave must be as before: mounts, cgroups, network
 # devices, nft tables, nohype processes and their fds, files under the state
-# directories; and the host's used memory must not have grown.
+# directories; and the memory the kernel holds must not have grown.
 # CI runs SOAK_LIFECYCLES=200 SOAK_APPS=20 (the defaults); README gives the
 # full run (1000 and 200) and its last result.
 set -u
@@ -48,10 +48,17 @@ state_files() { find "$ROOT" "$W/cells" "$W/apps" 2>/dev/null | grep -v "/$TAG-b
 # it was charged for is reclaimed. So both snapshots drop the caches first
 # (harmless to other work: it only has to read again), then count what no
 # reclaim frees: memory in use, and live plus dying memory cgroups.
+# The assertion is on what the kernel holds (tmpfs and shm pages,
+# unreclaimable slab, per-cpu areas, kernel stacks, page tables): that is
+# what outlives a process nohype forgot to clean up. Memory in use as a
+# whole is only reported: the clang-tidy lane runs beside this one, and its
+# processes alone moved it by -100 and +127 MiB between two snapshots.
+# A process nohype left would show in the process, cgroup and fd counts.
 memory_snapshot() {
   sync; echo 3 > /proc/sys/vm/drop_caches; sleep 2
   awk '/^MemTotal/{t=$2} /^MemAvailable/{a=$2} /^Shmem:/{sh=$2} /^SUnreclaim/{su=$2} /^Percpu/{pc=$2}
-       END{printf "%d %d %d %d", (t-a)/1024, sh/1024, su/1024, pc/1024}' /proc/meminfo
+       /^KernelStack/{ks=$2} /^PageTables/{pt=$2}
+       END{printf "%d %d %d %d %d", (t-a)/1024, sh/1024, su/1024, pc/1024, (sh+su+pc+ks+pt)/1024}' /proc/meminfo
   awk '$1 == "memory" {printf " %d\n", $3}' /proc/cgroups
 }
 
@@ -83,7 +90,7 @@ done
 # The neighbour: queried and disturbed for as long as the soak runs.
 $NH run -d --bundle "$W/plain" "$TAG-bg" >/dev/null 2>&1 || nok "the neighbour cell runs"
 before=$(snapshot before)
-read -r used_before shmem_before slab_before percpu_before memcgs_before < <(memory_snapshot)
+read -r used_before shmem_before slab_before percpu_before kernel_before memcgs_before < <(memory_snapshot)
 (
   while [ ! -e "$W/stop" ]; do
     $NH state "$TAG-bg" >/dev/null 2>&1
@@ -149,11 +156,15 @@ wait
 after=$(snapshot after)
 check "nothing left: mounts, cgroups, devices, nft tables, nohype processes and fds, state files" "$before" "$after"
 diff "$W/files.before" "$W/files.after" | sed 's/^/# /' 
-read -r used_after shmem_after slab_after percpu_after memcgs_after < <(memory_snapshot)
+read -r used_after shmem_after slab_after percpu_after kernel_after memcgs_after < <(memory_snapshot)
 echo "# memory in use $used_before -> $used_after MiB (shmem $shmem_before -> $shmem_after, unreclaimable slab" \
   "$slab_before -> $slab_after, percpu $percpu_before -> $percpu_after); memory cgroups $memcgs_before -> $memcgs_after"
-grown=$((used_after - used_before))
-if [ "$grown" -lt 64 ]; then ok "host memory in use grew by less than 64 MiB ($grown MiB)"; else nok "host memory in use did not grow" "grew by $grown MiB"; fi
+echo "# kernel-held (shmem, unreclaimable slab, percpu, kernel stacks, page tables) $kernel_before -> $kernel_after MiB"
+grown=$((kernel_after - kernel_before))
+if [ "$grown" -lt 16 ]; then ok "kernel-held memory grew by less than 16 MiB ($grown MiB)"; else nok "kernel-held memory did not grow" "grew by $grown MiB"; fi
+# Dying memory cgroups that no reclaim frees are a leak of their own.
+memcgs_grown=$((memcgs_after - memcgs_before))
+if [ "$memcgs_grown" -lt 10 ]; then ok "memory cgroups (live and dying) grew by less than 10 ($memcgs_grown)"; else nok "memory cgroups did not pile up" "grew by $memcgs_grown"; fi
 $NH delete -f "$TAG-bg" >/dev/null 2>&1
 out=$(find /sys/fs/cgroup -mindepth 2 -maxdepth 4 -type d -path '*/nohype/*' -name "$TAG*" 2>/dev/null)
 check "the neighbour's delete leaves no cgroup" "" "$out"
