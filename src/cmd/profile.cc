@@ -74,11 +74,14 @@ int show(const Parsed& p) {
 
 Verb verb_profile_learn() {
   return {"profile learn",
-          "[--bundle DIR] --output FILE [--merge] <container-id>",
+          "[--bundle DIR] --output FILE [--merge] [--verify] <container-id>",
           "run a cell under a recording seccomp filter (nohype stays attached) and write the OCI profile it used",
           {{{"bundle", "b"}, true, "the bundle to run (default .)", "DIR"},
            {{"output", "o"}, true, "where to write the OCI seccomp profile (required)", "FILE"},
-           {{"merge"}, false, "add what this run uses to the profile already in --output"}},
+           {{"merge"}, false, "add what this run uses to the profile already in --output"},
+           {{"verify"},
+            false,
+            "then run the bundle again under the profile and name every call it would refuse (exit 1 if any)"}},
           [](const Parsed& p, const Globals& g) {
             if (!p.has("output")) fail("usage", "nohype profile learn: --output FILE is required");
             runtime::LearnOptions o;
@@ -86,6 +89,7 @@ Verb verb_profile_learn() {
             o.create.bundle = p.get("bundle", ".");
             o.output = p.get("output");
             o.merge = p.on("merge");
+            o.verify = p.on("verify");
             return runtime::learn(store_of(g), o);
           },
           1,

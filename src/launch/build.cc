@@ -188,7 +188,7 @@ InitPlan build_init_plan(const oci::Spec& spec, const BuildInput& in) {
   plan.process.start_container_hooks = spec.hooks.start_container;
   if (plan.rootfs) plan.rootfs->static_files.insert(plan.rootfs->static_files.end(), in.view.begin(), in.view.end());
   if (in.learn && plan.has_process) {
-    plan.process.seccomp = seccomp::learn_filter();
+    plan.process.seccomp = in.verify ? seccomp::verify_filter(*in.verify, in.where) : seccomp::learn_filter();
     plan.process.learn = true;
     plan.process.learn_socket = in.learn_socket;
     plan.process.learn_tag = in.id;

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <map>
+#include <optional>
 #include <string>
 
 #include "launch/plan.h"
@@ -24,9 +25,10 @@ struct BuildInput {
   int exec_fifo_fd = -1;                 // `create`: the init waits on it for `start`
   int console_socket_fd = -1;            // where the init sends the pty master
   int preserve_fds = 0;
-  bool learn = false;        // run under the recording filter (seccomp/learn.h)
-  std::string learn_socket;  // the learner's, or "" for the sync socket
-  std::string state_json;    // the state hooks get
+  bool learn = false;                  // run under the recording filter (seccomp/learn.h)
+  std::string learn_socket;            // the learner's, or "" for the sync socket
+  std::optional<oci::Seccomp> verify;  // with learn: record only what this profile refuses
+  std::string state_json;              // the state hooks get
 };
 
 // Throws Error("validate config", ...) naming the field for anything the

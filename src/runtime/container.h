@@ -6,10 +6,12 @@
 #include <sys/types.h>
 
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "common/timing.h"
+#include "oci/spec.h"
 #include "runtime/store.h"
 
 namespace nohype::runtime {
@@ -27,6 +29,9 @@ struct CreateOptions {
   // or, without one, to the caller over the sync socket (`profile learn`).
   bool learn = false;
   std::string learn_socket;
+  // With learn: the recording filter is this profile, whose default
+  // refusals notify instead (`profile learn --verify`).
+  std::optional<oci::Seccomp> verify;
 };
 
 // `create`: the init waits on exec.fifo for `start`.

@@ -142,6 +142,7 @@ void plan(CreateRun& c) {
   in.preserve_fds = c.o.preserve_fds;
   in.learn = c.o.learn;
   in.learn_socket = c.o.learn_socket;
+  in.verify = c.o.verify;
   in.state_json = hook_state(c.o.id, "created", 0, c.bundle, c.spec.annotations);
   c.plan = launch::build_init_plan(c.spec, in);
 }

@@ -43,6 +43,26 @@ int serve(int lfd, pid_t init, seccomp::Learned& learned) {
 }
 }  // namespace
 
+namespace {
+// One run of the bundle under the recording filter (or, with
+// `create.verify`, under the profile with its refusals recorded); the cell
+// is removed whatever happens. Returns the init's exit code.
+int record_run(const Store& store, const CreateOptions& create, seccomp::Learned& into) {
+  StepTimer t;
+  Created c = do_create(store, create, false, t);
+  int status = 0;
+  try {
+    UniqueFd lfd = launch::release_learning(c.spawned);
+    status = serve(lfd.get(), c.st.pid, into);
+  } catch (...) {
+    remove(store, create.id, true);
+    throw;
+  }
+  remove(store, create.id, true);
+  return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+}  // namespace
+
 int learn(const Store& store, const LearnOptions& o) {
   seccomp::Learned before;
   if (o.merge) {
@@ -50,25 +70,32 @@ int learn(const Store& store, const LearnOptions& o) {
       before = seccomp::from_profile(parse_json(*text, "profile", o.output), o.output);
   }
   prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
-  StepTimer t;
   CreateOptions create = o.create;
   create.learn = true;
-  Created c = do_create(store, create, false, t);
   seccomp::Learned learned;
-  int status = 0;
-  try {
-    UniqueFd lfd = launch::release_learning(c.spawned);
-    status = serve(lfd.get(), c.st.pid, learned);
-  } catch (...) {
-    remove(store, o.create.id, true);
-    throw;
-  }
-  remove(store, o.create.id, true);
+  int code = record_run(store, create, learned);
   learned.merge(before);
-  write_file_atomic(o.output, seccomp::to_profile(learned).dump(2) + "\n", "profile", 0644);
+  nlohmann::json profile = seccomp::to_profile(learned);
+  write_file_atomic(o.output, profile.dump(2) + "\n", "profile", 0644);
   log::info("profile learn: " + std::to_string(learned.calls) + " calls seen; " +
             std::to_string(learned.plain.size() + learned.by_value.size()) + " syscalls written to " + o.output);
-  return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+  if (!o.verify) return code;
+
+  // The same bundle again, under the profile just written; whatever it
+  // would refuse is recorded and let through, so the run completes and
+  // every gap is named, not only the first.
+  create.verify = oci::parse_seccomp(profile, o.output);
+  seccomp::Learned refused;
+  code = record_run(store, create, refused);
+  std::vector<std::string> gaps = seccomp::gaps(refused);
+  if (gaps.empty()) {
+    log::info("profile learn --verify: a second run made no call the profile refuses");
+    return code;
+  }
+  for (const auto& g : gaps) log::error("profile learn --verify: " + o.output + " would refuse " + g);
+  log::error("profile learn --verify: " + std::to_string(gaps.size()) +
+             " refused calls in a second run; learn again with --merge under the workload that made them");
+  return code == 0 ? 1 : code;
 }
 
 }  // namespace nohype::runtime

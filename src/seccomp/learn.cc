@@ -26,6 +26,8 @@ namespace {
 constexpr uint64_t kNsFlags = CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWUSER | CLONE_NEWPID | CLONE_NEWNET |
                               CLONE_NEWCGROUP | 0x80 /* CLONE_NEWTIME */;
 
+std::string times(uint64_t n) { return n == 1 ? "seen once" : "seen " + std::to_string(n) + " times"; }
+
 std::string name_of(int nr) {
   char* n = seccomp_syscall_resolve_num_arch(SCMP_ARCH_NATIVE, nr);
   std::string s = n ? n : "syscall_" + std::to_string(nr);
@@ -41,13 +43,10 @@ int deciding_arg(const std::string& name) {
   return it == m.end() ? -1 : it->second;
 }
 
-Filter learn_filter() {
-  Resolved r;
-  r.default_action = SCMP_ACT_NOTIFY;
-  r.default_permissive = true;  // record everything, new syscalls included: no ENOSYS prologue
-  r.arches.push_back({seccomp_arch_native(), ""});
-  r.flags = SECCOMP_FILTER_FLAG_NEW_LISTENER;
-  r.uses_notify = true;
+namespace {
+// Sends on the sync socket pass unrecorded: they carry the listener to the
+// parent, which nothing could answer before it has it.
+void let_sync_through(Resolved& r) {
   for (const char* n : {"sendmsg", "sendto"}) {
     Rule rule;
     rule.name = n;
@@ -55,9 +54,51 @@ Filter learn_filter() {
     rule.action = SCMP_ACT_ALLOW;
     rule.conditions.push_back({0, SCMP_CMP_EQ, static_cast<uint64_t>(kLearnSyncFd), 0});
     rule.field = "learn";
-    r.rules.push_back(rule);
+    r.rules.insert(r.rules.begin(), rule);
   }
+  r.flags |= SECCOMP_FILTER_FLAG_NEW_LISTENER;
+  r.uses_notify = true;
+}
+}  // namespace
+
+Filter learn_filter() {
+  Resolved r;
+  r.default_action = SCMP_ACT_NOTIFY;
+  r.default_permissive = true;  // record everything, new syscalls included: no ENOSYS prologue
+  r.arches.push_back({seccomp_arch_native(), ""});
+  let_sync_through(r);
   return generate(r, "learn mode", "filter");
+}
+
+Filter verify_filter(const oci::Seccomp& profile, const std::string& where) {
+  Resolved r = resolve(profile, where, "profile");
+  // Only what the profile would refuse by default is turned into a
+  // notification. Its own errno answers (clone3's ENOSYS) and the ENOSYS
+  // prologue for syscalls newer than it stay: production has them too, and
+  // the fallbacks they cause are what this run must see.
+  r.default_action = SCMP_ACT_NOTIFY;
+  r.flags &= ~static_cast<unsigned>(SECCOMP_FILTER_FLAG_TSYNC);  // TSYNC and NEW_LISTENER exclude each other
+  let_sync_through(r);
+  return generate(r, where, "profile");
+}
+
+std::vector<std::string> gaps(const Learned& l) {
+  std::vector<std::string> out;
+  for (const auto& [n, count] : l.seen) {
+    if (n == "clone3" && l.seen_value.count("clone")) continue;  // named with clone's flags below
+    auto values = l.seen_value.find(n == "clone3" ? "clone" : n);
+    if (values == l.seen_value.end()) {
+      out.push_back(n + " (" + times(count) + ")");
+      continue;
+    }
+    for (const auto& [v, c] : values->second) out.push_back(n + " " + value_name(n, v) + " (" + times(c) + ")");
+  }
+  for (const auto& [n, values] : l.seen_value) {
+    if (l.seen.count(n)) continue;  // clone flags from clone3 alone
+    for (const auto& [v, c] : values) out.push_back("clone3 " + value_name(n, v) + " (" + times(c) + ")");
+  }
+  std::sort(out.begin(), out.end());
+  return out;
 }
 
 void Learned::record(int nr, const uint64_t args[6], std::optional<uint64_t> clone3_flags) {
@@ -127,7 +168,6 @@ bool record_one(int listener, Learned& into) {
 }
 
 namespace {
-std::string times(uint64_t n) { return n == 1 ? "seen once" : "seen " + std::to_string(n) + " times"; }
 
 uint64_t count_of(const std::map<std::string, uint64_t>& m, const std::string& k) {
   auto it = m.find(k);

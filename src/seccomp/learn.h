@@ -13,6 +13,7 @@
 #include <optional>
 #include <set>
 #include <string>
+#include <vector>
 
 #include "seccomp/compile.h"
 
@@ -24,6 +25,10 @@ namespace nohype::seccomp {
 inline constexpr int kLearnSyncFd = 1000;
 
 Filter learn_filter();
+// `profile learn --verify`: the profile as production runs it, except that
+// what it would refuse by default notifies the listener (and then
+// continues) instead, so one run names every gap. Throws like compile().
+Filter verify_filter(const oci::Seccomp& profile, const std::string& where);
 
 struct Learned {
   std::set<std::string> plain;                         // allowed whatever the arguments
@@ -48,6 +53,10 @@ std::optional<uint64_t> clone3_flags(int listener, const struct seccomp_notif& r
 // Receives one notification, records it and lets it continue. False when
 // nothing was there (EINTR, or the caller died: ENOENT).
 bool record_one(int listener, Learned& into);
+
+// What a verify run recorded, one entry per syscall and deciding value,
+// e.g. "clone CLONE_VM|CLONE_VFORK|SIGCHLD (seen once)".
+std::vector<std::string> gaps(const Learned& l);
 
 // Which argument decides, for the syscalls learned with argument rules
 // (index into args); -1 for the rest.

@@ -1,15 +1,15 @@
 #!/bin/sh
 # make-apps-rootfs.sh DIR: a Debian 12 root filesystem holding real services
-# (redis-server, nginx-light) for the learned-profile tests and the README's
+# (redis-server, nginx-light, python3 for its http.server) for the learned-profile tests and the README's
 # walk-through, made by mmdebstrap from the archive apt is configured with.
-# Cached: an existing DIR/usr/sbin/nginx is kept. Also writes the nginx
+# Cached: a DIR holding all three is kept. Also writes the nginx
 # config a cell runs it with (port 8080, everything writable under /tmp).
 set -eu
 dir=${1:?usage: make-apps-rootfs.sh DIR}
-if [ ! -x "$dir/usr/sbin/nginx" ] || [ ! -x "$dir/usr/bin/redis-server" ]; then
+if [ ! -x "$dir/usr/sbin/nginx" ] || [ ! -x "$dir/usr/bin/redis-server" ] || [ ! -x "$dir/usr/bin/python3" ]; then
   command -v mmdebstrap >/dev/null || { echo "make-apps-rootfs.sh: mmdebstrap not found (apt-get install mmdebstrap)" >&2; exit 1; }
   rm -rf "$dir.tmp"
-  mmdebstrap --variant=essential --include=redis-server,nginx-light --mode=root --quiet bookworm "$dir.tmp"
+  mmdebstrap --variant=essential --include=redis-server,nginx-light,python3 --mode=root --quiet bookworm "$dir.tmp"
   rm -rf "$dir"
   mv "$dir.tmp" "$dir"
 fi

@@ -66,8 +66,9 @@ class Nohype {
 
 // A test's own app name (<= 12 chars), subnet (10.213.N+k.0/24; k: 0, 1, 4,
 // 5, 6, 7, 10 app tests, 2 Landlock, 3 real apps, 8 migration's other host, 9
-// the fault sweep) and host ports (k: 0 and 3 app tests, 1-2 real apps), so
-// parallel runs and leftovers from other tests never collide.
+// the fault sweep) and host ports (k: 0 and 3 app tests, 0-2 real apps: a
+// test's cells are gone when the next starts), so parallel runs and
+// leftovers from other tests never collide.
 struct Names {
   int n = getpid() % 200;
   std::string app(const std::string& tag) const { return tag + std::to_string(getpid() % 100000); }

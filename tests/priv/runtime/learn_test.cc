@@ -93,6 +93,35 @@ TEST(Learn, RunsMergeAndArgumentsDecide) {
   EXPECT_EQ(r.code, 128 + 31) << r.out << r.err;
 }
 
+// --verify runs the bundle a second time under what it just learned. A
+// service that makes the same calls passes; one whose second run does more
+// (here: it finds the mark the first left in its root and listens) is told
+// every call the profile would refuse, while the run goes on to the end.
+TEST(Learn, VerifyNamesEveryCallTheProfileWouldRefuse) {
+  Nohype nh;
+  Bundle same({"sh", "-c", "echo hello; ls / > /dev/null"});
+  std::string profile = same.dir() + "/learned.json";
+  Result r = nh({"profile", "learn", "--verify", "--bundle", same.dir(), "--output", profile, nh.unique_id("v")});
+  EXPECT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(r.out, "hello\nhello\n") << "both runs ran";
+  EXPECT_NE(r.err.find("made no call the profile refuses"), std::string::npos) << r.err;
+
+  Bundle more(
+      {"sh", "-c", "if [ -e /seen ]; then nc -l -p 8080 127.0.0.1 & sleep 0.3; kill $!; fi; touch /seen; echo done"});
+  profile = more.dir() + "/learned.json";
+  r = nh({"profile", "learn", "--verify", "--bundle", more.dir(), "--output", profile, nh.unique_id("v")});
+  EXPECT_EQ(r.code, 1) << r.err;
+  EXPECT_EQ(r.out, "done\ndone\n") << "the second run was let through to its end";
+  for (const char* g : {"would refuse socket AF_INET (seen", "would refuse bind (seen", "would refuse listen (seen",
+                        "would refuse kill (seen"})
+    EXPECT_NE(r.err.find(g), std::string::npos) << g << "\n" << r.err;
+  EXPECT_EQ(r.err.find("would refuse execve"), std::string::npos) << "a call the first run made: " << r.err;
+  EXPECT_TRUE(nh({"list", "-q"}).out.empty()) << "a verify cell was not removed";
+  // The profile is the first run's: a fresh learn does not allow what only
+  // the verify run did.
+  EXPECT_FALSE(allowed_names(load(profile)).count("listen"));
+}
+
 // A violation becomes a security event of the cell with no nohype process
 // attached: the kernel logs it with the cell's audit session, and `state` /
 // `events --history` pick it up afterwards.

@@ -4,6 +4,7 @@
 #include "seccomp/learn.h"
 
 #include <gtest/gtest.h>
+#include <linux/seccomp.h>
 #include <sched.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
@@ -76,6 +77,38 @@ TEST(Learn, CompiledProfileAllowsWhatWasSeenAndNothingElse) {
   EXPECT_EQ(run(SYS_clone, SIGCHLD | CLONE_NEWUSER), kill);  // a namespace flag never seen
   EXPECT_EQ(run(SYS_write, 1), kill);
   EXPECT_EQ(run(SYS_clone3, 0), 0x00050000U);  // ERRNO: libc falls back to clone
+}
+
+// The verify filter is the profile with its default refusal turned into a
+// notification: what was learned passes, clone3 still gets ENOSYS (as in
+// production, so the clone fallback is what gets checked), the sync socket
+// passes, and everything else notifies.
+TEST(Learn, VerifyFilterNotifiesWhatTheProfileWouldRefuse) {
+  Learned l;
+  call(l, SYS_read);
+  call(l, SYS_socket, AF_INET);
+  call(l, SYS_clone, SIGCHLD);
+  Filter f = verify_filter(oci::parse_seccomp(to_profile(l), "learned.json"), "learned.json");
+  EXPECT_TRUE(f.uses_notify);
+  EXPECT_TRUE(f.flags & SECCOMP_FILTER_FLAG_NEW_LISTENER);
+  auto run = [&](int nr, uint64_t a0) { return evaluate(f.program, syscall_data(nr, {a0})) & 0xffff0000U; };
+  EXPECT_EQ(run(SYS_read, 0), SECCOMP_RET_ALLOW);
+  EXPECT_EQ(run(SYS_socket, AF_INET), SECCOMP_RET_ALLOW);
+  EXPECT_EQ(run(SYS_socket, AF_INET6), SECCOMP_RET_USER_NOTIF);
+  EXPECT_EQ(run(SYS_clone, CLONE_NEWUSER | SIGCHLD), SECCOMP_RET_USER_NOTIF);
+  EXPECT_EQ(run(SYS_clone3, 0), SECCOMP_RET_ERRNO);
+  EXPECT_EQ(run(SYS_sendmsg, kLearnSyncFd), SECCOMP_RET_ALLOW);
+  EXPECT_EQ(run(SYS_sendmsg, 3), SECCOMP_RET_USER_NOTIF);
+
+  // What a verify run records is reported per call and deciding value.
+  Learned refused;
+  call(refused, SYS_socket, AF_INET6);
+  call(refused, SYS_socket, AF_INET6);
+  call(refused, SYS_chroot);
+  uint64_t args[6] = {0x7fff0000, 88, 0, 0, 0, 0};
+  refused.record(SYS_clone3, args, CLONE_NEWUSER | SIGCHLD);
+  EXPECT_EQ(gaps(refused), (std::vector<std::string>{"chroot (seen once)", "clone3 CLONE_NEWUSER|SIGCHLD (seen once)",
+                                                     "socket AF_INET6 (seen 2 times)"}));
 }
 
 // A learned madvise allows every advice but MADV_MERGEABLE: a cell never
