@@ -122,6 +122,35 @@ TEST(Learn, VerifyNamesEveryCallTheProfileWouldRefuse) {
   EXPECT_FALSE(allowed_names(load(profile)).count("listen"));
 }
 
+// What glibc really does, learned and replayed: threads and posix_spawn go
+// through clone3 while learning and through clone (after the profile's
+// ENOSYS) under the profile, fork through clone, and the newer calls
+// (statx, epoll_pwait2, close_range) as they are. The verify run finds no
+// gap, and the profile runs the program to its end.
+TEST(Learn, GlibcsThreadsSpawnAndNewerCallsReplay) {
+  Nohype nh;
+  Bundle b({"/libc_probe"});
+  ASSERT_EQ(run({"/bin/cp", LIBC_PROBE, b.rootfs() + "/libc_probe"}).code, 0);
+  std::string profile = b.dir() + "/learned.json";
+  Result r = nh({"profile", "learn", "--verify", "--bundle", b.dir(), "--output", profile, nh.unique_id("g")});
+  EXPECT_EQ(r.code, 0) << r.out << r.err;
+  EXPECT_NE(r.err.find("made no call the profile refuses"), std::string::npos) << r.err;
+  json p = load(profile);
+  bool vfork = false;
+  for (const auto& rule : p["syscalls"])
+    if (rule["names"] == json::array({"clone"}))
+      vfork = vfork || rule.value("comment", "").find("CLONE_VFORK") != std::string::npos;
+  EXPECT_TRUE(vfork) << "posix_spawn's clone3 flags were read: " << p.dump();
+
+  b.config["linux"]["seccomp"] = p;
+  b.write();
+  r = nh.run_bundle(b);
+  EXPECT_EQ(r.code, 0) << r.out << r.err;
+  for (const char* step :
+       {"threads", "posix_spawn", "fork", "getrandom", "statx", "epoll_pwait2", "close_range", "clock_nanosleep"})
+    EXPECT_NE(r.out.find(std::string("ok ") + step + "\n"), std::string::npos) << step << "\n" << r.out;
+}
+
 // A violation becomes a security event of the cell with no nohype process
 // attached: the kernel logs it with the cell's audit session, and `state` /
 // `events --history` pick it up afterwards.
