@@ -142,7 +142,8 @@ TEST(RealApps, LearnedProfilesRunRedisNginxPythonAndPostgresAndKillTheRest) {
   r = nh({"exec", app + "-redis", "/escape_probe", "keyring"});
   EXPECT_EQ(r.code, 128 + SIGSYS) << r.out << r.err;
   within(10, [&] {
-    for (const auto& svc : status(nh, prod)["services"])
+    json now = status(nh, prod);  // bound: a temporary in the range-for would be gone
+    for (const auto& svc : now["services"])
       if (svc["id"] == app + "-redis") return svc["securityEvents"] != 0;
     return false;
   });
