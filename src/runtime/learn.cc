@@ -41,9 +41,7 @@ int serve(int lfd, pid_t init, seccomp::Learned& learned) {
   }
   return status;
 }
-}  // namespace
 
-namespace {
 // One run of the bundle under the recording filter (or, with
 // `create.verify`, under the profile with its refusals recorded); the cell
 // is removed whatever happens. Returns the init's exit code.

@@ -86,7 +86,7 @@ std::vector<std::string> gaps(const Learned& l) {
   std::vector<std::string> out;
   for (const auto& [n, count] : l.seen) {
     if (n == "clone3" && l.seen_value.count("clone")) continue;  // named with clone's flags below
-    auto values = l.seen_value.find(n == "clone3" ? "clone" : n);
+    auto values = l.seen_value.find(n);
     if (values == l.seen_value.end()) {
       out.push_back(n + " (" + times(count) + ")");
       continue;
