@@ -59,8 +59,29 @@ bool exited_7(pid_t pid) {
 int main(int argc, char** argv) {
   if (argc > 1 && std::string(argv[1]) == "child") return 7;
 
-  // Threads: clone3 with the thread flags, then futex waits and wakes
-  // (a timed condition wait and a plain one).
+  // A timed wait nobody signals: a futex wait on every run. Whether the
+  // waits below reach the kernel depends on how the threads interleave, and
+  // a learning run that happened to make no futex call would give a profile
+  // without one.
+  pthread_mutex_lock(&lock);
+  timespec soon{};
+  clock_gettime(CLOCK_REALTIME, &soon);
+  soon.tv_nsec += 10000000;
+  if (soon.tv_nsec >= 1000000000) {
+    soon.tv_sec += 1;
+    soon.tv_nsec -= 1000000000;
+  }
+  int waited = 0;
+  while ((waited = pthread_cond_timedwait(&cond, &lock, &soon)) == 0) {
+  }  // a spurious wake-up: wait again
+  if (waited != ETIMEDOUT) {
+    errno = waited;
+    failed("pthread_cond_timedwait (unsignalled)");
+  }
+  pthread_mutex_unlock(&lock);
+
+  // Threads: clone3 with the thread flags, then futex waits and wakes as
+  // they come.
   pthread_t t[2];
   for (auto& th : t)
     if (pthread_create(&th, nullptr, worker, nullptr) != 0) failed("pthread_create");
