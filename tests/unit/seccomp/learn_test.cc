@@ -28,6 +28,15 @@ void call(Learned& l, int nr, uint64_t a0 = 0, uint64_t a1 = 0) {
   l.record(nr, args);
 }
 
+// A service that read, opened an IPv4 socket and forked.
+Learned read_inet_fork() {
+  Learned l;
+  call(l, SYS_read);
+  call(l, SYS_socket, AF_INET);
+  call(l, SYS_clone, SIGCHLD);
+  return l;
+}
+
 TEST(Learn, RecordsNamesAndDecidingArguments) {
   Learned l;
   call(l, SYS_write);
@@ -63,10 +72,7 @@ TEST(Learn, ProfileRoundTripsAndMerges) {
 }
 
 TEST(Learn, CompiledProfileAllowsWhatWasSeenAndNothingElse) {
-  Learned l;
-  call(l, SYS_read);
-  call(l, SYS_socket, AF_INET);
-  call(l, SYS_clone, SIGCHLD);
+  Learned l = read_inet_fork();
   Filter f = compile(oci::parse_seccomp(to_profile(l), "learned.json"), "learned.json");
   auto run = [&](int nr, uint64_t a0) { return evaluate(f.program, syscall_data(nr, {a0})) & 0xffff0000U; };
   const uint32_t allow = 0x7fff0000U, kill = 0x80000000U;
@@ -84,10 +90,7 @@ TEST(Learn, CompiledProfileAllowsWhatWasSeenAndNothingElse) {
 // production, so the clone fallback is what gets checked), the sync socket
 // passes, and everything else notifies.
 TEST(Learn, VerifyFilterNotifiesWhatTheProfileWouldRefuse) {
-  Learned l;
-  call(l, SYS_read);
-  call(l, SYS_socket, AF_INET);
-  call(l, SYS_clone, SIGCHLD);
+  Learned l = read_inet_fork();
   Filter f = verify_filter(oci::parse_seccomp(to_profile(l), "learned.json"), "learned.json");
   EXPECT_TRUE(f.uses_notify);
   EXPECT_TRUE(f.flags & SECCOMP_FILTER_FLAG_NEW_LISTENER);
